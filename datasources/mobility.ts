@@ -1,0 +1,115 @@
+import type { Sql } from './sql';
+import { Loader } from './loader';
+import type { ScopeWindow } from './case';
+
+/** Flows summed over a window between a scope and one partner county. */
+export interface FlowTotal {
+  /** The county on the other end: origin for inflows, destination for outflows. */
+  partnerCode: string;
+  trips: number;
+}
+
+/** Trips from one origin county into a scope on one day. */
+export interface DailyInflow {
+  originCode: string;
+  date: string;
+  trips: number;
+}
+
+export type FlowDirection = 'in' | 'out';
+export interface FlowKey extends ScopeWindow {
+  direction: FlowDirection;
+  first: number;
+}
+const flowKey = (k: FlowKey) => `${k.direction}|${k.code}|${k.from}|${k.to}|${k.first}`;
+const scopeKey = (k: ScopeWindow) => `${k.code}|${k.from}|${k.to}`;
+
+/** Flattens scope keys into parallel arrays for `unnest`. */
+function unnest(keys: readonly (ScopeWindow & { key: string })[]) {
+  const counties: string[] = [];
+  const scopes: string[] = [];
+  const froms: string[] = [];
+  const tos: string[] = [];
+  for (const k of keys) {
+    for (const c of k.counties) {
+      counties.push(c);
+      scopes.push(k.key);
+      froms.push(k.from);
+      tos.push(k.to);
+    }
+  }
+  return [counties, scopes, froms, tos];
+}
+
+/** Origin–destination flows (carriers and transport). Created per request. */
+export class MobilitySource {
+  /** The top partners of a scope by trips, for inflows or outflows. */
+  readonly topFlows: Loader<FlowKey, FlowTotal[]>;
+  /** Daily inflows from outside the scope, per origin and day (import risk). */
+  readonly dailyInflows: Loader<ScopeWindow, DailyInflow[]>;
+
+  constructor(sql: Sql, options: { batch?: boolean } = {}) {
+    this.topFlows = new Loader(
+      async (keys) => {
+        // Inflows and outflows differ only in which column is "ours": two statements at most.
+        const results = new Map<string, FlowTotal[]>();
+        for (const direction of ['in', 'out'] as const) {
+          const group = keys.filter((k) => k.direction === direction).map((k) => ({ ...k, key: flowKey(k) }));
+          if (group.length === 0) continue;
+          const [ours, partner] = direction === 'in' ? ['dest_code', 'origin_code'] : ['origin_code', 'dest_code'];
+          const limits = new Map(group.map((k) => [k.key, k.first]));
+          const rows = await sql.query<{ scope: string; partner: string; trips: number }>(
+            `MobilitySource.topFlows.${direction}`,
+            `WITH k AS (
+               SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::date[]) AS k(region_code, scope, from_date, to_date)
+             ), totals AS (
+               SELECT k.scope, f.${partner} AS partner, sum(f.trips)::int AS trips
+                 FROM k JOIN mobility.flows f
+                   ON f.${ours} = k.region_code AND f.date BETWEEN k.from_date AND k.to_date
+                -- travel within a province or city is not a flow into or out of it
+                WHERE NOT EXISTS (SELECT 1 FROM k AS inside WHERE inside.scope = k.scope AND inside.region_code = f.${partner})
+                GROUP BY k.scope, f.${partner}
+             )
+             SELECT scope, partner, trips FROM (
+               SELECT *, row_number() OVER (PARTITION BY scope ORDER BY trips DESC, partner) AS rank FROM totals
+             ) ranked
+             WHERE rank <= $5
+             ORDER BY scope, rank`,
+            [...unnest(group), Math.max(...limits.values())],
+          );
+          for (const k of group) results.set(k.key, []);
+          for (const r of rows) {
+            const list = results.get(r.scope);
+            if (list && list.length < (limits.get(r.scope) ?? 0)) list.push({ partnerCode: r.partner, trips: r.trips });
+          }
+        }
+        return keys.map((k) => results.get(flowKey(k)) ?? []);
+      },
+      flowKey,
+      options,
+    );
+
+    this.dailyInflows = new Loader(
+      async (keys) => {
+        const group = keys.map((k) => ({ ...k, key: scopeKey(k) }));
+        const rows = await sql.query<{ scope: string; origin_code: string; date: string; trips: number }>(
+          'MobilitySource.dailyInflows',
+          `WITH k AS (
+             SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::date[]) AS k(region_code, scope, from_date, to_date)
+           )
+           SELECT k.scope, f.origin_code, f.date, sum(f.trips)::int AS trips
+             FROM k JOIN mobility.flows f
+               ON f.dest_code = k.region_code AND f.date BETWEEN k.from_date AND k.to_date
+            WHERE NOT EXISTS (SELECT 1 FROM k AS inside WHERE inside.scope = k.scope AND inside.region_code = f.origin_code)
+            GROUP BY k.scope, f.origin_code, f.date`,
+          unnest(group),
+        );
+        const byScope = new Map<string, DailyInflow[]>(group.map((k) => [k.key, []]));
+        for (const r of rows) byScope.get(r.scope)?.push({ originCode: r.origin_code, date: r.date, trips: r.trips });
+        return keys.map((k) => byScope.get(scopeKey(k)) ?? []);
+      },
+      scopeKey,
+      options,
+    );
+  }
+}

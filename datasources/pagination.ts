@@ -1,0 +1,72 @@
+import { badInput } from '../src/errors';
+
+/** Opaque cursors: base64url of `<kind>:<value>`, so that clients cannot depend on their form. */
+export function encodeCursor(kind: string, value: string): string {
+  return Buffer.from(`${kind}:${value}`, 'utf8').toString('base64url');
+}
+
+export function decodeCursor(kind: string, cursor: string | null | undefined): string | null {
+  if (cursor == null) return null;
+  const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
+  const prefix = `${kind}:`;
+  if (!decoded.startsWith(prefix) || decoded.length === prefix.length || cursor.length > 200) {
+    throw badInput(`"after" is not a cursor of this list; pass a pageInfo.endCursor you received from it`, 'after');
+  }
+  return decoded.slice(prefix.length);
+}
+
+/** Checks a page size argument against its cap and returns it. */
+export function pageSize(first: number | null | undefined, max: number, fallback: number): number {
+  const n = first ?? fallback;
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    throw badInput(`"first" must be between 1 and ${max}, got ${n}`, 'first');
+  }
+  return n;
+}
+
+export interface Page<T> {
+  nodes: T[];
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  cursorOf: (node: T) => string;
+  totalCount: number | (() => Promise<number>);
+}
+
+/** The connection shape `{ totalCount, nodes, edges, pageInfo }` for a page. */
+export function connection<T>(page: Page<T>) {
+  const { nodes, cursorOf } = page;
+  return {
+    totalCount: page.totalCount,
+    nodes,
+    edges: () => nodes.map((node) => ({ cursor: cursorOf(node), node })),
+    pageInfo: {
+      hasNextPage: page.hasNextPage,
+      hasPreviousPage: page.hasPreviousPage,
+      startCursor: nodes.length > 0 ? cursorOf(nodes[0]) : null,
+      endCursor: nodes.length > 0 ? cursorOf(nodes[nodes.length - 1]) : null,
+    },
+  };
+}
+
+/**
+ * Pages an in-memory list that is sorted by `keyOf` (ascending, or descending when `descending`):
+ * the page starts after the cursor's key, so an item removed since still pages correctly.
+ */
+export function pageOf<T>(
+  all: readonly T[],
+  keyOf: (t: T) => string,
+  kind: string,
+  first: number,
+  after: string | null,
+  descending = false,
+): Page<T> {
+  const start = after == null ? 0 : all.findIndex((t) => (descending ? keyOf(t) < after : keyOf(t) > after));
+  const from = start < 0 ? all.length : start;
+  return {
+    nodes: all.slice(from, from + first),
+    hasNextPage: from + first < all.length,
+    hasPreviousPage: from > 0,
+    cursorOf: (t) => encodeCursor(kind, keyOf(t)),
+    totalCount: all.length,
+  };
+}

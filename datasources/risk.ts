@@ -1,0 +1,148 @@
+import type { CaseSource } from './case';
+import type { MobilitySource } from './mobility';
+import type { Region, RegionSource } from './region';
+import { Loader } from './loader';
+import { windowEnding } from '../src/args';
+import {
+  CN_2020_WINDOW_DAYS,
+  estimateImportRisk,
+  rateCounty,
+  type ImportRiskEstimate,
+  type RiskLevel,
+  type RiskVerdict,
+} from '../src/risk';
+
+/** A verdict for any region: a county's own, or the highest of a province's or city's counties. */
+export interface RegionRisk extends RiskVerdict {
+  countyCounts: Record<RiskLevel, number>;
+}
+
+const ORDER: Record<RiskLevel, number> = { LOW: 0, MEDIUM: 1, HIGH: 2 };
+
+/**
+ * The computed fields that federate the sources: county risk (region scope + case figures, rated
+ * by the pure model) and import risk (mobility inflows × case prevalence × region population).
+ * It sends no SQL of its own; every read goes through the other sources' loaders, so batching
+ * across a list of regions is preserved.
+ */
+export class RiskService {
+  /** County verdicts by `code|asOf|ruleset`. */
+  private readonly countyVerdicts: Loader<{ code: string; asOf: string; ruleset: string }, RiskVerdict>;
+
+  constructor(
+    private readonly regions: RegionSource,
+    private readonly cases: CaseSource,
+    private readonly mobility: MobilitySource,
+  ) {
+    // Not a DataLoader over SQL: it memoises verdicts per request and lets list resolvers read
+    // them synchronously with `peek` once computed.
+    this.countyVerdicts = new Loader(
+      async (keys) => {
+        const summaries = await cases.summary.loadAll(
+          keys.map((k) => ({ code: k.code, counties: [k.code], ...windowEnding(k.asOf, CN_2020_WINDOW_DAYS) })),
+        );
+        return keys.map((k, i) =>
+          rateCounty(k.ruleset, {
+            asOf: k.asOf,
+            cumulativeConfirmed: summaries[i].cumulativeConfirmed,
+            newConfirmedInWindow: summaries[i].newConfirmed,
+            lastConfirmedOn: summaries[i].lastConfirmedOn,
+            clustersInWindow: summaries[i].clusterCount,
+            lastClusterOn: summaries[i].lastClusterOn,
+          }),
+        );
+      },
+      (k) => `${k.code}|${k.asOf}|${k.ruleset}`,
+    );
+  }
+
+  /** County-level units making up a region (itself for a county). */
+  countiesOf(region: Region): readonly string[] | Promise<string[]> {
+    return region.level === 'COUNTY' ? [region.code] : this.regions.countyCodesUnder.get(region.code);
+  }
+
+  async regionRisk(region: Region, asOf: string, ruleset: string): Promise<RegionRisk> {
+    if (region.level === 'COUNTY') {
+      const verdict = await this.countyVerdicts.get({ code: region.code, asOf, ruleset });
+      return { ...verdict, countyCounts: { LOW: 0, MEDIUM: 0, HIGH: 0, [verdict.level]: 1 } };
+    }
+    const counties = await this.countiesOf(region);
+    const verdicts = await this.countyVerdicts.loadAll(counties.map((code) => ({ code, asOf, ruleset })));
+    return aggregateVerdicts(region, asOf, ruleset, counties, verdicts);
+  }
+
+  async importRisk(region: Region, days: number, asOf: string, topN: number): Promise<ImportRiskEstimate & { tripsByOrigin: Map<string, number> }> {
+    const window = windowEnding(asOf, days);
+    const counties = await this.countiesOf(region);
+    const inflows = await this.mobility.dailyInflows.load({ code: region.code, counties, ...window });
+    const origins = [...new Set(inflows.map((f) => f.originCode))];
+    const [active, originRegions] = await Promise.all([
+      this.cases.activeSeries.loadAll(origins.map((code) => ({ code, counties: [code], ...window }))),
+      this.regions.byCode.loadAll(origins),
+    ]);
+    const activeByOrigin = new Map(origins.map((code, i) => [code, active[i]]));
+    const populationByOrigin = new Map(origins.map((code, i) => [code, originRegions[i]?.population ?? 0]));
+    const tripsByOrigin = new Map<string, number>();
+    for (const f of inflows) tripsByOrigin.set(f.originCode, (tripsByOrigin.get(f.originCode) ?? 0) + f.trips);
+    const estimate = estimateImportRisk({
+      asOf,
+      days,
+      topN,
+      flows: inflows.map((f) => ({
+        originCode: f.originCode,
+        date: f.date,
+        trips: f.trips,
+        originActiveCases: activeByOrigin.get(f.originCode)?.get(f.date) ?? 0,
+        originPopulation: populationByOrigin.get(f.originCode) ?? 0,
+      })),
+    });
+    return { ...estimate, tripsByOrigin };
+  }
+}
+
+/** A province's or city's verdict: the highest county level, the counties by level, summed inputs. */
+function aggregateVerdicts(
+  region: Region,
+  asOf: string,
+  ruleset: string,
+  counties: readonly string[],
+  verdicts: readonly RiskVerdict[],
+): RegionRisk {
+  const countyCounts: Record<RiskLevel, number> = { LOW: 0, MEDIUM: 0, HIGH: 0 };
+  let level: RiskLevel = 'LOW';
+  const worst: string[] = [];
+  verdicts.forEach((v, i) => {
+    countyCounts[v.level]++;
+    if (ORDER[v.level] > ORDER[level]) {
+      level = v.level;
+      worst.length = 0;
+    }
+    if (v.level === level) worst.push(counties[i]);
+  });
+  const maxDate = (values: (string | null)[]) =>
+    values.reduce<string | null>((a, b) => (b != null && (a == null || b > a) ? b : a), null);
+  const window = windowEnding(asOf, CN_2020_WINDOW_DAYS);
+  const reasons = [
+    `${region.name} has ${counties.length} county-level units: ${countyCounts.HIGH} HIGH, ${countyCounts.MEDIUM} MEDIUM, ${countyCounts.LOW} LOW on ${asOf}.`,
+    level === 'LOW'
+      ? 'Every county-level unit is LOW, so the region is LOW.'
+      : `The region takes the highest county level, ${level} (${worst.slice(0, 5).join(', ')}${worst.length > 5 ? ', …' : ''}).`,
+  ];
+  return {
+    level,
+    ruleset,
+    asOf,
+    reasons,
+    windowStart: window.from,
+    windowEnd: window.to,
+    countyCounts,
+    inputs: {
+      asOf,
+      cumulativeConfirmed: verdicts.reduce((s, v) => s + v.inputs.cumulativeConfirmed, 0),
+      newConfirmedInWindow: verdicts.reduce((s, v) => s + v.inputs.newConfirmedInWindow, 0),
+      lastConfirmedOn: maxDate(verdicts.map((v) => v.inputs.lastConfirmedOn)),
+      clustersInWindow: verdicts.reduce((s, v) => s + v.inputs.clustersInWindow, 0),
+      lastClusterOn: maxDate(verdicts.map((v) => v.inputs.lastClusterOn)),
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import type { Pool, QueryResultRow } from 'pg';
+import type { SourceName } from '../src/db/pools';
+
+/**
+ * Counts the SQL statements one GraphQL request sends, per datasource. Tests and the response's
+ * `extensions.sql` (outside production) read it: round trips must be bounded by query depth.
+ */
+export class SqlRecorder {
+  statements = 0;
+  readonly bySource: Record<SourceName, number> = { region: 0, cases: 0, mobility: 0 };
+  readonly names: string[] = [];
+
+  record(source: SourceName, name: string): void {
+    this.statements++;
+    this.bySource[source]++;
+    this.names.push(name);
+  }
+}
+
+/**
+ * The only way datasources reach PostgreSQL. Every statement carries its name as a leading
+ * comment (`/* RegionSource.byCode *\/`), so pg_stat_statements and slow-query logs say who sent it.
+ */
+export class Sql {
+  constructor(
+    private readonly pool: Pool,
+    private readonly source: SourceName,
+    private readonly recorder: SqlRecorder,
+  ) {}
+
+  async query<R extends QueryResultRow>(name: string, text: string, params: unknown[] = []): Promise<R[]> {
+    this.recorder.record(this.source, name);
+    const result = await this.pool.query<R>(`/* ${name} */ ${text}`, params);
+    return result.rows;
+  }
+
+  /** Runs `fn` in one transaction on one connection; statements inside are counted too. */
+  async transaction<T>(name: string, fn: (query: Sql['query']) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    const query: Sql['query'] = async (n, text, params = []) => {
+      this.recorder.record(this.source, n);
+      return (await client.query(`/* ${n} */ ${text}`, params)).rows;
+    };
+    try {
+      await client.query(`/* ${name} */ BEGIN`);
+      const result = await fn(query);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+}

@@ -1,0 +1,21 @@
+import { GraphQLScalarType } from 'graphql';
+import { DateTimeResolver, LocalDateResolver } from 'graphql-scalars';
+import type { Context } from '../src/context';
+import { todayCst } from '../src/clock';
+import { version } from '../package.json';
+
+/** `Date` is graphql-scalars' LocalDate (a plain `YYYY-MM-DD` string, validated as a real day) under the contract's name. */
+const DateScalar = new GraphQLScalarType({ ...LocalDateResolver.toConfig(), name: 'Date' });
+
+export const baseResolvers = {
+  Date: DateScalar,
+  DateTime: DateTimeResolver,
+  Query: {
+    apiInfo: () => ({}),
+  },
+  ApiInfo: {
+    version: () => version,
+    today: () => todayCst(),
+    latestReportDate: (_: unknown, __: unknown, { sources }: Context) => sources.cases.latestReportDate(),
+  },
+};

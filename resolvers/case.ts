@@ -1,0 +1,51 @@
+import type { Context } from '../src/context';
+import type { Region } from '../datasources/region';
+import type { ClusterRecord, DailyFigures } from '../datasources/case';
+import { connection, decodeCursor, pageOf, pageSize } from '../datasources/pagination';
+import { checkDate, checkRange, EARLIEST_DATE, intInRange, resolveAsOf, windowEnding } from '../src/args';
+import { todayCst } from '../src/clock';
+
+/** Per 100,000 residents; a region without population has no meaningful rate, reported as 0. */
+const per100k = (count: number, population: number) => (population > 0 ? (count * 100_000) / population : 0);
+
+export const caseResolvers = {
+  Region: {
+    caseSummary: async (r: Region, args: { days?: number | null; asOf?: string | null }, { sources }: Context) => {
+      const days = intInRange(args.days, 1, 366, 14, 'days');
+      const window = windowEnding(resolveAsOf(args.asOf), days);
+      const counties = await sources.risk.countiesOf(r);
+      const s = await sources.cases.summary.get({ code: r.code, counties, ...window });
+      return {
+        ...s,
+        days,
+        activeConfirmed: Math.max(0, s.cumulativeConfirmed - s.cumulativeRecovered - s.cumulativeDeaths),
+        newConfirmedPer100k: per100k(s.newConfirmed, r.population),
+        cumulativeConfirmedPer100k: per100k(s.cumulativeConfirmed, r.population),
+        hasCluster: s.clusterCount > 0,
+      };
+    },
+    daily: async (r: Region, args: { from: string; to: string }, { sources }: Context) => {
+      const range = checkRange(args.from, args.to, 366);
+      const counties = await sources.risk.countiesOf(r);
+      const series = await sources.cases.daily.get({ code: r.code, counties, ...range });
+      return series.map((d: DailyFigures) => ({ ...d, newConfirmedPer100k: per100k(d.newConfirmed, r.population) }));
+    },
+    clusters: async (
+      r: Region,
+      args: { from?: string | null; to?: string | null; first?: number | null; after?: string | null },
+      { sources }: Context,
+    ) => {
+      const first = pageSize(args.first, 500, 20);
+      const from = args.from == null ? EARLIEST_DATE : checkDate(args.from, 'from');
+      const to = args.to == null ? todayCst() : checkDate(args.to, 'to');
+      const counties = await sources.risk.countiesOf(r);
+      const all = from > to ? [] : await sources.cases.clusters.get({ code: r.code, counties, from, to });
+      // Most recent first; the key sorts the same way so that `after` survives deletions.
+      const keyOf = (c: ClusterRecord) => `${c.detectedOn}|${c.id.padStart(19, '0')}`;
+      return connection(pageOf(all, keyOf, 'cluster', first, decodeCursor('cluster', args.after), true));
+    },
+  },
+  Cluster: {
+    region: (c: ClusterRecord, _: unknown, { sources }: Context) => sources.regions.byCode.get(c.regionCode),
+  },
+};

@@ -1,0 +1,41 @@
+import type { Context } from '../src/context';
+import type { Region } from '../datasources/region';
+import type { FlowDirection } from '../datasources/mobility';
+import { intInRange, resolveAsOf, windowEnding } from '../src/args';
+
+interface FlowArgs {
+  days?: number | null;
+  asOf?: string | null;
+  first?: number | null;
+}
+
+/** A region's top flows in one direction; `origin`/`destination` resolve through the region loader. */
+async function flows(r: Region, args: FlowArgs, { sources }: Context, direction: FlowDirection) {
+  const days = intInRange(args.days, 1, 30, 7, 'days');
+  const first = intInRange(args.first, 1, 100, 10, 'first');
+  const window = windowEnding(resolveAsOf(args.asOf), days);
+  const counties = await sources.risk.countiesOf(r);
+  const totals = await sources.mobility.topFlows.get({ code: r.code, counties, ...window, direction, first });
+  return totals.map((t) => ({
+    originCode: direction === 'in' ? t.partnerCode : r.code,
+    destinationCode: direction === 'in' ? r.code : t.partnerCode,
+    trips: t.trips,
+    ...window,
+  }));
+}
+
+interface FlowResult {
+  originCode: string;
+  destinationCode: string;
+}
+
+export const mobilityResolvers = {
+  Region: {
+    inflows: (r: Region, args: FlowArgs, ctx: Context) => flows(r, args, ctx, 'in'),
+    outflows: (r: Region, args: FlowArgs, ctx: Context) => flows(r, args, ctx, 'out'),
+  },
+  RegionFlow: {
+    origin: (f: FlowResult, _: unknown, { sources }: Context) => sources.regions.byCode.get(f.originCode),
+    destination: (f: FlowResult, _: unknown, { sources }: Context) => sources.regions.byCode.get(f.destinationCode),
+  },
+};

@@ -1,0 +1,40 @@
+import type { Context } from '../src/context';
+import type { Region, RegionFilter } from '../datasources/region';
+import { connection, decodeCursor, pageOf, pageSize } from '../datasources/pagination';
+import { parseRegionCode } from '../src/regionCode';
+
+export const MAX_REGIONS_PAGE = 5000;
+export const MAX_CHILDREN_PAGE = 500;
+
+export const regionResolvers = {
+  Query: {
+    regions: async (
+      _: unknown,
+      args: RegionFilter & { first?: number | null; after?: string | null },
+      { sources }: Context,
+    ) => {
+      const filter = { ...args, parentCode: args.parentCode == null ? null : parseRegionCode(args.parentCode, 'parentCode') };
+      const first = pageSize(args.first, MAX_REGIONS_PAGE, 100);
+      return connection(await sources.regions.list(filter, first, decodeCursor('region', args.after)));
+    },
+    region: (_: unknown, { code }: { code: string }, { sources }: Context) =>
+      sources.regions.byCode.get(parseRegionCode(code)),
+  },
+  Region: {
+    parent: (r: Region, _: unknown, { sources }: Context) =>
+      r.parentCode == null ? null : sources.regions.byCode.get(r.parentCode),
+    province: (r: Region, _: unknown, { sources }: Context) =>
+      r.level === 'PROVINCE' ? r : sources.regions.byCode.get(r.provinceCode),
+    ancestors: async (r: Region, _: unknown, { sources }: Context) => {
+      // At most two levels above a county: its province and its city (the parent).
+      const codes = [...new Set([r.provinceCode, r.parentCode])].filter((c): c is string => c != null && c !== r.code);
+      const found = await sources.regions.byCode.loadAll(codes);
+      return found.filter((x): x is Region => x != null);
+    },
+    children: async (r: Region, args: { first?: number | null; after?: string | null }, { sources }: Context) => {
+      const first = pageSize(args.first, MAX_CHILDREN_PAGE, 100);
+      const all = await sources.regions.childrenByParent.get(r.code);
+      return connection(pageOf(all, (c) => c.code, 'region', first, decodeCursor('region', args.after)));
+    },
+  },
+};

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import type { SourceName } from './db/pools';
+
+/**
+ * The environment, parsed once at start-up. Every variable is documented in the README's
+ * configuration table; a bad value stops start-up with a message naming the variable.
+ */
+const Env = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: z.url().optional(),
+  REGION_DATABASE_URL: z.url().optional(),
+  CASE_DATABASE_URL: z.url().optional(),
+  MOBILITY_DATABASE_URL: z.url().optional(),
+  DATA_DIR: z.string().min(1).default('.data'),
+  EMBEDDED_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
+  SEED_ON_START: z.enum(['auto', 'always', 'never']).default('auto'),
+  SEED_SCALE: z.enum(['small', 'medium', 'large']).default('small'),
+  PG_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
+  PG_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ID_HASH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  PASS_SIGNING_KEY: z.string().min(1).optional(),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10000),
+});
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  isProduction: boolean;
+  port: number;
+  host: string;
+  /** Explicit database URLs per source; null when the embedded PostgreSQL is to be used. */
+  databaseUrls: Record<SourceName, string> | null;
+  dataDir: string;
+  embeddedPgPort: number;
+  seedOnStart: 'auto' | 'always' | 'never';
+  seedScale: 'small' | 'medium' | 'large';
+  pgPoolMax: number;
+  pgStatementTimeoutMs: number;
+  logLevel: string;
+  /** null outside production when unset: generated and kept under DATA_DIR (see src/secrets.ts). */
+  idHashSecret: string | null;
+  passSigningKey: string | null;
+  shutdownGraceMs: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid environment:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const isProduction = e.NODE_ENV === 'production';
+  const base = e.DATABASE_URL;
+  const perSource = {
+    region: e.REGION_DATABASE_URL ?? base,
+    cases: e.CASE_DATABASE_URL ?? base,
+    mobility: e.MOBILITY_DATABASE_URL ?? base,
+  };
+  const anySet = Object.values(perSource).some(Boolean);
+  const allSet = Object.values(perSource).every(Boolean);
+  if (anySet && !allSet) {
+    throw new ConfigError(
+      'Set DATABASE_URL, or all three of REGION_DATABASE_URL, CASE_DATABASE_URL and MOBILITY_DATABASE_URL: ' +
+        'a source without a URL would silently fall back to nothing.',
+    );
+  }
+  if (isProduction) {
+    const missing = [
+      !allSet && 'DATABASE_URL (the embedded PostgreSQL is for development only)',
+      !e.ID_HASH_SECRET && 'ID_HASH_SECRET (≥ 32 random characters; keys the hash of resident ID numbers)',
+      !e.PASS_SIGNING_KEY && 'PASS_SIGNING_KEY (the private key that signs 畅行码 passes)',
+    ].filter(Boolean);
+    if (missing.length > 0) {
+      throw new ConfigError(`NODE_ENV=production requires:\n  ${missing.join('\n  ')}`);
+    }
+  }
+  return {
+    env: e.NODE_ENV,
+    isProduction,
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrls: allSet ? (perSource as Record<SourceName, string>) : null,
+    dataDir: e.DATA_DIR,
+    embeddedPgPort: e.EMBEDDED_PG_PORT,
+    seedOnStart: isProduction ? 'never' : e.SEED_ON_START,
+    seedScale: e.SEED_SCALE,
+    pgPoolMax: e.PG_POOL_MAX,
+    pgStatementTimeoutMs: e.PG_STATEMENT_TIMEOUT_MS,
+    logLevel: e.LOG_LEVEL,
+    idHashSecret: e.ID_HASH_SECRET ?? null,
+    passSigningKey: e.PASS_SIGNING_KEY ?? null,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+  };
+}

@@ -1,0 +1,54 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config';
+import type { Secrets } from '../secrets';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded';
+import { migrateAll } from './migrate';
+import { closePools, createPools, type Pools, type SourceName } from './pools';
+
+export interface Database {
+  pools: Pools;
+  urls: Record<SourceName, string>;
+  /** The embedded cluster when no DATABASE_URL was given, else null. */
+  embedded: EmbeddedDatabase | null;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the three datasources: the configured URLs, or the embedded PostgreSQL when none is set.
+ * Migrations run here, so every process that opens the database sees the current schema.
+ */
+export async function openDatabase(
+  config: Config,
+  secrets: Secrets,
+  logger: Logger,
+  options: { migrate?: boolean; applicationName?: string } = {},
+): Promise<Database> {
+  let embedded: EmbeddedDatabase | null = null;
+  let urls = config.databaseUrls;
+  if (!urls) {
+    embedded = await startEmbeddedPostgres({
+      dataDir: config.dataDir,
+      port: config.embeddedPgPort,
+      password: secrets.embeddedPgPassword,
+      logger,
+    });
+    urls = { region: embedded.url, cases: embedded.url, mobility: embedded.url };
+  }
+  const pools = createPools({
+    urls,
+    max: config.pgPoolMax,
+    statementTimeoutMs: config.pgStatementTimeoutMs,
+    applicationName: options.applicationName ?? 'changxing',
+  });
+  const close = async () => {
+    await closePools(pools);
+    if (embedded) await embedded.stop();
+  };
+  try {
+    if (options.migrate !== false) await migrateAll(pools, (m) => logger.debug(m));
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { pools, urls, embedded, close };
+}

@@ -1,0 +1,44 @@
+import { bootstrap } from './bootstrap';
+import { makeApp } from './server';
+import { seedIfNeeded } from './seed/onStart';
+import { ConfigError } from './config';
+
+/** config → database (embedded if no URL) → migrate → seed if empty → listen; stop cleanly on SIGTERM/SIGINT. */
+async function main() {
+  const rt = await bootstrap({ applicationName: 'changxing' });
+  const { config, logger, db } = rt;
+  await seedIfNeeded(rt);
+  const app = makeApp({ config, pools: db.pools, logger });
+  await app.start();
+  await new Promise<void>((resolve) => app.httpServer.listen(config.port, config.host, resolve));
+  logger.info({ port: config.port, host: config.host, embedded: db.embedded != null }, `changxing listening on http://localhost:${config.port}/graphql`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
+    const force = setTimeout(() => {
+      logger.error('graceful shutdown timed out; exiting');
+      process.exit(1);
+    }, config.shutdownGraceMs);
+    force.unref();
+    try {
+      await app.stop();
+      await db.close();
+      logger.info('stopped');
+      process.exit(0);
+    } catch (err) {
+      logger.error({ err }, 'error during shutdown');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err) => {
+  const message = err instanceof ConfigError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+  process.stderr.write(`changxing failed to start: ${message}\n`);
+  process.exit(1);
+});

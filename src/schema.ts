@@ -1,0 +1,19 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import type { GraphQLSchema } from 'graphql';
+import { resolvers } from '../resolvers';
+
+export const SCHEMA_DIR = path.resolve(__dirname, '../schema');
+
+/** The SDL files, base first (it declares the root types that the domain files extend). */
+export function loadTypeDefs(): string[] {
+  const files = readdirSync(SCHEMA_DIR).filter((f) => f.endsWith('.graphql')).sort((a, b) =>
+    a === 'base.graphql' ? -1 : b === 'base.graphql' ? 1 : a.localeCompare(b),
+  );
+  return files.map((f) => readFileSync(path.join(SCHEMA_DIR, f), 'utf8'));
+}
+
+export function buildSchema(): GraphQLSchema {
+  return makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers });
+}

@@ -1,0 +1,205 @@
+import { caseOutcome, type CaseStatus, sampleCases } from './caseRecords';
+import { clusterRows, type ClusterRow } from './clusters';
+import { DEMO_PEOPLE, type DemoPerson, NOBODY_ID_NUMBER } from './demoPeople';
+import { WUCHANG_OUTBREAK, type EpidemicSimulation } from './epidemic';
+import { randomChineseName } from './names';
+import { pickCumulative, Prng, seedFrom } from './prng';
+import { OUTBREAK_COUNTY_CODE, type RegionSet } from './regions';
+import { ResidentIdIssuer } from './residentIds';
+import { SCALE_PROFILES } from './timeline';
+
+/** One row of cases.persons before hashing: the ID number never leaves the seed's memory in clear. */
+export interface Person {
+  id: string;
+  name: string;
+  idNumber: string;
+  homeCode: string;
+  /** County index of homeCode. */
+  homeCounty: number;
+}
+
+export interface CaseRecordRow {
+  id: number;
+  personId: string;
+  regionCode: string;
+  status: CaseStatus;
+  reportedOn: string;
+  confirmedOn: string | null;
+  closedOn: string | null;
+  clusterId: number | null;
+}
+
+export interface ContactRow {
+  id: number;
+  personId: string;
+  caseId: number;
+  exposureDate: string;
+  regionCode: string;
+}
+
+export interface PeopleData {
+  clusters: ClusterRow[];
+  /** Demo people first, then persons with a case record, then everyone else. */
+  persons: Person[];
+  caseRecords: CaseRecordRow[];
+  contacts: ContactRow[];
+  demo: Record<DemoPerson['key'], Person>;
+}
+
+/** Share of persons that get a case record (drawn from the simulated reports). */
+const CASE_SHARE = 0.06;
+
+/**
+ * Persons, their case records and close-contact links: the demo people with their fixed facts,
+ * a sample of the simulated reported cases as persons, and a population to draw contacts from.
+ */
+export function generatePeople(regions: RegionSet, sim: EpidemicSimulation): PeopleData {
+  const { timeline } = sim;
+  const { dates, days: D } = timeline;
+  const last = D - 1;
+  const target = SCALE_PROFILES[timeline.scale].persons;
+  const rng = new Prng(seedFrom('persons', timeline.scale));
+  const counties = regions.counties;
+  const countyIndex = new Map(counties.map((c, i) => [c.code, i]));
+  const issuer = new ResidentIdIssuer(timeline.seedDay, [...DEMO_PEOPLE.map((p) => p.idNumber), NOBODY_ID_NUMBER]);
+  const addressCode = idAddressCodes(regions);
+
+  const persons: Person[] = [];
+  const newPerson = (homeCounty: number): Person => {
+    const person = {
+      id: rng.uuid(),
+      name: randomChineseName(rng),
+      idNumber: issuer.issue(addressCode[homeCounty], rng),
+      homeCode: counties[homeCounty].code,
+      homeCounty,
+    };
+    persons.push(person);
+    return person;
+  };
+
+  const demoEntries = DEMO_PEOPLE.map((p): [DemoPerson['key'], Person] => {
+    const homeCounty = countyIndex.get(p.homeCode);
+    if (homeCounty === undefined) throw new Error(`demo person ${p.key}: home county ${p.homeCode} is not among the regions`);
+    const person = { id: rng.uuid(), name: p.name, idNumber: p.idNumber, homeCode: p.homeCode, homeCounty };
+    persons.push(person);
+    return [p.key, person];
+  });
+  const demo = Object.fromEntries(demoEntries) as Record<DemoPerson['key'], Person>;
+
+  const clusters = clusterRows(sim, regions);
+  const clustersOf = new Map<number, ClusterRow[]>();
+  for (const cluster of clusters) {
+    const list = clustersOf.get(cluster.county) ?? [];
+    list.push(cluster);
+    clustersOf.set(cluster.county, list);
+  }
+  const linked = new Map<number, number>(); // cluster id → records linked so far
+
+  // 王红: one of the index cases of the late Wuchang cluster, confirmed 6 days before the seed day.
+  const outbreakDay = last - WUCHANG_OUTBREAK.confirmedDaysBeforeEnd;
+  const outbreakCluster = clusters.find((k) => k.regionCode === OUTBREAK_COUNTY_CODE && k.day === outbreakDay);
+  if (!outbreakCluster) throw new Error('the simulation has no Wuchang cluster 6 days before the seed day');
+  linked.set(outbreakCluster.id, 1);
+  const caseRecords: CaseRecordRow[] = [
+    {
+      id: 1,
+      personId: demo.wangHong.id,
+      regionCode: OUTBREAK_COUNTY_CODE,
+      status: 'CONFIRMED',
+      reportedOn: dates[outbreakDay - 1],
+      confirmedOn: dates[outbreakDay],
+      closedOn: null,
+      clusterId: outbreakCluster.id,
+    },
+  ];
+  const contacts: ContactRow[] = [
+    { id: 1, personId: demo.liCheng.id, caseId: 1, exposureDate: dates[last - 5], regionCode: OUTBREAK_COUNTY_CODE },
+  ];
+
+  // Case records: a sample of the reported cases, each a person living where it was reported.
+  let confirmedTotal = 0;
+  let deathTotal = 0;
+  for (let i = 0; i < sim.confirmed.length; i++) {
+    confirmedTotal += sim.confirmed[i];
+    deathTotal += sim.deaths[i];
+  }
+  const fatality = confirmedTotal === 0 ? 0 : deathTotal / confirmedTotal;
+  const sampled = sampleCases(sim, Math.round(target * CASE_SHARE), rng);
+  for (const sample of sampled) {
+    const person = newPerson(sample.county);
+    const outcome = caseOutcome(sample, last, fatality, rng);
+    // Confirmed cases around a cluster's detection are likely its members, up to its size.
+    const cluster =
+      outcome.confirmedDay === null
+        ? undefined
+        : clustersOf.get(sample.county)?.find((k) => Math.abs(k.day - sample.day) <= 3 && (linked.get(k.id) ?? 0) < k.size);
+    const clusterId = cluster && rng.chance(0.6) ? cluster.id : null;
+    if (clusterId !== null) linked.set(clusterId, (linked.get(clusterId) ?? 0) + 1);
+    caseRecords.push({
+      id: caseRecords.length + 1,
+      personId: person.id,
+      regionCode: counties[sample.county].code,
+      status: outcome.status,
+      reportedOn: dates[outcome.reportedDay],
+      confirmedOn: outcome.confirmedDay === null ? null : dates[outcome.confirmedDay],
+      closedOn: outcome.closedDay === null ? null : dates[outcome.closedDay],
+      clusterId,
+    });
+  }
+
+  // Everyone else lives where people live: home counties drawn by population.
+  const cumulativePopulation = new Float64Array(counties.length);
+  counties.reduce((sum, c, i) => (cumulativePopulation[i] = sum + c.population), 0);
+  const firstGeneral = persons.length;
+  const generalByCounty = new Map<number, Person[]>();
+  while (persons.length < target) {
+    const person = newPerson(pickCumulative(cumulativePopulation, rng));
+    const list = generalByCounty.get(person.homeCounty) ?? [];
+    list.push(person);
+    generalByCounty.set(person.homeCounty, list);
+  }
+  const general = persons.slice(firstGeneral);
+
+  const dayOf = new Map(dates.map((date, t) => [date, t]));
+  // Close contacts: people of the case's county where there are any (else anyone), exposed in the
+  // days before the case was isolated. Demo people are never drawn.
+  for (const record of caseRecords.slice(1)) {
+    if (general.length === 0) break;
+    const county = countyIndex.get(record.regionCode) as number;
+    const candidates = generalByCounty.get(county) ?? general;
+    const count = record.status === 'SUSPECTED' || record.status === 'RULED_OUT' ? rng.int(0, 1) : rng.int(0, 5);
+    const isolatedDay = dayOf.get(record.confirmedOn ?? record.reportedOn) as number;
+    const chosen = new Set<string>();
+    for (let k = 0; k < count; k++) {
+      const contact = rng.pick(candidates);
+      if (chosen.has(contact.id)) continue;
+      chosen.add(contact.id);
+      contacts.push({
+        id: contacts.length + 1,
+        personId: contact.id,
+        caseId: record.id,
+        exposureDate: dates[Math.max(0, isolatedDay - rng.int(0, 4))],
+        regionCode: record.regionCode,
+      });
+    }
+  }
+
+  return { clusters, persons, caseRecords, contacts, demo };
+}
+
+/**
+ * The address code in each county's ID numbers. Development zones (xxxx7x) are not GB/T 2260
+ * divisions and issue no IDs: their residents' numbers carry the first administrative county of
+ * the same city.
+ */
+function idAddressCodes(regions: RegionSet): string[] {
+  const firstAdministrative = new Map<string, string>();
+  for (const county of regions.counties) {
+    if (county.kind !== 'DEVELOPMENT_ZONE' && !firstAdministrative.has(county.parentCode as string)) {
+      firstAdministrative.set(county.parentCode as string, county.code);
+    }
+  }
+  return regions.counties.map((county) =>
+    county.kind === 'DEVELOPMENT_ZONE' ? (firstAdministrative.get(county.parentCode as string) ?? county.code) : county.code,
+  );
+}

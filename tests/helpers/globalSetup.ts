@@ -1,0 +1,37 @@
+import { closePools } from '../../src/db/pools';
+import { seedDatabase } from '../../src/seed';
+import { openTestCluster, migrated, type TestCluster } from './testDatabase';
+import { poolsFor } from './pools';
+
+/** Test secrets: fixed, so failures reproduce; never used outside tests. */
+export const TEST_ID_HASH_SECRET = 'test-id-hash-secret-0123456789abcdef';
+
+declare global {
+  // eslint-disable-next-line no-var
+  var __changxingTest: { cluster: TestCluster; urls: string[] } | undefined;
+}
+
+/**
+ * Once per `npm test`: a fresh database seeded at scale small (every county), and a second one
+ * holding only 50 counties, so that round-trip tests can show that counts do not grow with data.
+ */
+export default async function globalSetup(): Promise<void> {
+  const started = Date.now();
+  const cluster = await openTestCluster();
+  const full = await cluster.createDatabase('changxing_test');
+  const fifty = await cluster.createDatabase('changxing_test50');
+  globalThis.__changxingTest = { cluster, urls: [full, fifty] };
+  for (const [url, limitCounties] of [[full, undefined], [fifty, 50]] as const) {
+    await migrated(url);
+    const pools = poolsFor(url);
+    try {
+      await seedDatabase(pools, { scale: 'small', idHashSecret: TEST_ID_HASH_SECRET, limitCounties });
+    } finally {
+      await closePools(pools);
+    }
+  }
+  process.env.TEST_DATABASE_URL = full;
+  process.env.TEST_DATABASE_URL_50 = fifty;
+  process.env.ID_HASH_SECRET = TEST_ID_HASH_SECRET;
+  process.stderr.write(`\ntest databases ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+}

@@ -1,0 +1,51 @@
+import type { AddressInfo } from 'node:net';
+import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { makeApp, type App } from '../../src/server';
+import { closePools, type Pools } from '../../src/db/pools';
+import { poolsFor } from './pools';
+
+export interface GraphQLResponse<D = any> {
+  status: number;
+  body: { data?: D; errors?: { message: string; extensions?: { code?: string } & Record<string, unknown> }[]; extensions?: any };
+}
+
+export interface TestServer {
+  url: string;
+  pools: Pools;
+  app: App;
+  /** POSTs an operation; returns status and parsed body. */
+  gql<D = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<D>>;
+  close(): Promise<void>;
+}
+
+/** A real HTTP server on an ephemeral port over a test database (default: the full small seed). */
+export async function startTestServer(
+  options: { databaseUrl?: string; env?: Record<string, string> } = {},
+): Promise<TestServer> {
+  const url = options.databaseUrl ?? process.env.TEST_DATABASE_URL;
+  if (!url) throw new Error('TEST_DATABASE_URL is not set: run through jest (tests/helpers/globalSetup.ts)');
+  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: url, LOG_LEVEL: 'silent', ...options.env });
+  const pools = poolsFor(url, 8);
+  const app = makeApp({ config, pools, logger: createLogger('silent') });
+  await app.start();
+  await new Promise<void>((resolve) => app.httpServer.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(app.httpServer.address() as AddressInfo).port}`;
+  return {
+    url: base,
+    pools,
+    app,
+    async gql(query, variables, headers = {}) {
+      const res = await fetch(`${base}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: res.status, body: (await res.json()) as GraphQLResponse['body'] };
+    },
+    async close() {
+      await app.stop();
+      await closePools(pools);
+    },
+  };
+}
