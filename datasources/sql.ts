@@ -7,7 +7,7 @@ import type { SourceName } from '../src/db/pools';
  */
 export class SqlRecorder {
   statements = 0;
-  readonly bySource: Record<SourceName, number> = { region: 0, cases: 0, mobility: 0 };
+  readonly bySource: Record<SourceName, number> = { region: 0, cases: 0, mobility: 0, access: 0 };
   readonly names: string[] = [];
 
   record(source: SourceName, name: string): void {

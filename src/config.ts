@@ -13,6 +13,7 @@ const Env = z.object({
   REGION_DATABASE_URL: z.url().optional(),
   CASE_DATABASE_URL: z.url().optional(),
   MOBILITY_DATABASE_URL: z.url().optional(),
+  ACCESS_DATABASE_URL: z.url().optional(),
   DATA_DIR: z.string().min(1).default('.data'),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
   SEED_ON_START: z.enum(['auto', 'always', 'never']).default('auto'),
@@ -62,6 +63,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     region: e.REGION_DATABASE_URL ?? base,
     cases: e.CASE_DATABASE_URL ?? base,
     mobility: e.MOBILITY_DATABASE_URL ?? base,
+    // API keys, passes and the audit trail belong with the person data they guard.
+    access: e.ACCESS_DATABASE_URL ?? base ?? e.CASE_DATABASE_URL,
   };
   const anySet = Object.values(perSource).some(Boolean);
   const allSet = Object.values(perSource).every(Boolean);

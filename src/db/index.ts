@@ -32,7 +32,7 @@ export async function openDatabase(
       password: secrets.embeddedPgPassword,
       logger,
     });
-    urls = { region: embedded.url, cases: embedded.url, mobility: embedded.url };
+    urls = { region: embedded.url, cases: embedded.url, mobility: embedded.url, access: embedded.url };
   }
   const pools = createPools({
     urls,

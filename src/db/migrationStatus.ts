@@ -9,7 +9,7 @@ import { SOURCES } from './pools';
 export const MIGRATIONS_DIR = path.resolve(__dirname, '../../migrations');
 
 /** Each source has its own folder, its own schema and its own migrations table in that schema. */
-export const SCHEMA: Record<SourceName, string> = { region: 'region', cases: 'cases', mobility: 'mobility' };
+export const SCHEMA: Record<SourceName, string> = { region: 'region', cases: 'cases', mobility: 'mobility', access: 'access' };
 export const migrationsTable = 'pgmigrations';
 
 /** Migration names per source, as node-pg-migrate records them (file name without extension). */

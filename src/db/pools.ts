@@ -1,7 +1,10 @@
 import pg from 'pg';
 
-/** The three datasources. Each may live in its own database; never join across them in SQL. */
-export const SOURCES = ['region', 'cases', 'mobility'] as const;
+/**
+ * The three datasources, plus `access`: the API's own records (API keys, issued passes, the audit
+ * trail). Each may live in its own database; never join across them in SQL.
+ */
+export const SOURCES = ['region', 'cases', 'mobility', 'access'] as const;
 export type SourceName = (typeof SOURCES)[number];
 
 /** One pg pool per datasource. Pools that point at the same URL are still separate objects. */
@@ -34,7 +37,7 @@ export function createPools(options: PoolOptions): Pools {
       connectionTimeoutMillis: 5000,
       idleTimeoutMillis: 30000,
     });
-  return { region: make('region'), cases: make('cases'), mobility: make('mobility') };
+  return { region: make('region'), cases: make('cases'), mobility: make('mobility'), access: make('access') };
 }
 
 export async function closePools(pools: Pools): Promise<void> {

@@ -9,6 +9,9 @@ import type { Timeline } from './timeline';
 const LINK_KINDS = ['city', 'neighbour', 'province', 'national'] as const;
 export type LinkKind = (typeof LINK_KINDS)[number];
 
+/** Kinds from this index on are long-distance travel rather than commuting. */
+const FIRST_LONG_DISTANCE_KIND = LINK_KINDS.indexOf('province');
+
 const GRAVITY: Record<LinkKind, number> = { city: 0.01, neighbour: 0.004, province: 0.0015, national: 0.003 };
 
 /** Cities whose seats are national hubs: Beijing, Shanghai, Guangzhou, Shenzhen, Wuhan, Chengdu, Chongqing, Xi'an. */
@@ -143,7 +146,7 @@ const TRAVEL_WEEK = [1.2, 0.95, 0.95, 0.95, 1, 1.15, 1];
  * independently and get the same number. 0 means no row for that day.
  */
 export function tripsOn(network: MobilityNetwork, timeline: Timeline, p: number, t: number): number {
-  const longDistance = network.kind[p] >= LINK_KINDS.indexOf('province');
+  const longDistance = network.kind[p] >= FIRST_LONG_DISTANCE_KIND;
   const week = longDistance ? TRAVEL_WEEK : COMMUTE_WEEK;
   const noise = 0.92 + 0.16 * hashUniform(p, t);
   return Math.round(network.baseTrips[p] * week[timeline.weekdays[t]] * phaseFactor(timeline, network.lockdown[p], longDistance, t) * noise);

@@ -116,12 +116,9 @@ describe('the mobility network', () => {
     return rows;
   };
 
-  it('gives at least a million flow rows at medium, a few hundred thousand at small, about twice medium at large', () => {
-    const small = countRows('small');
-    const medium = countRows('medium');
-    expect(small).toBeLessThan(500_000);
-    expect(medium).toBeGreaterThanOrEqual(1_000_000);
-    expect(countRows('large') / medium).toBeGreaterThan(1.8);
+  it('gives at least a million flow rows at medium and a few hundred thousand at small', () => {
+    expect(countRows('small')).toBeLessThan(500_000);
+    expect(countRows('medium')).toBeGreaterThanOrEqual(1_000_000);
   });
 
   it('links distinct counties only', () => {

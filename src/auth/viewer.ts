@@ -1,0 +1,16 @@
+/** Roles of API callers (schema enum `Role`). No key means PUBLIC. */
+export const ROLES = ['PUBLIC', 'PARTNER', 'GOV', 'HEALTH'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Who is calling, resolved once per request in the context. */
+export interface Viewer {
+  role: Role;
+  /** Id of the API key used (never the key itself); null for PUBLIC. */
+  keyId: string | null;
+  /** Owner name of the key, for audit and logs; null for PUBLIC. */
+  keyName: string | null;
+  /** Identifies the client for rate limits: the key id, else the remote address. */
+  clientId: string;
+}
+
+export const PUBLIC_VIEWER = (clientId: string): Viewer => ({ role: 'PUBLIC', keyId: null, keyName: null, clientId });
