@@ -37,6 +37,16 @@ export interface DailyFigures {
   cumulativeConfirmed: number;
 }
 
+export interface DailyReportInput {
+  regionCode: string;
+  date: string;
+  newConfirmed: number;
+  newAsymptomatic: number;
+  newSuspected: number;
+  newRecovered: number;
+  newDeaths: number;
+}
+
 export interface ClusterRecord {
   id: string;
   regionCode: string;
@@ -73,6 +83,7 @@ export class CaseSource {
   readonly daily: Loader<ScopeWindow, DailyFigures[]>;
   /** Clusters detected in the scope within the window, most recent first. */
   readonly clusters: Loader<ScopeWindow, ClusterRecord[]>;
+  readonly clusterById: Loader<string, ClusterRecord | null>;
   /** Active infections (new confirmed + asymptomatic over the preceding 14 days) per county and day. */
   readonly activeSeries: Loader<ScopeWindow, Map<string, number>>;
 
@@ -216,6 +227,20 @@ export class CaseSource {
       options,
     );
 
+    this.clusterById = new Loader(
+      async (ids) => {
+        const rows = await sql.query<{ id: string; region_code: string; detected_on: string; size: number; description: string | null }>(
+          'CaseSource.clusterById',
+          'SELECT id::text, region_code, detected_on, size, description FROM cases.clusters WHERE id = ANY($1::bigint[])',
+          [ids],
+        );
+        const byId = new Map(rows.map((r) => [r.id, { id: r.id, regionCode: r.region_code, detectedOn: r.detected_on, size: r.size, description: r.description }]));
+        return ids.map((id) => byId.get(id) ?? null);
+      },
+      (id) => id,
+      options,
+    );
+
     this.activeSeries = new Loader(
       async (keys) => {
         const rows = await sql.query<{ scope: string; date: string; active: number }>(
@@ -240,6 +265,70 @@ export class CaseSource {
       scopeKey,
       options,
     );
+  }
+
+  /**
+   * Stores daily reports in one transaction: a (region, date) that exists is replaced, then the
+   * running columns (cumulative_*, last_confirmed_on) are recomputed for each affected region
+   * from its earliest changed day onwards, so later rows stay consistent after a correction.
+   */
+  async reportDaily(reports: readonly DailyReportInput[]): Promise<number> {
+    const col = <K extends keyof DailyReportInput>(k: K) => reports.map((r) => r[k]);
+    return this.sql.transaction('CaseSource.reportDaily', async (query) => {
+      await query(
+        'CaseSource.reportDaily.upsert',
+        `INSERT INTO cases.daily_reports AS d
+                (region_code, date, new_confirmed, new_asymptomatic, new_suspected, new_recovered, new_deaths)
+         SELECT * FROM unnest($1::text[], $2::date[], $3::int[], $4::int[], $5::int[], $6::int[], $7::int[])
+         ON CONFLICT (region_code, date) DO UPDATE SET
+           new_confirmed = EXCLUDED.new_confirmed, new_asymptomatic = EXCLUDED.new_asymptomatic,
+           new_suspected = EXCLUDED.new_suspected, new_recovered = EXCLUDED.new_recovered,
+           new_deaths = EXCLUDED.new_deaths, reported_at = now()`,
+        [col('regionCode'), col('date'), col('newConfirmed'), col('newAsymptomatic'), col('newSuspected'), col('newRecovered'), col('newDeaths')],
+      );
+      await query(
+        'CaseSource.reportDaily.recomputeRunning',
+        `WITH affected AS (
+           SELECT region_code, min(date) AS from_date FROM unnest($1::text[], $2::date[]) AS a(region_code, date) GROUP BY region_code
+         ), base AS (
+           SELECT a.region_code, a.from_date,
+                  coalesce(p.cumulative_confirmed, 0) AS c, coalesce(p.cumulative_recovered, 0) AS r,
+                  coalesce(p.cumulative_deaths, 0) AS x, p.last_confirmed_on
+             FROM affected a
+             LEFT JOIN LATERAL (
+               SELECT cumulative_confirmed, cumulative_recovered, cumulative_deaths, last_confirmed_on
+                 FROM cases.daily_reports d WHERE d.region_code = a.region_code AND d.date < a.from_date
+                ORDER BY d.date DESC LIMIT 1
+             ) p ON true
+         ), running AS (
+           SELECT d.region_code, d.date,
+                  b.c + sum(d.new_confirmed) OVER w AS cumulative_confirmed,
+                  b.r + sum(d.new_recovered) OVER w AS cumulative_recovered,
+                  b.x + sum(d.new_deaths) OVER w AS cumulative_deaths,
+                  coalesce(max(CASE WHEN d.new_confirmed > 0 THEN d.date END) OVER w, b.last_confirmed_on) AS last_confirmed_on
+             FROM cases.daily_reports d JOIN base b ON b.region_code = d.region_code AND d.date >= b.from_date
+           WINDOW w AS (PARTITION BY d.region_code ORDER BY d.date ROWS UNBOUNDED PRECEDING)
+         )
+         UPDATE cases.daily_reports t
+            SET cumulative_confirmed = r.cumulative_confirmed, cumulative_recovered = r.cumulative_recovered,
+                cumulative_deaths = r.cumulative_deaths, last_confirmed_on = r.last_confirmed_on
+           FROM running r
+          WHERE t.region_code = r.region_code AND t.date = r.date`,
+        [col('regionCode'), col('date')],
+      );
+      return reports.length;
+    });
+  }
+
+  /** Stores a cluster report and returns it. */
+  async reportCluster(input: { regionCode: string; detectedOn: string; size: number; description: string | null }): Promise<ClusterRecord> {
+    const [row] = await this.sql.query<{ id: string; region_code: string; detected_on: string; size: number; description: string | null }>(
+      'CaseSource.reportCluster',
+      `INSERT INTO cases.clusters (region_code, detected_on, size, description) VALUES ($1, $2, $3, $4)
+       RETURNING id::text, region_code, detected_on, size, description`,
+      [input.regionCode, input.detectedOn, input.size, input.description],
+    );
+    return { id: row.id, regionCode: row.region_code, detectedOn: row.detected_on, size: row.size, description: row.description };
   }
 
   /** The latest day with any stored report, or null on an empty database. */

@@ -1,15 +1,24 @@
 import type { Pools } from '../src/db/pools';
+import type { AuditLog } from '../src/auth/audit';
+import type { PassSigner } from '../src/pass/token';
 import { Sql, SqlRecorder } from './sql';
 import { RegionSource } from './region';
 import { CaseSource } from './case';
 import { MobilitySource } from './mobility';
+import { PersonSource } from './person';
+import { PassRegistry } from './passRegistry';
 import { RiskService } from './risk';
+import { PassService } from './pass';
+import { IngestService } from './ingest';
 
 export interface Sources {
   regions: RegionSource;
   cases: CaseSource;
   mobility: MobilitySource;
+  persons: PersonSource;
   risk: RiskService;
+  passes: PassService;
+  ingest: IngestService;
 }
 
 export interface SourceOptions {
@@ -17,12 +26,29 @@ export interface SourceOptions {
   batch?: boolean;
 }
 
+/** What the composed services need besides the pools: the pass signer and the request's audit log. */
+export interface ServiceDeps {
+  signer: PassSigner;
+  audit: AuditLog;
+}
+
 /** Per-request datasource instances over the shared pools; their loaders cache for this request only. */
-export function createSources(pools: Pools, recorder: SqlRecorder, options: SourceOptions = {}): Sources {
+export function createSources(pools: Pools, recorder: SqlRecorder, deps: ServiceDeps, options: SourceOptions = {}): Sources {
   const regions = new RegionSource(new Sql(pools.region, 'region', recorder), options);
   const cases = new CaseSource(new Sql(pools.cases, 'cases', recorder), options);
   const mobility = new MobilitySource(new Sql(pools.mobility, 'mobility', recorder), options);
-  return { regions, cases, mobility, risk: new RiskService(regions, cases, mobility) };
+  const persons = new PersonSource(new Sql(pools.cases, 'cases', recorder), options);
+  const registry = new PassRegistry(new Sql(pools.access, 'access', recorder), options);
+  const risk = new RiskService(regions, cases, mobility);
+  return {
+    regions,
+    cases,
+    mobility,
+    persons,
+    risk,
+    passes: new PassService(persons, mobility, regions, risk, registry, deps.signer, deps.audit),
+    ingest: new IngestService(regions, cases),
+  };
 }
 
 export { SqlRecorder };

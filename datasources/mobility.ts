@@ -16,6 +16,14 @@ export interface DailyInflow {
   trips: number;
 }
 
+/** A stay of a person in a county (itinerary). */
+export interface StayRow {
+  personId: string;
+  regionCode: string;
+  arrivedAt: Date;
+  leftAt: Date;
+}
+
 export type FlowDirection = 'in' | 'out';
 export interface FlowKey extends ScopeWindow {
   direction: FlowDirection;
@@ -48,7 +56,31 @@ export class MobilitySource {
   /** Daily inflows from outside the scope, per origin and day (import risk). */
   readonly dailyInflows: Loader<ScopeWindow, DailyInflow[]>;
 
-  constructor(sql: Sql, options: { batch?: boolean } = {}) {
+  /** Stays of a person that ended at or after `since` (ISO timestamp), most recent first. */
+  readonly staysByPerson: Loader<{ personId: string; since: string }, StayRow[]>;
+
+  constructor(private readonly sql: Sql, options: { batch?: boolean } = {}) {
+    const stayKey = (k: { personId: string; since: string }) => `${k.personId}|${k.since}`;
+    this.staysByPerson = new Loader(
+      async (keys) => {
+        const rows = await sql.query<{ key: string; person_id: string; region_code: string; arrived_at: Date; left_at: Date }>(
+          'MobilitySource.staysByPerson',
+          `SELECT k.key, s.person_id, s.region_code, s.arrived_at, s.left_at
+             FROM unnest($1::uuid[], $2::timestamptz[], $3::text[]) AS k(person_id, since, key)
+             JOIN mobility.stays s ON s.person_id = k.person_id AND s.left_at >= k.since
+            ORDER BY s.arrived_at DESC`,
+          [keys.map((k) => k.personId), keys.map((k) => k.since), keys.map(stayKey)],
+        );
+        const byKey = new Map<string, StayRow[]>(keys.map((k) => [stayKey(k), []]));
+        for (const r of rows) {
+          byKey.get(r.key)?.push({ personId: r.person_id, regionCode: r.region_code, arrivedAt: r.arrived_at, leftAt: r.left_at });
+        }
+        return keys.map((k) => byKey.get(stayKey(k)) ?? []);
+      },
+      stayKey,
+      options,
+    );
+
     this.topFlows = new Loader(
       async (keys) => {
         // Inflows and outflows differ only in which column is "ours": two statements at most.
@@ -111,5 +143,15 @@ export class MobilitySource {
       scopeKey,
       options,
     );
+  }
+
+  /** Retention: deletes stays that ended before `cutoff` (index on left_at). */
+  async purgeStaysEndedBefore(cutoff: Date): Promise<number> {
+    const rows = await this.sql.query<{ n: number }>(
+      'MobilitySource.purgeStaysEndedBefore',
+      'WITH gone AS (DELETE FROM mobility.stays WHERE left_at < $1 RETURNING 1) SELECT count(*)::int AS n FROM gone',
+      [cutoff],
+    );
+    return rows[0].n;
   }
 }

@@ -56,6 +56,13 @@ export class RiskService {
     );
   }
 
+  /** A county's level on a day (batched with every other level asked for in the same tick). */
+  countyLevel(code: string, asOf: string): RiskLevel | Promise<RiskLevel> {
+    const key = { code, asOf, ruleset: 'CN_2020_COUNTY' };
+    const settled = this.countyVerdicts.peek(key);
+    return settled ? settled.level : this.countyVerdicts.load(key).then((v) => v.level);
+  }
+
   /** County-level units making up a region (itself for a county). */
   countiesOf(region: Region): readonly string[] | Promise<string[]> {
     return region.level === 'COUNTY' ? [region.code] : this.regions.countyCodesUnder.get(region.code);

@@ -4,5 +4,9 @@ import { regionResolvers } from './region';
 import { caseResolvers } from './case';
 import { mobilityResolvers } from './mobility';
 import { riskResolvers } from './risk';
+import { auditResolvers } from './audit';
+import { personResolvers } from './person';
+import { passResolvers } from './pass';
+import { ingestResolvers } from './ingest';
 
-export const resolvers = mergeResolvers([baseResolvers, regionResolvers, caseResolvers, mobilityResolvers, riskResolvers]);
+export const resolvers = mergeResolvers([baseResolvers, regionResolvers, caseResolvers, mobilityResolvers, riskResolvers, auditResolvers, personResolvers, passResolvers, ingestResolvers]);

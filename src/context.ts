@@ -1,19 +1,60 @@
 import { randomUUID } from 'node:crypto';
 import type { Pools } from './db/pools';
 import { createSources, SqlRecorder, type SourceOptions, type Sources } from '../datasources';
+// auth: viewer and audit log per request (src/auth)
+import { Sql } from '../datasources/sql';
+import { AuditSource } from '../datasources/audit';
+import { AuditLog } from './auth/audit';
+import { PUBLIC_VIEWER, type Viewer } from './auth/viewer';
+import type { SelfServiceLimiter } from './auth/rateLimit';
+import type { PassSigner } from './pass/token';
 
 /** Everything a resolver may use for one request. */
 export interface Context {
   requestId: string;
   sql: SqlRecorder;
   sources: Sources;
+  /** Who is calling: resolved once per request from the Authorization header (src/auth/authenticate.ts). */
+  viewer: Viewer;
+  /** Audit trail writer of this request: `await audit.record(…)` before returning personal data. */
+  audit: AuditLog;
+  /** Key of the hash under which ID numbers are looked up (never the number itself in SQL). */
+  idHashSecret: string;
+  /** Limits on self-service lookups by name + ID number. */
+  limiter: SelfServiceLimiter;
 }
 
-export function createContext(pools: Pools, options: SourceOptions & { requestId?: string } = {}): Context {
-  const sql = new SqlRecorder();
+/** Process-wide parts of every context, built once at start-up. */
+export interface AppServices {
+  idHashSecret: string;
+  signer: PassSigner;
+  limiter: SelfServiceLimiter;
+}
+
+/** Auth part of createContext's options. */
+export interface ContextAuthOptions {
+  /** Default PUBLIC (least privilege) for callers outside HTTP, e.g. benches and unit tests. */
+  viewer?: Viewer;
+  /** The request's recorder when the caller already counted statements (the key lookup) on it. */
+  sql?: SqlRecorder;
+}
+
+export function createContext(
+  pools: Pools,
+  services: AppServices,
+  options: SourceOptions & ContextAuthOptions & { requestId?: string } = {},
+): Context {
+  const sql = options.sql ?? new SqlRecorder();
+  const requestId = options.requestId ?? randomUUID();
+  const viewer = options.viewer ?? PUBLIC_VIEWER('internal');
+  const audit = new AuditLog(new AuditSource(new Sql(pools.access, 'access', sql)), viewer, requestId);
   return {
-    requestId: options.requestId ?? randomUUID(),
+    requestId,
     sql,
-    sources: createSources(pools, sql, options),
+    sources: createSources(pools, sql, { signer: services.signer, audit }, options),
+    viewer,
+    audit,
+    idHashSecret: services.idHashSecret,
+    limiter: services.limiter,
   };
 }

@@ -2,16 +2,25 @@ import { bootstrap } from './bootstrap';
 import { makeApp } from './server';
 import { seedIfNeeded } from './seed/onStart';
 import { ConfigError } from './config';
+import { schedulePurge } from './retention';
+import Redis from 'ioredis';
 
 /** config → database (embedded if no URL) → migrate → seed if empty → listen; stop cleanly on SIGTERM/SIGINT. */
 async function main() {
   const rt = await bootstrap({ applicationName: 'changxing' });
   const { config, logger, db } = rt;
   await seedIfNeeded(rt);
-  const app = makeApp({ config, pools: db.pools, logger });
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 }) : null;
+  const app = makeApp({ config, pools: db.pools, logger, secrets: rt.secrets, redis });
   await app.start();
   await new Promise<void>((resolve) => app.httpServer.listen(config.port, config.host, resolve));
   logger.info({ port: config.port, host: config.host, embedded: db.embedded != null }, `changxing listening on http://localhost:${config.port}/graphql`);
+
+  const stopPurge = schedulePurge(db.pools, config.retentionDays, (result) =>
+    result instanceof Error
+      ? logger.error({ err: result }, 'retention purge failed')
+      : logger.info({ deletedStays: result, retentionDays: config.retentionDays }, 'retention purge'),
+  );
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -24,7 +33,9 @@ async function main() {
     }, config.shutdownGraceMs);
     force.unref();
     try {
+      stopPurge();
       await app.stop();
+      await redis?.quit();
       await db.close();
       logger.info('stopped');
       process.exit(0);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
 import { resolvers } from '../resolvers';
+import { applyAuth } from './auth/directive';
 
 export const SCHEMA_DIR = path.resolve(__dirname, '../schema');
 
@@ -14,6 +15,7 @@ export function loadTypeDefs(): string[] {
   return files.map((f) => readFileSync(path.join(SCHEMA_DIR, f), 'utf8'));
 }
 
+/** The executable schema; @auth rules (schema/auth.graphql) are enforced last, over the attached resolvers. */
 export function buildSchema(): GraphQLSchema {
-  return makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers });
+  return applyAuth(makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers }));
 }

@@ -10,9 +10,17 @@ import type { Logger } from 'pino';
 import type { Config } from './config';
 import type { Pools } from './db/pools';
 import { buildSchema } from './schema';
-import { createContext, type Context } from './context';
+import { createContext, type AppServices, type Context } from './context';
+import type { Secrets } from './secrets';
+import type Redis from 'ioredis';
+import { createPassSigner, type PassSigner } from './pass/token';
+import { SelfServiceLimiter } from './auth/rateLimit';
 import { healthRoutes } from './http/health';
 import { ErrorCode, isDatabaseUnavailable } from './errors';
+// auth: the viewer of each request (src/auth)
+import { SqlRecorder } from '../datasources';
+import { Authenticator, apiKeyCacheTtlMsFrom } from './auth/authenticate';
+import { ID_NUMBER_SHAPE } from './auth/audit';
 
 export interface AppOptions {
   config: Config;
@@ -20,6 +28,12 @@ export interface AppOptions {
   logger: Logger;
   /** Bench-only: DataLoader batching off (the N+1 baseline). */
   batch?: boolean;
+  /** How long a successful API key lookup is cached; default API_KEY_CACHE_TTL_MS (5000). Tests may override it. */
+  apiKeyCacheTtlMs?: number;
+  /** The ID hash key and the pass signing key (src/secrets.ts). */
+  secrets: Pick<Secrets, 'idHashSecret' | 'passSigningKey'>;
+  /** Shared store for rate limits when REDIS_URL is set; null keeps them in memory. */
+  redis?: Redis | null;
 }
 
 export interface App {
@@ -29,10 +43,18 @@ export interface App {
   start(): Promise<void>;
   /** Stops accepting, waits for in-flight requests (Apollo's drain plugin), then resolves. */
   stop(): Promise<void>;
+  /** Process-wide services of every request context (available after start). */
+  services(): AppServices;
+  /** The pass signer (available after start). */
+  signer(): PassSigner;
 }
 
 /** Assembles the HTTP app: build here, listen elsewhere. */
-export function makeApp({ config, pools, logger, batch }: AppOptions): App {
+export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secrets, redis = null }: AppOptions): App {
+  const authenticator = new Authenticator(pools.access, {
+    cacheTtlMs: apiKeyCacheTtlMs ?? apiKeyCacheTtlMsFrom(process.env),
+    isProduction: config.isProduction,
+  });
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
@@ -49,18 +71,41 @@ export function makeApp({ config, pools, logger, batch }: AppOptions): App {
     ],
   });
 
+  let services: AppServices | null = null;
+  const started = () => {
+    if (!services) throw new Error('makeApp: call start() before using the app');
+    return services;
+  };
+
   return {
     httpServer,
     apollo,
+    services: started,
+    signer: () => started().signer,
     async start() {
+      const signer = await createPassSigner(secrets.passSigningKey);
+      const ready: AppServices = {
+        idHashSecret: secrets.idHashSecret,
+        signer,
+        limiter: new SelfServiceLimiter(config.selfService, redis),
+      };
+      services = ready;
       await apollo.start();
       app.use(healthRoutes(pools));
+      // Partners verify pass tokens offline against this key set.
+      app.get('/.well-known/jwks.json', (_req, res) => {
+        res.set('cache-control', 'public, max-age=300').json(signer.jwks());
+      });
       app.use(
         '/graphql',
         express.json({ limit: '1mb' }),
         expressMiddleware(apollo, {
-          context: async ({ req }) =>
-            createContext(pools, { batch, requestId: requestIdOf(req.headers['x-request-id']) }),
+          context: async ({ req }) => {
+            // The key lookup is counted with the request's other statements; a bad key throws 401 here.
+            const sql = new SqlRecorder();
+            const viewer = await authenticator.viewerFor(req.headers.authorization, req.ip ?? req.socket.remoteAddress ?? 'unknown', sql);
+            return createContext(pools, ready, { batch, requestId: requestIdOf(req.headers['x-request-id']), viewer, sql });
+          },
         }),
       );
     },
@@ -70,9 +115,12 @@ export function makeApp({ config, pools, logger, batch }: AppOptions): App {
   };
 }
 
-/** A client's request id is kept when it looks like one (for tracing across services), else a new one. */
+/**
+ * A client's request id is kept when it looks like one (for tracing across services), else a new one.
+ * One that contains an ID number is replaced: request ids go to the logs and the audit trail.
+ */
 function requestIdOf(header: string | string[] | undefined): string {
-  return typeof header === 'string' && /^[A-Za-z0-9._-]{8,128}$/.test(header) ? header : randomUUID();
+  return typeof header === 'string' && /^[A-Za-z0-9._-]{8,128}$/.test(header) && !ID_NUMBER_SHAPE.test(header) ? header : randomUUID();
 }
 
 /**
@@ -97,6 +145,12 @@ function formatError(formatted: GraphQLFormattedError, error: unknown, config: C
 /** Logs one line per operation, and outside production adds the SQL count to `extensions`. */
 function requestLogPlugin(logger: Logger, config: Config): ApolloServerPlugin<Context> {
   return {
+    // auth: a request refused in the context function (401, or 503 when the key table is down) never
+    // reaches requestDidStart; one line each, so that a flood of bad keys shows in the logs.
+    async contextCreationDidFail({ error }) {
+      const code = error instanceof GraphQLError ? error.extensions.code : undefined;
+      logger.warn({ code: code ?? 'INTERNAL_SERVER_ERROR' }, 'graphql request refused');
+    },
     async requestDidStart({ contextValue }) {
       const started = process.hrtime.bigint();
       return {
@@ -111,6 +165,7 @@ function requestLogPlugin(logger: Logger, config: Config): ApolloServerPlugin<Co
           logger.info(
             {
               requestId: contextValue.requestId,
+              role: contextValue.viewer.role,
               operation: operationName ?? null,
               durationMs: Number(process.hrtime.bigint() - started) / 1e6,
               sqlStatements: sql.statements,

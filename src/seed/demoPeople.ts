@@ -3,7 +3,9 @@
  * each one's pass colour holds on the day the seed runs; tests and the contract operations look
  * them up by ID number.
  */
-export type PassColor = 'RED' | 'ORANGE' | 'YELLOW' | 'GREEN';
+import type { PassColor } from '../risk/passColor';
+
+export type { PassColor };
 
 export interface DemoPerson {
   key: 'wangHong' | 'liCheng' | 'zhangHuang' | 'zhaoLu';
@@ -52,3 +54,10 @@ export const DEMO_PEOPLE: readonly DemoPerson[] = [
 
 /** A valid ID number (correct check digit) that must belong to nobody in the data. */
 export const NOBODY_ID_NUMBER = '510107199506063211';
+
+/** One demo person by key; throws on a key that is not in DEMO_PEOPLE. */
+export function demoPerson(key: DemoPerson['key']): DemoPerson {
+  const person = DEMO_PEOPLE.find((p) => p.key === key);
+  if (!person) throw new Error(`no demo person with key ${key}`);
+  return person;
+}

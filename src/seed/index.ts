@@ -3,6 +3,7 @@ import { todayInShanghai, toEpochDay } from './dates';
 import { generateSeedData } from './generate';
 import { loadCases, loadMobility, loadRegion, type ProgressListener } from './load';
 import { isScale, type Scale } from './timeline';
+import { ensureDemoKeys } from '../auth/keys'; // demo keys hook (DESIGN §3)
 
 export type { Scale } from './timeline';
 export { DEMO_PEOPLE, NOBODY_ID_NUMBER, type DemoPerson, type PassColor } from './demoPeople';
@@ -62,6 +63,8 @@ export async function seedDatabase(pools: Pools, options: SeedOptions): Promise<
   const regions = await loadRegion(pools.region, data, onProgress);
   const cases = await loadCases(pools.cases, data, options.idHashSecret, onProgress);
   const mobility = await loadMobility(pools.mobility, data, onProgress);
+  // Demo API keys demo-partner, demo-gov, demo-health (idempotent; refused with NODE_ENV=production).
+  await ensureDemoKeys(pools.access);
   return {
     regions,
     counties: data.regions.counties.length,

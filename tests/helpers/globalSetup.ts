@@ -2,9 +2,8 @@ import { closePools } from '../../src/db/pools';
 import { seedDatabase } from '../../src/seed';
 import { openTestCluster, migrated, type TestCluster } from './testDatabase';
 import { poolsFor } from './pools';
+import { TEST_ID_HASH_SECRET } from './secrets';
 
-/** Test secrets: fixed, so failures reproduce; never used outside tests. */
-export const TEST_ID_HASH_SECRET = 'test-id-hash-secret-0123456789abcdef';
 
 declare global {
   // eslint-disable-next-line no-var

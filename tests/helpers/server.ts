@@ -4,10 +4,15 @@ import { createLogger } from '../../src/logger';
 import { makeApp, type App } from '../../src/server';
 import { closePools, type Pools } from '../../src/db/pools';
 import { poolsFor } from './pools';
+import { TEST_ID_HASH_SECRET } from './secrets';
+import { generatePassSigningKey } from '../../src/pass/token';
+
+/** One signing key per test process, as a server would keep one across restarts. */
+const TEST_PASS_SIGNING_KEY = generatePassSigningKey();
 
 export interface GraphQLResponse<D = any> {
   status: number;
-  body: { data?: D; errors?: { message: string; extensions?: { code?: string } & Record<string, unknown> }[]; extensions?: any };
+  body: { data?: D; errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, any> }[]; extensions?: any };
 }
 
 export interface TestServer {
@@ -21,13 +26,22 @@ export interface TestServer {
 
 /** A real HTTP server on an ephemeral port over a test database (default: the full small seed). */
 export async function startTestServer(
-  options: { databaseUrl?: string; env?: Record<string, string> } = {},
+  options: { databaseUrl?: string; env?: Record<string, string>; /** auth: API key cache TTL (0: none) */ apiKeyCacheTtlMs?: number } = {},
 ): Promise<TestServer> {
   const url = options.databaseUrl ?? process.env.TEST_DATABASE_URL;
   if (!url) throw new Error('TEST_DATABASE_URL is not set: run through jest (tests/helpers/globalSetup.ts)');
-  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: url, LOG_LEVEL: 'silent', ...options.env });
+  // Self-service limits are raised unless a test sets them: most tests look up several demo people.
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: url,
+    LOG_LEVEL: 'silent',
+    SELF_SERVICE_MAX_IDS_PER_DAY: '10000',
+    SELF_SERVICE_RATE_PER_MINUTE: '100000',
+    ...options.env,
+  });
   const pools = poolsFor(url, 8);
-  const app = makeApp({ config, pools, logger: createLogger('silent') });
+  const secrets = { idHashSecret: TEST_ID_HASH_SECRET, passSigningKey: TEST_PASS_SIGNING_KEY };
+  const app = makeApp({ config, pools, logger: createLogger('silent'), apiKeyCacheTtlMs: options.apiKeyCacheTtlMs, secrets });
   await app.start();
   await new Promise<void>((resolve) => app.httpServer.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(app.httpServer.address() as AddressInfo).port}`;

@@ -12,8 +12,8 @@ afterAll(async () => {
 
 const today = todayCst();
 
-async function expectBadInput(query: string, variables: Record<string, unknown>, messagePart: RegExp) {
-  const { body } = await server.gql(query, variables);
+async function expectBadInput(query: string, variables: Record<string, unknown>, messagePart: RegExp, headers: Record<string, string> = {}) {
+  const { body } = await server.gql(query, variables, headers);
   expect(body.errors).toBeDefined();
   const [error] = body.errors!;
   expect(error.extensions?.code).toBe('BAD_USER_INPUT');
@@ -55,8 +55,8 @@ describe('bad input', () => {
 
   it('rejects windows outside their bounds', async () => {
     await expectBadInput(`{ region(code: "420106") { caseSummary(days: 0) { newConfirmed } } }`, {}, /"days" must be an integer from 1 to 366/);
-    await expectBadInput(`{ region(code: "420106") { importRisk(days: 30) { probability } } }`, {}, /"days" must be an integer from 7 to 14/);
-    await expectBadInput(`{ region(code: "420106") { inflows(first: 1000) { trips } } }`, {}, /"first" must be an integer from 1 to 100/);
+    await expectBadInput(`{ region(code: "420106") { importRisk(days: 30) { probability } } }`, {}, /"days" must be an integer from 7 to 14/, { authorization: 'Bearer demo-gov' });
+    await expectBadInput(`{ region(code: "420106") { inflows(first: 1000) { trips } } }`, {}, /"first" must be an integer from 1 to 100/, { authorization: 'Bearer demo-gov' });
   });
 });
 

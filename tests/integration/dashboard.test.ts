@@ -86,7 +86,7 @@ describe('ProvinceDrilldown', () => {
 
 describe('CountyInflows', () => {
   it('lists the top origins by trips and a modelled import risk with its sources', async () => {
-    const { body } = await server.gql(operation('CountyInflows'), { code: '420106', days: 7 });
+    const { body } = await server.gql(operation('CountyInflows'), { code: '420106', days: 7 }, { authorization: 'Bearer demo-gov' }); // flows: GOV or HEALTH
     expect(body.errors).toBeUndefined();
     const { inflows, importRisk } = body.data.region;
     expect(inflows.length).toBeGreaterThan(0);
@@ -101,7 +101,7 @@ describe('CountyInflows', () => {
   });
 
   it('works with the days variable left out', async () => {
-    const { body } = await server.gql(operation('CountyInflows'), { code: '110105' });
+    const { body } = await server.gql(operation('CountyInflows'), { code: '110105' }, { authorization: 'Bearer demo-gov' });
     expect(body.errors).toBeUndefined();
     expect(body.data.region.code).toBe('110105');
   });

@@ -1,0 +1,81 @@
+import type { CaseSource, ClusterRecord, DailyReportInput } from './case';
+import type { RegionSource } from './region';
+import { todayCst } from '../src/clock';
+import { EARLIEST_DATE } from '../src/args';
+
+export interface UserError {
+  field: string[] | null;
+  message: string;
+  code: 'INVALID' | 'NOT_FOUND' | 'CONFLICT' | 'NOT_MATCHED';
+}
+
+export const MAX_REPORTS_PER_CALL = 5000;
+const REGION_CODE = /^[0-9]{6}$/;
+const COUNTS = ['newConfirmed', 'newAsymptomatic', 'newSuspected', 'newRecovered', 'newDeaths'] as const;
+const MAX_DAILY_COUNT = 1_000_000;
+
+/**
+ * Ingestion (HEALTH): validates against the region source (reports are per county-level unit),
+ * then stores through the case source. All or nothing: any userError means nothing is written.
+ */
+export class IngestService {
+  constructor(
+    private readonly regions: RegionSource,
+    private readonly cases: CaseSource,
+  ) {}
+
+  async reportDailyCases(input: readonly Partial<DailyReportInput>[]): Promise<{ accepted: number; userErrors: UserError[] }> {
+    const errors: UserError[] = [];
+    if (input.length === 0) errors.push({ field: ['input'], message: 'Send at least one report.', code: 'INVALID' });
+    if (input.length > MAX_REPORTS_PER_CALL) {
+      errors.push({ field: ['input'], message: `At most ${MAX_REPORTS_PER_CALL} reports per call; split the batch.`, code: 'INVALID' });
+      return { accepted: 0, userErrors: errors };
+    }
+    const reports = input.map((r) => ({
+      regionCode: r.regionCode ?? '',
+      date: r.date ?? '',
+      newConfirmed: r.newConfirmed ?? 0,
+      newAsymptomatic: r.newAsymptomatic ?? 0,
+      newSuspected: r.newSuspected ?? 0,
+      newRecovered: r.newRecovered ?? 0,
+      newDeaths: r.newDeaths ?? 0,
+    }));
+    const regions = await this.regions.byCode.loadAll(reports.map((r) => (REGION_CODE.test(r.regionCode) ? r.regionCode : '000000')));
+    const seen = new Map<string, number>();
+    const today = todayCst();
+    reports.forEach((r, i) => {
+      const at = (f: string) => ['input', String(i), f];
+      if (!REGION_CODE.test(r.regionCode)) errors.push({ field: at('regionCode'), message: `"${r.regionCode.slice(0, 20)}" is not a six-digit region code.`, code: 'INVALID' });
+      else if (!regions[i]) errors.push({ field: at('regionCode'), message: `No region has code ${r.regionCode}.`, code: 'NOT_FOUND' });
+      else if (regions[i]!.level !== 'COUNTY') errors.push({ field: at('regionCode'), message: `${r.regionCode} ${regions[i]!.name} is a ${regions[i]!.level.toLowerCase()}; reports are per county-level unit.`, code: 'INVALID' });
+      if (r.date > today) errors.push({ field: at('date'), message: `${r.date} is in the future (today is ${today}, China Standard Time).`, code: 'INVALID' });
+      if (r.date < EARLIEST_DATE) errors.push({ field: at('date'), message: `${r.date} is before ${EARLIEST_DATE}.`, code: 'INVALID' });
+      for (const k of COUNTS) {
+        const v = r[k];
+        if (!Number.isInteger(v) || v < 0 || v > MAX_DAILY_COUNT) errors.push({ field: at(k), message: `${k} must be a whole number from 0 to ${MAX_DAILY_COUNT}, got ${v}.`, code: 'INVALID' });
+      }
+      const key = `${r.regionCode}|${r.date}`;
+      if (seen.has(key)) errors.push({ field: at('date'), message: `Report ${seen.get(key)} of this call is for the same region and date.`, code: 'CONFLICT' });
+      else seen.set(key, i);
+    });
+    if (errors.length > 0) return { accepted: 0, userErrors: errors };
+    return { accepted: await this.cases.reportDaily(reports), userErrors: [] };
+  }
+
+  async reportCluster(input: { regionCode: string; detectedOn: string; size: number; description?: string | null }): Promise<{ cluster: ClusterRecord | null; userErrors: UserError[] }> {
+    const errors: UserError[] = [];
+    const at = (f: string) => ['input', f];
+    const region = REGION_CODE.test(input.regionCode) ? await this.regions.byCode.load(input.regionCode) : null;
+    if (!REGION_CODE.test(input.regionCode)) errors.push({ field: at('regionCode'), message: `"${input.regionCode.slice(0, 20)}" is not a six-digit region code.`, code: 'INVALID' });
+    else if (!region) errors.push({ field: at('regionCode'), message: `No region has code ${input.regionCode}.`, code: 'NOT_FOUND' });
+    else if (region.level !== 'COUNTY') errors.push({ field: at('regionCode'), message: `${input.regionCode} ${region.name} is not a county-level unit.`, code: 'INVALID' });
+    const today = todayCst();
+    if (input.detectedOn > today) errors.push({ field: at('detectedOn'), message: `${input.detectedOn} is in the future (today is ${today}).`, code: 'INVALID' });
+    if (input.detectedOn < EARLIEST_DATE) errors.push({ field: at('detectedOn'), message: `${input.detectedOn} is before ${EARLIEST_DATE}.`, code: 'INVALID' });
+    if (!Number.isInteger(input.size) || input.size < 2 || input.size > 100_000) errors.push({ field: at('size'), message: `size must be a whole number from 2 to 100000, got ${input.size}.`, code: 'INVALID' });
+    if (input.description != null && [...input.description].length > 500) errors.push({ field: at('description'), message: 'description must be at most 500 characters.', code: 'INVALID' });
+    if (errors.length > 0) return { cluster: null, userErrors: errors };
+    const cluster = await this.cases.reportCluster({ regionCode: input.regionCode, detectedOn: input.detectedOn, size: input.size, description: input.description ?? null });
+    return { cluster, userErrors: [] };
+  }
+}

@@ -1,0 +1,140 @@
+import type { PersonSource, PersonRecord } from './person';
+import type { MobilitySource, StayRow } from './mobility';
+import type { RegionSource } from './region';
+import type { RiskService } from './risk';
+import type { PassRegistry } from './passRegistry';
+import type { AuditLog } from '../src/auth/audit';
+import type { PassSigner } from '../src/pass/token';
+import { passValidUntil } from '../src/pass/token';
+import { passColor, PASS_WINDOW_DAYS, type PassColor, type PassColorVerdict } from '../src/risk/passColor';
+import type { RiskLevel } from '../src/risk';
+import { addDays } from '../src/risk/dates';
+import { todayCst } from '../src/clock';
+import { maskName } from '../src/privacy/mask';
+import { Loader } from './loader';
+
+export type PassStatus = 'VALID' | 'INVALID' | 'EXPIRED' | 'REVOKED';
+
+/** What a partner learns from a check: colour, validity and a masked name, nothing else. */
+export interface PassCheckResult {
+  token: string;
+  status: PassStatus;
+  color: PassColor | null;
+  holderName: string | null;
+  validUntil: Date | null;
+  asOf: Date;
+}
+
+/** The CST calendar days a stay covers, from arrival to departure. */
+function cstDaysOf(stay: StayRow): string[] {
+  const first = todayCst(stay.arrivedAt);
+  const last = todayCst(stay.leftAt);
+  const days: string[] = [];
+  for (let d = first; d <= last; d = addDays(d, 1)) days.push(d);
+  return days;
+}
+
+/**
+ * Pass colours and checks: the federation at work. A colour needs the person's case records and
+ * contacts (case source), itinerary (mobility source) and each county's risk on each day of each
+ * stay (region + case sources, rated by the pure rule). Every read goes through the per-request
+ * loaders, so a batch of 1,000 tokens costs the same number of statements as one.
+ */
+export class PassService {
+  /** Today's colour verdict per person, batched and memoised for the request. */
+  readonly colorOf: Loader<string, PassColorVerdict>;
+
+  constructor(
+    private readonly persons: PersonSource,
+    private readonly mobility: MobilitySource,
+    private readonly regions: RegionSource,
+    private readonly risk: RiskService,
+    private readonly registry: PassRegistry,
+    private readonly signer: PassSigner,
+    private readonly audit: AuditLog,
+  ) {
+    this.colorOf = new Loader((ids) => this.colors(ids), (id) => id);
+  }
+
+  /** Colour verdicts for persons, computed now (asOf = today CST). */
+  async colors(personIds: readonly string[], asOf: string = todayCst()): Promise<PassColorVerdict[]> {
+    const since = `${addDays(asOf, -(PASS_WINDOW_DAYS - 1))}T00:00:00+08:00`;
+    const [cases, contacts, stays] = await Promise.all([
+      this.persons.casesByPerson.loadAll(personIds),
+      this.persons.contactsByPerson.loadAll(personIds),
+      this.mobility.staysByPerson.loadAll(personIds.map((personId) => ({ personId, since }))),
+    ]);
+    const stayDays = stays.map((list) => list.map((s) => ({ stay: s, days: cstDaysOf(s).filter((d) => d <= asOf) })));
+    const codes = [...new Set(stays.flat().map((s) => s.regionCode))];
+    const levelKeys = new Map<string, { code: string; day: string }>();
+    for (const list of stayDays) for (const { stay, days } of list) for (const day of days) levelKeys.set(`${stay.regionCode}|${day}`, { code: stay.regionCode, day });
+    const [regions, levels] = await Promise.all([
+      this.regions.byCode.loadAll(codes),
+      Promise.all([...levelKeys.values()].map((k) => this.risk.countyLevel(k.code, k.day))),
+    ]);
+    const nameOf = new Map(codes.map((c, i) => [c, regions[i]?.name ?? c]));
+    const levelOf = new Map<string, RiskLevel>([...levelKeys.keys()].map((k, i) => [k, levels[i]]));
+    return personIds.map((_, i) =>
+      passColor({
+        asOf,
+        cases: cases[i],
+        contacts: contacts[i],
+        stays: stayDays[i].map(({ stay, days }) => ({
+          regionName: nameOf.get(stay.regionCode) ?? stay.regionCode,
+          days: days.map((date) => ({ date, level: levelOf.get(`${stay.regionCode}|${date}`) ?? 'LOW' })),
+        })),
+      }),
+    );
+  }
+
+  /** Issues today's pass for a matched person: registers it, signs it, colours it, audits it. */
+  async issue(person: PersonRecord, now: Date = new Date()) {
+    const record = await this.registry.issue(person.id, now, passValidUntil(now));
+    const [token, [verdict]] = await Promise.all([
+      this.signer.sign({ passId: record.id, issuedAt: record.issuedAt, validUntil: record.validUntil }),
+      this.colors([person.id]),
+    ]);
+    await this.audit.record({ operation: 'issuePass', subjectPersonId: person.id, outcome: verdict.color });
+    return { token, color: verdict.color, reason: verdict.reason, issuedAt: record.issuedAt, validUntil: record.validUntil };
+  }
+
+  /** Checks tokens in order; a bad token is an INVALID item. Every check is audited. */
+  async check(tokens: readonly string[], now: Date = new Date()): Promise<PassCheckResult[]> {
+    const verified = await Promise.all(tokens.map((t) => this.signer.verify(t, now)));
+    const passIds = verified.map((v) => (v.status === 'INVALID' ? null : v.passId));
+    const records = await this.registry.byId.loadAll([...new Set(passIds.filter((id): id is string => id != null))]);
+    const recordById = new Map(records.filter((r) => r != null).map((r) => [r!.id, r!]));
+
+    const statuses: PassStatus[] = verified.map((v, i) => {
+      const record = passIds[i] == null ? undefined : recordById.get(passIds[i]!);
+      if (v.status === 'INVALID' || !record) return 'INVALID';
+      if (record.revokedAt) return 'REVOKED';
+      return v.status;
+    });
+    const validPersons = [...new Set(statuses.flatMap((s, i) => (s === 'VALID' ? [recordById.get(passIds[i]!)!.personId] : [])))];
+    const [people, verdicts] = await Promise.all([this.persons.byId.loadAll(validPersons), this.colors(validPersons)]);
+    const personIndex = new Map(validPersons.map((id, i) => [id, i]));
+
+    const results = tokens.map((token, i): PassCheckResult => {
+      const record = passIds[i] == null ? undefined : recordById.get(passIds[i]!);
+      const status = statuses[i];
+      const k = status === 'VALID' ? personIndex.get(record!.personId)! : -1;
+      return {
+        token,
+        status,
+        color: k >= 0 ? verdicts[k].color : null,
+        holderName: k >= 0 && people[k] ? maskName(people[k]!.name) : null,
+        validUntil: status === 'INVALID' ? null : (record?.validUntil ?? null),
+        asOf: now,
+      };
+    });
+    await this.audit.recordMany(
+      results.map((r, i) => ({
+        operation: 'checkPass',
+        subjectPersonId: recordById.get(passIds[i] ?? '')?.personId ?? null,
+        outcome: r.status === 'VALID' ? `VALID:${r.color}` : r.status,
+      })),
+    );
+    return results;
+  }
+}
