@@ -24,8 +24,10 @@ const Env = z.object({
   ID_HASH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   PASS_SIGNING_KEY: z.string().min(1).optional(),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10000),
+  API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(5000),
   RETENTION_DAYS: z.coerce.number().int().min(14).max(3650).default(30),
   REDIS_URL: z.url().optional(),
+  REDIS_KEY_PREFIX: z.string().max(64).default('cx:'),
   SELF_SERVICE_MAX_IDS_PER_DAY: z.coerce.number().int().min(1).default(3),
   SELF_SERVICE_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(10),
 });
@@ -48,9 +50,13 @@ export interface Config {
   idHashSecret: string | null;
   passSigningKey: string | null;
   shutdownGraceMs: number;
+  /** How long a successful API key lookup is cached (0: not at all); revocation takes effect within it. */
+  apiKeyCacheTtlMs: number;
   /** Itinerary stays older than this are purged (at least 14: the pass rule looks back 14 days). */
   retentionDays: number;
   redisUrl: string | null;
+  /** Prefix of every Redis key, so that several deployments can share one Redis. */
+  redisKeyPrefix: string;
   selfService: { maxIdsPerDay: number; requestsPerMinute: number };
 }
 
@@ -108,8 +114,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idHashSecret: e.ID_HASH_SECRET ?? null,
     passSigningKey: e.PASS_SIGNING_KEY ?? null,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
     retentionDays: e.RETENTION_DAYS,
     redisUrl: e.REDIS_URL ?? null,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
     selfService: { maxIdsPerDay: e.SELF_SERVICE_MAX_IDS_PER_DAY, requestsPerMinute: e.SELF_SERVICE_RATE_PER_MINUTE },
   };
 }

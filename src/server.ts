@@ -19,7 +19,7 @@ import { healthRoutes } from './http/health';
 import { ErrorCode, isDatabaseUnavailable } from './errors';
 // auth: the viewer of each request (src/auth)
 import { SqlRecorder } from '../datasources';
-import { Authenticator, apiKeyCacheTtlMsFrom } from './auth/authenticate';
+import { Authenticator } from './auth/authenticate';
 import { ID_NUMBER_SHAPE } from './auth/audit';
 
 export interface AppOptions {
@@ -28,7 +28,7 @@ export interface AppOptions {
   logger: Logger;
   /** Bench-only: DataLoader batching off (the N+1 baseline). */
   batch?: boolean;
-  /** How long a successful API key lookup is cached; default API_KEY_CACHE_TTL_MS (5000). Tests may override it. */
+  /** Overrides config.apiKeyCacheTtlMs (tests). */
   apiKeyCacheTtlMs?: number;
   /** The ID hash key and the pass signing key (src/secrets.ts). */
   secrets: Pick<Secrets, 'idHashSecret' | 'passSigningKey'>;
@@ -52,7 +52,7 @@ export interface App {
 /** Assembles the HTTP app: build here, listen elsewhere. */
 export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secrets, redis = null }: AppOptions): App {
   const authenticator = new Authenticator(pools.access, {
-    cacheTtlMs: apiKeyCacheTtlMs ?? apiKeyCacheTtlMsFrom(process.env),
+    cacheTtlMs: apiKeyCacheTtlMs ?? config.apiKeyCacheTtlMs,
     isProduction: config.isProduction,
   });
   const app = express();
@@ -87,7 +87,7 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
       const ready: AppServices = {
         idHashSecret: secrets.idHashSecret,
         signer,
-        limiter: new SelfServiceLimiter(config.selfService, redis),
+        limiter: new SelfServiceLimiter(config.selfService, redis, config.redisKeyPrefix),
       };
       services = ready;
       await apollo.start();

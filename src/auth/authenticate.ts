@@ -1,8 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { Pool } from 'pg';
-import { z } from 'zod';
 import { Sql, type SqlRecorder } from '../../datasources/sql';
-import { ConfigError } from '../config';
 import { ErrorCode, isDatabaseUnavailable } from '../errors';
 import { hashKey, isDemoKey, KeyStore, type KeyPrincipal } from './keys';
 import { PUBLIC_VIEWER, type Viewer } from './viewer';
@@ -17,20 +15,6 @@ export interface AuthenticatorOptions {
   isProduction: boolean;
   /** Clock, for tests. */
   now?: () => number;
-}
-
-export const DEFAULT_API_KEY_CACHE_TTL_MS = 5000;
-
-/**
- * `API_KEY_CACHE_TTL_MS` (README, configuration table). Parsed here rather than in config.ts only
- * because that file belongs to another change; it fails start-up the same way, naming the variable.
- */
-export function apiKeyCacheTtlMsFrom(env: NodeJS.ProcessEnv): number {
-  const parsed = z.coerce.number().int().min(0).max(300_000).default(DEFAULT_API_KEY_CACHE_TTL_MS).safeParse(env.API_KEY_CACHE_TTL_MS);
-  if (!parsed.success) {
-    throw new ConfigError(`Invalid environment:\n  API_KEY_CACHE_TTL_MS: must be an integer number of milliseconds from 0 to 300000`);
-  }
-  return parsed.data;
 }
 
 /** `Authorization: Bearer <key>`; the scheme is case-insensitive (RFC 9110 §11.1). Keys are token68 characters. */

@@ -13,6 +13,9 @@ import { ErrorCode } from '../errors';
 export interface SelfServiceLimits {
   maxIdsPerDay: number;
   requestsPerMinute: number;
+  /** Window lengths in seconds: one minute and one day, shortened only by tests of the reset. */
+  rateWindowSeconds?: number;
+  idWindowSeconds?: number;
 }
 
 export class SelfServiceLimiter {
@@ -21,14 +24,15 @@ export class SelfServiceLimiter {
   /** Remembers which (client, ID hash) pairs were already counted today. */
   private readonly seen: RateLimiterAbstract;
 
-  constructor(limits: SelfServiceLimits, redis: Redis | null) {
+  constructor(limits: SelfServiceLimits, redis: Redis | null, redisKeyPrefix = 'cx:') {
     const make = (keyPrefix: string, points: number, duration: number) =>
       redis
-        ? new RateLimiterRedis({ storeClient: redis, keyPrefix: `cx:${keyPrefix}`, points, duration })
+        ? new RateLimiterRedis({ storeClient: redis, keyPrefix: `${redisKeyPrefix}${keyPrefix}`, points, duration })
         : new RateLimiterMemory({ keyPrefix, points, duration });
-    this.rate = make('self-rate', limits.requestsPerMinute, 60);
-    this.distinctIds = make('self-ids', limits.maxIdsPerDay, 86_400);
-    this.seen = make('self-seen', 1, 86_400);
+    const day = limits.idWindowSeconds ?? 86_400;
+    this.rate = make('self-rate', limits.requestsPerMinute, limits.rateWindowSeconds ?? 60);
+    this.distinctIds = make('self-ids', limits.maxIdsPerDay, day);
+    this.seen = make('self-seen', 1, day);
   }
 
   /** Admits one lookup of `idHash` by `clientId`, or throws RATE_LIMITED with the retry time. */

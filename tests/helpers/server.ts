@@ -3,6 +3,7 @@ import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { makeApp, type App } from '../../src/server';
 import { closePools, type Pools } from '../../src/db/pools';
+import Redis from 'ioredis';
 import { poolsFor } from './pools';
 import { TEST_ID_HASH_SECRET } from './secrets';
 import { generatePassSigningKey } from '../../src/pass/token';
@@ -26,7 +27,7 @@ export interface TestServer {
 
 /** A real HTTP server on an ephemeral port over a test database (default: the full small seed). */
 export async function startTestServer(
-  options: { databaseUrl?: string; env?: Record<string, string>; /** auth: API key cache TTL (0: none) */ apiKeyCacheTtlMs?: number } = {},
+  options: { databaseUrl?: string; env?: Record<string, string>; /** Rate limits in this Redis instead of memory. */ redisUrl?: string; /** auth: API key cache TTL (0: none) */ apiKeyCacheTtlMs?: number } = {},
 ): Promise<TestServer> {
   const url = options.databaseUrl ?? process.env.TEST_DATABASE_URL;
   if (!url) throw new Error('TEST_DATABASE_URL is not set: run through jest (tests/helpers/globalSetup.ts)');
@@ -41,7 +42,8 @@ export async function startTestServer(
   });
   const pools = poolsFor(url, 8);
   const secrets = { idHashSecret: TEST_ID_HASH_SECRET, passSigningKey: TEST_PASS_SIGNING_KEY };
-  const app = makeApp({ config, pools, logger: createLogger('silent'), apiKeyCacheTtlMs: options.apiKeyCacheTtlMs, secrets });
+  const redis = options.redisUrl ? new Redis(options.redisUrl, { maxRetriesPerRequest: 1 }) : null;
+  const app = makeApp({ config, pools, logger: createLogger('silent'), apiKeyCacheTtlMs: options.apiKeyCacheTtlMs, secrets, redis });
   await app.start();
   await new Promise<void>((resolve) => app.httpServer.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(app.httpServer.address() as AddressInfo).port}`;
@@ -59,6 +61,7 @@ export async function startTestServer(
     },
     async close() {
       await app.stop();
+      await redis?.quit();
       await closePools(pools);
     },
   };

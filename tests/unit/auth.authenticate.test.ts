@@ -1,6 +1,9 @@
 import type { Pool } from 'pg';
 import { GraphQLError } from 'graphql';
-import { Authenticator, apiKeyCacheTtlMsFrom } from '../../src/auth/authenticate';
+import { Authenticator } from '../../src/auth/authenticate';
+import { loadConfig } from '../../src/config';
+
+const apiKeyCacheTtlMsFrom = (env: NodeJS.ProcessEnv) => loadConfig(env).apiKeyCacheTtlMs;
 import { hashKey } from '../../src/auth/keys';
 import { SqlRecorder } from '../../datasources/sql';
 
