@@ -1,14 +1,8 @@
 import type { EpidemicSimulation } from './epidemic';
+import type { DailyReportInput } from '../../datasources/case';
 
 /** One row of cases.daily_reports, with the running values the ingestion path would maintain. */
-export interface DailyReportRow {
-  regionCode: string;
-  date: string;
-  newConfirmed: number;
-  newAsymptomatic: number;
-  newSuspected: number;
-  newRecovered: number;
-  newDeaths: number;
+export interface DailyReportRow extends DailyReportInput {
   cumulativeConfirmed: number;
   cumulativeRecovered: number;
   cumulativeDeaths: number;

@@ -1,6 +1,7 @@
 /**
  * Calendar-date arithmetic on 'YYYY-MM-DD' strings. Dates are calendar days (no time zone), so
  * they are handled as whole days since 1970-01-01 in UTC, where no day is ever 23 or 25 hours.
+ * (Adding days: `addDays` in src/risk/dates.ts; today: `todayCst` in src/clock.ts.)
  */
 
 const MS_PER_DAY = 86_400_000;
@@ -19,16 +20,7 @@ export function fromEpochDay(day: number): string {
   return new Date(day * MS_PER_DAY).toISOString().slice(0, 10);
 }
 
-export function addDays(date: string, days: number): string {
-  return fromEpochDay(toEpochDay(date) + days);
-}
-
 /** 0 = Sunday … 6 = Saturday. */
 export function weekdayOf(date: string): number {
   return new Date(toEpochDay(date) * MS_PER_DAY).getUTCDay();
-}
-
-/** Today's calendar date in Asia/Shanghai, the time zone of every date in the data. */
-export function todayInShanghai(now: Date = new Date()): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(now);
 }

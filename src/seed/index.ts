@@ -1,5 +1,6 @@
 import type { Pools } from '../db/pools';
-import { todayInShanghai, toEpochDay } from './dates';
+import { toEpochDay } from './dates';
+import { todayCst } from '../clock';
 import { generateSeedData } from './generate';
 import { loadCases, loadMobility, loadRegion, type ProgressListener } from './load';
 import { isScale, type Scale } from './timeline';
@@ -52,7 +53,7 @@ export async function seedDatabase(pools: Pools, options: SeedOptions): Promise<
   const started = performance.now();
   if (!isScale(options.scale)) throw new Error(`scale must be small, medium or large, got '${String(options.scale)}'`);
   if (!options.idHashSecret) throw new Error('idHashSecret is required: ID numbers are stored only as a keyed hash');
-  const seedDay = options.seedDay ?? todayInShanghai();
+  const seedDay = options.seedDay ?? todayCst();
   toEpochDay(seedDay); // fails with a clear message on anything but a calendar date
 
   const { onProgress } = options;

@@ -1,4 +1,5 @@
-import { addDays, weekdayOf } from './dates';
+import { weekdayOf } from './dates';
+import { addDays } from '../risk/dates';
 
 export type Scale = 'small' | 'medium' | 'large';
 

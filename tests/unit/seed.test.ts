@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { residentIdCheckChar } from '../../src/privacy/residentId';
 import { countyRiskOn } from '../../src/seed/countyRisk';
 import { dailyReportRows } from '../../src/seed/dailyReports';
-import { addDays } from '../../src/seed/dates';
+import { addDays } from '../../src/risk/dates';
 import { DEMO_PEOPLE, NOBODY_ID_NUMBER } from '../../src/seed/demoPeople';
 import { simulateEpidemic } from '../../src/seed/epidemic';
 import { generateSeedData, type SeedData } from '../../src/seed/generate';
