@@ -4,23 +4,13 @@
  *
  *   DATABASE_URL=postgresql://… npx tsx bench/roundTrips.ts
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import path from 'node:path';
-import { parse, print, type OperationDefinitionNode } from 'graphql';
 import { bootstrap } from '../src/bootstrap';
 import { makeApp } from '../src/server';
 import { todayCst } from '../src/clock';
 import { addDays } from '../src/risk/dates';
 import { DEMO_PEOPLE } from '../src/seed/demoPeople';
+import { operationText } from './operations';
 
-const dir = path.resolve(__dirname, '../examples/operations');
-const ops = new Map<string, string>();
-for (const f of readdirSync(dir)) {
-  for (const d of parse(readFileSync(path.join(dir, f), 'utf8')).definitions) {
-    const op = d as OperationDefinitionNode;
-    if (op.name) ops.set(op.name.value, print(op));
-  }
-}
 
 async function main() {
   const rt = await bootstrap({ applicationName: 'changxing-bench', env: { ...process.env, LOG_LEVEL: 'silent', SELF_SERVICE_MAX_IDS_PER_DAY: '100000', SELF_SERVICE_RATE_PER_MINUTE: '100000' } });
@@ -32,7 +22,7 @@ async function main() {
     const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
-      body: JSON.stringify({ query: ops.get(name), variables }),
+      body: JSON.stringify({ query: operationText(name), variables }),
     });
     const body = (await res.json()) as { errors?: unknown[]; data?: any; extensions?: { sql?: { statements: number; bySource: object } } };
     if (body.errors) throw new Error(`${name}: ${JSON.stringify(body.errors)}`);

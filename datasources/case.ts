@@ -122,12 +122,14 @@ export class CaseSource {
                 WHERE d.region_code = k.region_code AND d.date <= k.to_date
                 ORDER BY d.date DESC LIMIT 1
              ) l ON true
-             LEFT JOIN LATERAL (
-               SELECT count(*) FILTER (WHERE c.detected_on >= k.from_date) AS cluster_count,
+             -- Clusters are few: one hash join instead of a (sequential) probe per county.
+             LEFT JOIN (
+               SELECT k.scope, k.region_code,
+                      count(*) FILTER (WHERE c.detected_on >= k.from_date) AS cluster_count,
                       max(c.detected_on) AS last_cluster_on
-                 FROM cases.clusters c
-                WHERE c.region_code = k.region_code AND c.detected_on <= k.to_date
-             ) c ON true
+                 FROM k JOIN cases.clusters c ON c.region_code = k.region_code AND c.detected_on <= k.to_date
+                GROUP BY k.scope, k.region_code
+             ) c ON c.scope = k.scope AND c.region_code = k.region_code
             GROUP BY k.scope`,
           unnestScopes(keys),
         );

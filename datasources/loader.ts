@@ -1,4 +1,27 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import DataLoader from 'dataloader';
+
+// observability: batch sizes per loader (src/observability/metrics.ts) ----------------------------
+/**
+ * What one batch call learns while it runs. Sql.query fills it in (`noteBatchStatement`): the first
+ * statement's name (`RegionSource.byCode`) names the loader, and its recorder is the request's, so
+ * the batch size is counted with that request without changing how datasources build their loaders.
+ */
+interface BatchScope {
+  name?: string;
+  onBatch?: (loader: string, size: number) => void;
+}
+const batchScope = new AsyncLocalStorage<BatchScope>();
+
+/** Called by Sql for every statement: names the running batch after its first statement. */
+export function noteBatchStatement(name: string, onBatch: (loader: string, size: number) => void): void {
+  const scope = batchScope.getStore();
+  if (scope && scope.onBatch === undefined) {
+    scope.name ??= name;
+    scope.onBatch = onBatch;
+  }
+}
+// -------------------------------------------------------------------------------------------------
 
 /**
  * A per-request DataLoader that also remembers settled values, so that a field resolver can
@@ -12,11 +35,23 @@ export class Loader<K, V> {
   constructor(
     batch: (keys: readonly K[]) => Promise<readonly V[]>,
     private readonly cacheKey: (key: K) => string,
-    options: { batch?: boolean; maxBatchSize?: number } = {},
+    options: {
+      batch?: boolean;
+      maxBatchSize?: number;
+      /** Label of the batch-size metric; default: the name of the batch's first SQL statement. */
+      name?: string;
+    } = {},
   ) {
     this.loader = new DataLoader<K, V, string>(
       async (keys) => {
-        const values = await batch(keys);
+        // A batch that sends no SQL itself (it composes other loaders) is not counted.
+        const scope: BatchScope = { name: options.name };
+        let values: readonly V[];
+        try {
+          values = await batchScope.run(scope, () => batch(keys));
+        } finally {
+          scope.onBatch?.(scope.name ?? 'unnamed', keys.length);
+        }
         if (values.length !== keys.length) {
           // DataLoader's contract: one value per key, in key order. Failing here names the culprit.
           throw new Error(`batch function returned ${values.length} values for ${keys.length} keys`);

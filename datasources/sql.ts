@@ -1,5 +1,6 @@
 import type { Pool, QueryResultRow } from 'pg';
 import type { SourceName } from '../src/db/pools';
+import { noteBatchStatement } from './loader';
 
 /**
  * Counts the SQL statements one GraphQL request sends, per datasource. Tests and the response's
@@ -9,11 +10,15 @@ export class SqlRecorder {
   statements = 0;
   readonly bySource: Record<SourceName, number> = { region: 0, cases: 0, mobility: 0, access: 0 };
   readonly names: string[] = [];
+  /** observability: DataLoader batches of this request, by loader name (one entry per batch call). */
+  readonly batches: { loader: string; size: number }[] = [];
+  private readonly onBatch = (loader: string, size: number) => this.batches.push({ loader, size });
 
   record(source: SourceName, name: string): void {
     this.statements++;
     this.bySource[source]++;
     this.names.push(name);
+    noteBatchStatement(name, this.onBatch);
   }
 }
 

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import type { SourceName } from './db/pools';
+// hardening: operation limits and trusted documents
+import { ROLES, type Role } from './auth/viewer';
+import { DEFAULT_LIMITS, type OperationLimits } from './limits';
 
 /**
  * The environment, parsed once at start-up. Every variable is documented in the README's
@@ -20,6 +23,7 @@ const Env = z.object({
   SEED_SCALE: z.enum(['small', 'medium', 'large']).default('small'),
   PG_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
   PG_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+  PG_CONNECTION_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ID_HASH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   PASS_SIGNING_KEY: z.string().min(1).optional(),
@@ -30,6 +34,21 @@ const Env = z.object({
   REDIS_KEY_PREFIX: z.string().max(64).default('cx:'),
   SELF_SERVICE_MAX_IDS_PER_DAY: z.coerce.number().int().min(1).default(3),
   SELF_SERVICE_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(10),
+  // hardening: operation limits and trusted documents (README, "Operation limits, trusted documents and GraphQL over HTTP")
+  GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).max(100).default(DEFAULT_LIMITS.maxDepth),
+  GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).max(1000).default(DEFAULT_LIMITS.maxAliases),
+  GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(0).max(1000).default(DEFAULT_LIMITS.maxDirectives),
+  GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).max(1_000_000).default(DEFAULT_LIMITS.maxTokens),
+  GRAPHQL_MAX_COST: z
+    .string()
+    .regex(/^\s*$|^(PUBLIC|PARTNER|GOV|HEALTH)=\d+(,(PUBLIC|PARTNER|GOV|HEALTH)=\d+)*$/, 'expected e.g. "PUBLIC=300000,GOV=5000000"')
+    .default(''),
+  GRAPHQL_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 100kb or 1mb').default(DEFAULT_LIMITS.bodyLimit),
+  TRUSTED_DOCUMENTS_ROLES: z
+    .string()
+    .regex(/^\s*$|^(PUBLIC|PARTNER|GOV|HEALTH)(,(PUBLIC|PARTNER|GOV|HEALTH))*$/, 'expected a comma-separated list of roles, e.g. PARTNER, or empty')
+    .default('PARTNER'),
+  TRUSTED_DOCUMENTS_MANIFEST: z.string().min(1).optional(),
 });
 
 export interface Config {
@@ -45,6 +64,8 @@ export interface Config {
   seedScale: 'small' | 'medium' | 'large';
   pgPoolMax: number;
   pgStatementTimeoutMs: number;
+  /** How long a query waits for a pool connection before SERVICE_UNAVAILABLE (fail fast when exhausted or down). */
+  pgConnectionTimeoutMs: number;
   logLevel: string;
   /** null outside production when unset: generated and kept under DATA_DIR (see src/secrets.ts). */
   idHashSecret: string | null;
@@ -58,6 +79,10 @@ export interface Config {
   /** Prefix of every Redis key, so that several deployments can share one Redis. */
   redisKeyPrefix: string;
   selfService: { maxIdsPerDay: number; requestsPerMinute: number };
+  // hardening: operation limits and trusted documents
+  limits: OperationLimits;
+  /** Roles that may run only documents of the manifest (empty: none), and the manifest's path (null: the default). */
+  trustedDocuments: { roles: Role[]; manifestPath: string | null };
 }
 
 export class ConfigError extends Error {
@@ -110,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedScale: e.SEED_SCALE,
     pgPoolMax: e.PG_POOL_MAX,
     pgStatementTimeoutMs: e.PG_STATEMENT_TIMEOUT_MS,
+    pgConnectionTimeoutMs: e.PG_CONNECTION_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
     idHashSecret: e.ID_HASH_SECRET ?? null,
     passSigningKey: e.PASS_SIGNING_KEY ?? null,
@@ -119,5 +145,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL ?? null,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     selfService: { maxIdsPerDay: e.SELF_SERVICE_MAX_IDS_PER_DAY, requestsPerMinute: e.SELF_SERVICE_RATE_PER_MINUTE },
+    // hardening: operation limits and trusted documents
+    limits: {
+      maxDepth: e.GRAPHQL_MAX_DEPTH,
+      maxAliases: e.GRAPHQL_MAX_ALIASES,
+      maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
+      maxTokens: e.GRAPHQL_MAX_TOKENS,
+      bodyLimit: e.GRAPHQL_BODY_LIMIT,
+      maxCost: { ...DEFAULT_LIMITS.maxCost, ...costOverrides(e.GRAPHQL_MAX_COST) },
+    },
+    trustedDocuments: {
+      roles: ROLES.filter((r) => e.TRUSTED_DOCUMENTS_ROLES.split(',').map((s) => s.trim()).includes(r)),
+      manifestPath: e.TRUSTED_DOCUMENTS_MANIFEST ?? null,
+    },
   };
+}
+
+/** "PUBLIC=300000,GOV=5000000" → { PUBLIC: 300000, GOV: 5000000 } (validated by the Env schema). */
+function costOverrides(spec: string): Partial<Record<Role, number>> {
+  const out: Partial<Record<Role, number>> = {};
+  for (const pair of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [role, value] = pair.split('=');
+    out[role as Role] = Number(value);
+  }
+  return out;
 }

@@ -16,11 +16,19 @@ import type Redis from 'ioredis';
 import { createPassSigner, type PassSigner } from './pass/token';
 import { SelfServiceLimiter } from './auth/rateLimit';
 import { healthRoutes } from './http/health';
-import { ErrorCode, isDatabaseUnavailable } from './errors';
+import { ErrorCode, badInputFromDatabase, isDatabaseUnavailable } from './errors';
 // auth: the viewer of each request (src/auth)
 import { SqlRecorder } from '../datasources';
 import { Authenticator } from './auth/authenticate';
 import { ID_NUMBER_SHAPE } from './auth/audit';
+// hardening: operation limits, trusted documents, GraphQL over HTTP (src/limits, src/documents, src/http/graphqlHttp.ts)
+import { limitValidationRules, operationLimitsPlugin } from './limits';
+import { DEFAULT_MANIFEST_PATH, documentsById, readManifest } from './documents/manifest';
+import { PersistedQueryCache, trustedDocumentsPlugin } from './documents/trusted';
+import { graphqlHttpConformance } from './http/graphqlHttp';
+// observability: metrics and log fields (src/observability)
+import { createMetrics, type Metrics } from './observability/metrics';
+import { loggableOperationName } from './observability/logging';
 
 export interface AppOptions {
   config: Config;
@@ -58,16 +66,31 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
+  // observability: one Prometheus registry per app (tests run several apps in one process).
+  const metrics = createMetrics(pools);
+  // hardening: the trusted documents also seed the APQ cache, so clients may send their hash alone.
+  const trustedDocuments = documentsById(readManifest(config.trustedDocuments.manifestPath ?? DEFAULT_MANIFEST_PATH));
 
   const apollo = new ApolloServer<Context>({
     schema: buildSchema(),
     introspection: !config.isProduction,
     includeStacktraceInErrorResponses: !config.isProduction,
+    // main.ts owns SIGTERM/SIGINT: it stops Apollo, then closes pools and the embedded database.
+    stopOnTerminationSignals: false,
     formatError: (formatted, error) => formatError(formatted, error, config, logger),
+    // hardening: limits (src/limits), APQ + trusted documents (src/documents); CSRF prevention stays on (Apollo's default).
+    parseOptions: { maxTokens: config.limits.maxTokens },
+    validationRules: limitValidationRules(config.limits),
+    hideSchemaDetailsFromClientErrors: config.isProduction,
+    persistedQueries: { cache: new PersistedQueryCache(trustedDocuments) },
+    csrfPrevention: true,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
-      requestLogPlugin(logger, config),
+      requestLogPlugin(logger, config, metrics),
+      // hardening
+      operationLimitsPlugin(config.limits),
+      trustedDocumentsPlugin(trustedDocuments, new Set(config.trustedDocuments.roles)),
     ],
   });
 
@@ -92,13 +115,16 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
       services = ready;
       await apollo.start();
       app.use(healthRoutes(pools));
+      // observability: Prometheus text; scrape from inside the network (README, Operations).
+      app.get('/metrics', metrics.handler);
       // Partners verify pass tokens offline against this key set.
       app.get('/.well-known/jwks.json', (_req, res) => {
         res.set('cache-control', 'public, max-age=300').json(signer.jwks());
       });
       app.use(
         '/graphql',
-        express.json({ limit: '1mb' }),
+        // hardening: GraphQL-over-HTTP details Apollo leaves out, and the body limit (413 above it)
+        ...graphqlHttpConformance(config.limits),
         expressMiddleware(apollo, {
           context: async ({ req }) => {
             // The key lookup is counted with the request's other statements; a bad key throws 401 here.
@@ -132,6 +158,10 @@ function formatError(formatted: GraphQLFormattedError, error: unknown, config: C
   if (isDatabaseUnavailable(original)) {
     return { ...formatted, message: 'A database is unavailable; retry shortly.', extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } };
   }
+  const badInput = badInputFromDatabase(original);
+  if (badInput) {
+    return { message: badInput, locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.BAD_USER_INPUT } };
+  }
   const code = formatted.extensions?.code;
   if (code === ErrorCode.INTERNAL_SERVER_ERROR || code === undefined) {
     logger.error({ err: original }, 'internal error');
@@ -142,34 +172,55 @@ function formatError(formatted: GraphQLFormattedError, error: unknown, config: C
   return formatted;
 }
 
-/** Logs one line per operation, and outside production adds the SQL count to `extensions`. */
-function requestLogPlugin(logger: Logger, config: Config): ApolloServerPlugin<Context> {
+/**
+ * Logs one line per operation, records its metrics, and outside production adds the SQL count to
+ * `extensions`. The line has no arguments, variables or headers: request id, operation name, role,
+ * duration, statement count, outcome and error codes find a slow or failing request.
+ */
+function requestLogPlugin(logger: Logger, config: Config, metrics: Metrics): ApolloServerPlugin<Context> {
   return {
     // auth: a request refused in the context function (401, or 503 when the key table is down) never
     // reaches requestDidStart; one line each, so that a flood of bad keys shows in the logs.
     async contextCreationDidFail({ error }) {
-      const code = error instanceof GraphQLError ? error.extensions.code : undefined;
-      logger.warn({ code: code ?? 'INTERNAL_SERVER_ERROR' }, 'graphql request refused');
+      const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+      const code = isDatabaseUnavailable(original)
+        ? ErrorCode.SERVICE_UNAVAILABLE
+        : ((error instanceof GraphQLError ? error.extensions.code : undefined) ?? 'INTERNAL_SERVER_ERROR');
+      logger.warn({ code }, 'graphql request refused');
+      metrics.observeRequest({ operation: null, outcome: String(code), durationSeconds: 0, sqlStatements: 0 });
     },
     async requestDidStart({ contextValue }) {
       const started = process.hrtime.bigint();
       return {
-        async willSendResponse({ response, operationName, errors }) {
+        async willSendResponse({ response, operationName, errors, request }) {
           const { sql } = contextValue;
-          if (!config.isProduction && response.body.kind === 'single') {
-            response.body.singleResult.extensions = {
-              ...response.body.singleResult.extensions,
-              sql: { statements: sql.statements, bySource: sql.bySource },
-            };
+          const single = response.body.kind === 'single' ? response.body.singleResult : null;
+          if (!config.isProduction && single) {
+            single.extensions = { ...single.extensions, sql: { statements: sql.statements, bySource: sql.bySource } };
           }
+          // The codes clients see (after formatError), else the raw errors' codes.
+          const codes = (single?.errors ?? errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));
+          const noData = single ? single.data == null : false;
+          const outcome = codes.length === 0 ? 'ok' : noData ? codes[0] : 'partial';
+          // faults: nothing but "a database is down" and no data → HTTP 503, so proxies and clients retry.
+          if (noData && codes.length > 0 && codes.every((c) => c === ErrorCode.SERVICE_UNAVAILABLE)) {
+            response.http.status = 503;
+            response.http.headers.set('retry-after', '2');
+          }
+          const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+          // A document that fails to parse or validate has no resolved operation: the client's name, if sent.
+          const operation = loggableOperationName(operationName ?? request.operationName);
+          metrics.observeRequest({ operation, outcome, durationSeconds, sqlStatements: sql.statements });
+          for (const b of sql.batches) metrics.observeBatch(b.loader, b.size);
           logger.info(
             {
               requestId: contextValue.requestId,
               role: contextValue.viewer.role,
-              operation: operationName ?? null,
-              durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+              operation,
+              durationMs: Math.round(durationSeconds * 1e6) / 1e3,
               sqlStatements: sql.statements,
-              errors: errors?.map((e) => e.extensions?.code ?? 'INTERNAL_SERVER_ERROR'),
+              outcome,
+              ...(codes.length > 0 ? { errors: codes } : {}),
             },
             'graphql request',
           );

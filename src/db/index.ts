@@ -38,7 +38,10 @@ export async function openDatabase(
     urls,
     max: config.pgPoolMax,
     statementTimeoutMs: config.pgStatementTimeoutMs,
+    connectionTimeoutMs: config.pgConnectionTimeoutMs,
     applicationName: options.applicationName ?? 'changxing',
+    onIdleError: (source, err) =>
+      logger.warn({ source, code: (err as { code?: string }).code, err: { message: err.message } }, 'idle database connection lost; the pool replaces it'),
   });
   const close = async () => {
     await closePools(pools);

@@ -19,6 +19,18 @@ export interface PoolOptions {
   statementTimeoutMs: number;
   /** application_name shown in pg_stat_activity. */
   applicationName: string;
+  /**
+   * How long a query waits for a connection (a new one, or a free one when the pool is at `max`)
+   * before failing with "timeout exceeded when trying to connect" → SERVICE_UNAVAILABLE. Short, so
+   * that an exhausted pool or a dead database answers fast instead of queueing requests. Default 5000.
+   */
+  connectionTimeoutMs?: number;
+  /**
+   * Called when an idle pooled connection fails (database restarted: 57P01 admin_shutdown, network
+   * cut). The pool has already discarded it and opens a new one on demand. Without a listener pg
+   * would re-emit the error as an uncaught exception and crash the process, so one is always set.
+   */
+  onIdleError?: (source: SourceName, err: Error) => void;
 }
 
 // DATE columns come back as 'YYYY-MM-DD' strings instead of JavaScript Dates at local midnight:
@@ -28,15 +40,25 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
 export function createPools(options: PoolOptions): Pools {
-  const make = (source: SourceName) =>
-    new pg.Pool({
+  const make = (source: SourceName) => {
+    const pool = new pg.Pool({
       connectionString: options.urls[source],
       max: options.max,
       statement_timeout: options.statementTimeoutMs,
       application_name: `${options.applicationName}:${source}`,
-      connectionTimeoutMillis: 5000,
+      connectionTimeoutMillis: options.connectionTimeoutMs ?? 5000,
       idleTimeoutMillis: 30000,
     });
+    pool.on('error', (err) => options.onIdleError?.(source, err));
+    // A checked-out client whose connection drops between two statements (inside a transaction,
+    // say) emits 'error' with no query to fail; unhandled, that would crash the process. The caller
+    // still learns of it: its next statement fails ("not queryable" → SERVICE_UNAVAILABLE), and the
+    // pool discards the client on release.
+    pool.on('connect', (client) => {
+      client.on('error', () => undefined);
+    });
+    return pool;
+  };
   return { region: make('region'), cases: make('cases'), mobility: make('mobility'), access: make('access') };
 }
 

@@ -2,7 +2,8 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { makeApp, type App } from '../../src/server';
-import { closePools, type Pools } from '../../src/db/pools';
+import { closePools, createPools, type Pools } from '../../src/db/pools';
+import type { DestinationStream } from 'pino';
 import Redis from 'ioredis';
 import { poolsFor } from './pools';
 import { TEST_ID_HASH_SECRET } from './secrets';
@@ -27,7 +28,16 @@ export interface TestServer {
 
 /** A real HTTP server on an ephemeral port over a test database (default: the full small seed). */
 export async function startTestServer(
-  options: { databaseUrl?: string; env?: Record<string, string>; /** Rate limits in this Redis instead of memory. */ redisUrl?: string; /** auth: API key cache TTL (0: none) */ apiKeyCacheTtlMs?: number } = {},
+  options: {
+    databaseUrl?: string;
+    env?: Record<string, string>;
+    /** Rate limits in this Redis instead of memory. */ redisUrl?: string;
+    /** auth: API key cache TTL (0: none) */ apiKeyCacheTtlMs?: number;
+    /** observability: log lines (at `logLevel`, default info) go here instead of nowhere. */ logDestination?: DestinationStream;
+    logLevel?: string;
+    /** faults: pool settings as in production (default: the test pools of tests/helpers/pools.ts). */
+    pool?: { max?: number; connectionTimeoutMs?: number; statementTimeoutMs?: number };
+  } = {},
 ): Promise<TestServer> {
   const url = options.databaseUrl ?? process.env.TEST_DATABASE_URL;
   if (!url) throw new Error('TEST_DATABASE_URL is not set: run through jest (tests/helpers/globalSetup.ts)');
@@ -38,12 +48,23 @@ export async function startTestServer(
     LOG_LEVEL: 'silent',
     SELF_SERVICE_MAX_IDS_PER_DAY: '10000',
     SELF_SERVICE_RATE_PER_MINUTE: '100000',
+    // hardening: most suites send ad-hoc documents as PARTNER (field rules); trustedDocuments.test.ts turns this on.
+    TRUSTED_DOCUMENTS_ROLES: '',
     ...options.env,
   });
-  const pools = poolsFor(url, 8);
+  const pools = options.pool
+    ? createPools({
+        urls: { region: url, cases: url, mobility: url, access: url },
+        max: options.pool.max ?? 8,
+        statementTimeoutMs: options.pool.statementTimeoutMs ?? 30000,
+        connectionTimeoutMs: options.pool.connectionTimeoutMs,
+        applicationName: 'changxing-test',
+      })
+    : poolsFor(url, 8);
+  const logger = options.logDestination ? createLogger(options.logLevel ?? 'info', options.logDestination) : createLogger('silent');
   const secrets = { idHashSecret: TEST_ID_HASH_SECRET, passSigningKey: TEST_PASS_SIGNING_KEY };
   const redis = options.redisUrl ? new Redis(options.redisUrl, { maxRetriesPerRequest: 1 }) : null;
-  const app = makeApp({ config, pools, logger: createLogger('silent'), apiKeyCacheTtlMs: options.apiKeyCacheTtlMs, secrets, redis });
+  const app = makeApp({ config, pools, logger, apiKeyCacheTtlMs: options.apiKeyCacheTtlMs, secrets, redis });
   await app.start();
   await new Promise<void>((resolve) => app.httpServer.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(app.httpServer.address() as AddressInfo).port}`;

@@ -1,0 +1,124 @@
+import { GraphQLError, Kind, type FragmentDefinitionNode, type ValidationContext, type ValidationRule } from 'graphql';
+import type { ApolloServerPlugin } from '@apollo/server';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
+import type { Role } from '../auth/viewer';
+import type { Context } from '../context';
+import { ErrorCode } from '../errors';
+import { operationCost } from './cost';
+
+/**
+ * Bounds on what one request may ask for (README, "Operation limits"). Depth, aliases, directives
+ * and tokens are checked before execution for everyone; the cost budget depends on the caller's role.
+ */
+export interface OperationLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxDirectives: number;
+  /** Lexical tokens per document: bounds parse and validation work before any other rule runs. */
+  maxTokens: number;
+  /** Request body limit of express.json, e.g. '1mb'; larger bodies are answered 413. */
+  bodyLimit: string;
+  /** Cost budget per role (src/limits/cost.ts). */
+  maxCost: Record<Role, number>;
+}
+
+export const DEFAULT_LIMITS: OperationLimits = {
+  maxDepth: 12,
+  maxAliases: 20,
+  maxDirectives: 10,
+  maxTokens: 5000,
+  bodyLimit: '1mb',
+  // PUBLIC runs ProvinceDrilldown (cost ≈ 260,000: 100 cities × 200 counties × daily figures);
+  // partners only check passes (1,000 tokens ≈ 1,000); GOV and HEALTH export whole provinces.
+  maxCost: { PUBLIC: 300_000, PARTNER: 50_000, GOV: 5_000_000, HEALTH: 5_000_000 },
+};
+
+/** Codes of limit errors besides QUERY_TOO_COMPLEX. */
+export const BAD_REQUEST = ErrorCode.BAD_REQUEST;
+
+function tooComplex(message: string, limit: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.QUERY_TOO_COMPLEX, limit, http: { status: 400 } } });
+}
+
+/**
+ * graphql-armor's rules report "Syntax Error: Query depth limit of 12 exceeded, found 13." and, by
+ * default, throw out of `validate` (which Apollo answers with a 500). Here they only report, through
+ * `onReject`, an error in this API's words: "depth 13 exceeds the limit of 12".
+ */
+function armored(limit: string, n: number, rule: (options: any) => ValidationRule): ValidationRule {
+  return rule({
+    n,
+    exposeLimits: true,
+    propagateOnRejection: false,
+    // Every alias counts, __typename's too (armor exempts it by default): 1,500 of them are 1,500 fields.
+    allowList: [],
+    // Fragments do not count as a level of depth: only fields nest data.
+    flattenFragments: true,
+    onReject: [
+      (context: ValidationContext | null, error: GraphQLError) => {
+        const found = /found (\d+)/.exec(error.message)?.[1] ?? '?';
+        context?.reportError(tooComplex(`${limit} ${found} exceeds the limit of ${n}`, limit));
+      },
+    ],
+  });
+}
+
+/** Role-independent validation rules: they run once per distinct document (Apollo caches the result). */
+export function limitValidationRules(limits: OperationLimits): ValidationRule[] {
+  return [
+    armored('depth', limits.maxDepth, maxDepthRule),
+    armored('aliases', limits.maxAliases, maxAliasesRule),
+    armored('directives', limits.maxDirectives, maxDirectivesRule),
+  ];
+}
+
+/**
+ * The per-role cost budget, and the public codes of limit errors.
+ *
+ * Cost is checked in `didResolveOperation`: after validation (so the document is known to be valid and
+ * bounded by the rules above), with the request's variables (`first: $n`) and the viewer's role.
+ *
+ * Apollo wraps every validation error as GRAPHQL_VALIDATION_FAILED; `didEncounterErrors` runs
+ * before errors are formatted, and restores QUERY_TOO_COMPLEX on errors of the rules above.
+ * Tokens and gross nesting are checked before Apollo parses (src/limits/precheck.ts); graphql-js'
+ * `maxTokens` parse option stays on as a backstop (answered GRAPHQL_PARSE_FAILED).
+ */
+export function operationLimitsPlugin(limits: OperationLimits): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ schema, document, operation, request, contextValue }) {
+          if (!operation) return; // Apollo answers "unknown operation" itself
+          // graphql-js 16 lets `subscription { … }` through validation on a schema without subscriptions
+          // and fails in execute (an internal error); graphql-js 17's KnownOperationTypesRule refuses it.
+          if (!schema.getRootType(operation.operation)) {
+            throw new GraphQLError(`This API has no ${operation.operation} operations.`, {
+              extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
+            });
+          }
+          const role = contextValue.viewer.role;
+          const budget = limits.maxCost[role];
+          const fragments: Record<string, FragmentDefinitionNode> = {};
+          for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments[def.name.value] = def;
+          const cost = operationCost({ schema, operation, fragments, variables: request.variables });
+          if (cost > budget) {
+            const shown = Number.isFinite(cost) && cost < 1e15 ? String(Math.round(cost)) : 'more than 10^15';
+            throw tooComplex(`cost ${shown} exceeds the limit of ${budget} for role ${role}; ask for smaller pages (first) or fewer nested lists`, 'cost');
+          }
+        },
+        async didEncounterErrors({ errors }) {
+          for (const error of errors) {
+            const original = error.originalError;
+            if (original instanceof GraphQLError && original !== error && original.extensions.code === ErrorCode.QUERY_TOO_COMPLEX) {
+              const extensions = error.extensions as Record<string, unknown>;
+              extensions.code = ErrorCode.QUERY_TOO_COMPLEX;
+              extensions.limit = original.extensions.limit;
+            }
+          }
+        },
+      };
+    },
+  };
+}

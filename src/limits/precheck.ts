@@ -1,0 +1,46 @@
+import { Lexer, Source, TokenKind } from 'graphql';
+import { ErrorCode } from '../errors';
+import { BAD_REQUEST, type OperationLimits } from './index';
+
+export interface PrecheckRefusal {
+  message: string;
+  code: string;
+  limit: 'tokens' | 'depth';
+}
+
+/**
+ * Checks a document's size and nesting with graphql's lexer, before it is parsed: graphql-js parses
+ * recursively, so a document nested ~1,700 levels deep overflows the stack inside `parse` (Apollo then
+ * answers "Maximum call stack size exceeded"), and the token limit alone cannot prevent that.
+ *
+ * Nesting counts `{` of selection sets (and input objects): for fields inside fields it equals the field
+ * depth that the validation rule measures; inline fragments make it larger. So it is checked against a
+ * generous multiple of the depth limit here, and the exact depth is left to the validation rule.
+ */
+export function precheckDocument(query: string, limits: Pick<OperationLimits, 'maxTokens' | 'maxDepth'>): PrecheckRefusal | null {
+  const maxNesting = limits.maxDepth * 4;
+  let lexer: Lexer;
+  try {
+    lexer = new Lexer(new Source(query));
+  } catch {
+    return null;
+  }
+  let tokens = 0;
+  let nesting = 0;
+  let deepest = 0;
+  try {
+    for (let token = lexer.advance(); token.kind !== TokenKind.EOF; token = lexer.advance()) {
+      if (++tokens > limits.maxTokens) {
+        return { message: `the document exceeds the limit of ${limits.maxTokens} tokens`, code: BAD_REQUEST, limit: 'tokens' };
+      }
+      if (token.kind === TokenKind.BRACE_L) deepest = Math.max(deepest, ++nesting);
+      else if (token.kind === TokenKind.BRACE_R) nesting--;
+    }
+  } catch {
+    return null; // a syntax error: parse will report it with its location
+  }
+  if (deepest > maxNesting) {
+    return { message: `depth ${deepest} exceeds the limit of ${limits.maxDepth}`, code: ErrorCode.QUERY_TOO_COMPLEX, limit: 'depth' };
+  }
+  return null;
+}

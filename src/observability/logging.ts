@@ -1,0 +1,32 @@
+import type { LoggerOptions } from 'pino';
+import { ID_NUMBER_SHAPE } from '../auth/audit';
+
+/**
+ * Defence in depth for the logs: the request line never carries arguments or headers, but a
+ * future `logger.info({ req })` or `{ variables }` must not leak a key or an ID number either.
+ */
+export const LOG_REDACT: NonNullable<LoggerOptions['redact']> = {
+  paths: [
+    'authorization',
+    'headers.authorization',
+    'req.headers.authorization',
+    'request.headers.authorization',
+    '*.headers.authorization',
+    'headers.cookie',
+    'req.headers.cookie',
+    'variables',
+    '*.variables',
+    'args',
+    '*.args',
+  ],
+  censor: '[redacted]',
+};
+
+/**
+ * Operation names are chosen by the client and go to the logs and metric labels: one that is not
+ * a plain GraphQL name, or that embeds something shaped like an ID number, is logged as `other`.
+ */
+export function loggableOperationName(name: string | null | undefined): string | null {
+  if (name == null) return null;
+  return /^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name) && !ID_NUMBER_SHAPE.test(name) ? name : 'other';
+}

@@ -1,0 +1,108 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RequestHandler } from 'express';
+import type { Pools } from '../db/pools';
+import { SOURCES } from '../db/pools';
+
+/**
+ * Prometheus metrics of one app. A Registry per app, not prom-client's global one: tests start
+ * several servers in one process, and the global registry refuses a second metric of the same name.
+ *
+ * Labels are closed sets or names from our own code (operation names come from the client, so they
+ * are capped, see `operationLabel`); never arguments, ids or anything personal.
+ */
+export interface Metrics {
+  registry: Registry;
+  /** One finished GraphQL request. */
+  observeRequest(r: { operation: string | null; outcome: Outcome; durationSeconds: number; sqlStatements: number }): void;
+  /** One DataLoader batch call of `size` keys. */
+  observeBatch(loader: string, size: number): void;
+  /** GET /metrics */
+  handler: RequestHandler;
+}
+
+/** `ok`; `error` (some field failed, data returned); or the code of the first error when there is no data. */
+export type Outcome = string;
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const STATEMENT_BUCKETS = [0, 1, 2, 3, 4, 5, 8, 12, 20, 50, 100];
+const BATCH_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000];
+
+export function createMetrics(pools: Pools, options: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  // Process metrics, including nodejs_eventloop_lag_seconds (and its percentiles).
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+
+  const requests = new Counter({
+    name: 'changxing_graphql_requests_total',
+    help: 'GraphQL requests by operation name and outcome (ok, error, or the error code when no data was returned).',
+    labelNames: ['operation', 'outcome'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'changxing_graphql_request_duration_seconds',
+    help: 'GraphQL request latency, from request start to response, by operation name and outcome.',
+    labelNames: ['operation', 'outcome'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const statements = new Histogram({
+    name: 'changxing_graphql_sql_statements',
+    help: 'SQL statements sent by one GraphQL request, by operation name.',
+    labelNames: ['operation'] as const,
+    buckets: STATEMENT_BUCKETS,
+    registers: [registry],
+  });
+  const batches = new Histogram({
+    name: 'changxing_dataloader_batch_size',
+    help: 'Keys per DataLoader batch call, by loader (named by its SQL statement, e.g. RegionSource.byCode).',
+    labelNames: ['loader'] as const,
+    buckets: BATCH_BUCKETS,
+    registers: [registry],
+  });
+  // Pool gauges are read on scrape: the pools already know their numbers.
+  const poolGauge = (name: string, help: string, read: (p: Pools[keyof Pools]) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['source'] as const,
+      registers: [registry],
+      collect() {
+        for (const source of SOURCES) this.set({ source }, read(pools[source]));
+      },
+    });
+  poolGauge('changxing_pg_pool_connections', 'Open connections of the pg pool of each datasource.', (p) => p.totalCount);
+  poolGauge('changxing_pg_pool_idle_connections', 'Idle connections of the pg pool of each datasource.', (p) => p.idleCount);
+  poolGauge('changxing_pg_pool_waiting_requests', 'Queries waiting for a connection of the pg pool of each datasource.', (p) => p.waitingCount);
+
+  const seen = new Set<string>();
+  /** Client-chosen operation names become labels: cap their number so a client cannot explode the series. */
+  const operationLabel = (name: string | null): string => {
+    if (!name) return 'anonymous';
+    if (seen.has(name)) return name;
+    if (seen.size >= MAX_OPERATION_NAMES) return 'other';
+    seen.add(name);
+    return name;
+  };
+
+  return {
+    registry,
+    observeRequest({ operation, outcome, durationSeconds, sqlStatements }) {
+      const op = operationLabel(operation);
+      requests.inc({ operation: op, outcome });
+      duration.observe({ operation: op, outcome }, durationSeconds);
+      statements.observe({ operation: op }, sqlStatements);
+    },
+    observeBatch(loader, size) {
+      batches.observe({ loader }, size);
+    },
+    handler: async (_req, res, next) => {
+      try {
+        res.set('content-type', registry.contentType).send(await registry.metrics());
+      } catch (err) {
+        next(err);
+      }
+    },
+  };
+}
+
+const MAX_OPERATION_NAMES = 200;

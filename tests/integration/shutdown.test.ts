@@ -1,0 +1,46 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { operation } from '../helpers/operations';
+import { TEST_ID_HASH_SECRET } from '../helpers/secrets';
+
+const root = path.resolve(__dirname, '../..');
+const port = 40000 + (process.pid % 20000);
+const url = `http://127.0.0.1:${port}`;
+
+async function waitReady(deadline: number): Promise<void> {
+  while (Date.now() < deadline) {
+    if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('server did not become ready');
+}
+
+describe('graceful shutdown (npm start = src/main.ts)', () => {
+  it('on SIGTERM finishes the request in flight, refuses new ones, closes the pools and exits 0', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: root,
+      // NODE_ENV=development as with npm start (Apollo installs its own signal handlers outside 'test').
+      env: { ...process.env, NODE_ENV: 'development', DATABASE_URL: process.env.TEST_DATABASE_URL, PORT: String(port), HOST: '127.0.0.1', SEED_ON_START: 'never', LOG_LEVEL: 'silent', ID_HASH_SECRET: TEST_ID_HASH_SECRET },
+      stdio: 'ignore',
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await waitReady(Date.now() + 30_000);
+      const inFlight = fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: operation('NationalRiskMap'), variables: {} }),
+      });
+      await new Promise((r) => setTimeout(r, 20)); // the request has reached the server
+      child.kill('SIGTERM');
+      const res = await inFlight;
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { data?: { counties: { totalCount: number } } };
+      expect(body.data?.counties.totalCount).toBeGreaterThan(2900);
+      expect(await exited).toBe(0);
+      await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+    } finally {
+      if (child.exitCode == null) child.kill('SIGKILL');
+    }
+  });
+});
