@@ -71,6 +71,7 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
   // hardening: the trusted documents also seed the APQ cache, so clients may send their hash alone.
   const trustedDocuments = documentsById(readManifest(config.trustedDocuments.manifestPath ?? DEFAULT_MANIFEST_PATH));
 
+  const inFlight = inFlightOperations();
   const apollo = new ApolloServer<Context>({
     schema: buildSchema(),
     introspection: !config.isProduction,
@@ -85,6 +86,7 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
     persistedQueries: { cache: new PersistedQueryCache(trustedDocuments) },
     csrfPrevention: true,
     plugins: [
+      inFlight.plugin,
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       requestLogPlugin(logger, config, metrics),
@@ -137,6 +139,8 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
     },
     async stop() {
       await apollo.stop();
+      // A client that hung up leaves its operation running; let it finish before pools close.
+      await inFlight.settled(config.shutdownGraceMs);
     },
   };
 }
@@ -226,6 +230,25 @@ function requestLogPlugin(logger: Logger, config: Config, metrics: Metrics): Apo
           );
         },
       };
+    },
+  };
+}
+
+/** Counts operations still executing, including those whose client has disconnected. */
+function inFlightOperations() {
+  let running = 0;
+  const plugin: ApolloServerPlugin<Context> = {
+    async requestDidStart() {
+      running++;
+      // Apollo calls willSendResponse once per request, for answers and errors alike.
+      return { willSendResponse: async () => void running-- };
+    },
+  };
+  return {
+    plugin,
+    async settled(timeoutMs: number): Promise<void> {
+      const deadline = Date.now() + timeoutMs;
+      while (running > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     },
   };
 }
