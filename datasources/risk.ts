@@ -2,6 +2,7 @@ import type { CaseSource } from './case';
 import type { MobilitySource } from './mobility';
 import type { Region, RegionSource } from './region';
 import { Loader } from './loader';
+import { then, type MaybePromise } from '../src/maybe';
 import { windowEnding } from '../src/args';
 import {
   CN_2020_WINDOW_DAYS,
@@ -68,14 +69,23 @@ export class RiskService {
     return region.level === 'COUNTY' ? [region.code] : this.regions.countyCodesUnder.get(region.code);
   }
 
-  async regionRisk(region: Region, asOf: string, ruleset: string): Promise<RegionRisk> {
+  /** A region's verdict; a plain value when a county's verdict is already computed in this request. */
+  regionRisk(region: Region, asOf: string, ruleset: string): MaybePromise<RegionRisk> {
     if (region.level === 'COUNTY') {
-      const verdict = await this.countyVerdicts.get({ code: region.code, asOf, ruleset });
-      return { ...verdict, countyCounts: { LOW: 0, MEDIUM: 0, HIGH: 0, [verdict.level]: 1 } };
+      return then(this.countyVerdicts.get({ code: region.code, asOf, ruleset }), (verdict) => ({
+        ...verdict,
+        countyCounts: { LOW: 0, MEDIUM: 0, HIGH: 0, [verdict.level]: 1 },
+      }));
     }
-    const counties = await this.countiesOf(region);
-    const verdicts = await this.countyVerdicts.loadAll(counties.map((code) => ({ code, asOf, ruleset })));
-    return aggregateVerdicts(region, asOf, ruleset, counties, verdicts);
+    return then(this.countiesOf(region), async (counties) => {
+      const verdicts = await this.countyVerdicts.loadAll(counties.map((code) => ({ code, asOf, ruleset })));
+      return aggregateVerdicts(region, asOf, ruleset, counties, verdicts);
+    });
+  }
+
+  /** Computes county verdicts for many counties at once (list look-ahead): one batch, one SQL statement. */
+  async preloadCountyVerdicts(codes: readonly string[], asOf: string, ruleset: string): Promise<void> {
+    await this.countyVerdicts.loadAll(codes.map((code) => ({ code, asOf, ruleset })));
   }
 
   async importRisk(region: Region, days: number, asOf: string, topN: number): Promise<ImportRiskEstimate & { tripsByOrigin: Map<string, number> }> {

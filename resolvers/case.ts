@@ -4,25 +4,27 @@ import type { ClusterRecord, DailyFigures } from '../datasources/case';
 import { connection, decodeCursor, pageOf, pageSize } from '../datasources/pagination';
 import { checkDate, checkRange, EARLIEST_DATE, intInRange, resolveAsOf, windowEnding } from '../src/args';
 import { todayCst } from '../src/clock';
+import { then } from '../src/maybe';
 
 /** Per 100,000 residents; a region without population has no meaningful rate, reported as 0. */
 const per100k = (count: number, population: number) => (population > 0 ? (count * 100_000) / population : 0);
 
 export const caseResolvers = {
   Region: {
-    caseSummary: async (r: Region, args: { days?: number | null; asOf?: string | null }, { sources }: Context) => {
+    caseSummary: (r: Region, args: { days?: number | null; asOf?: string | null }, { sources }: Context) => {
       const days = intInRange(args.days, 1, 366, 14, 'days');
       const window = windowEnding(resolveAsOf(args.asOf), days);
-      const counties = await sources.risk.countiesOf(r);
-      const s = await sources.cases.summary.get({ code: r.code, counties, ...window });
-      return {
-        ...s,
-        days,
-        activeConfirmed: Math.max(0, s.cumulativeConfirmed - s.cumulativeRecovered - s.cumulativeDeaths),
-        newConfirmedPer100k: per100k(s.newConfirmed, r.population),
-        cumulativeConfirmedPer100k: per100k(s.cumulativeConfirmed, r.population),
-        hasCluster: s.clusterCount > 0,
-      };
+      // Synchronous when a list resolver has already loaded the summaries (resolvers/lookahead.ts).
+      return then(sources.risk.countiesOf(r), (counties) =>
+        then(sources.cases.summary.get({ code: r.code, counties, ...window }), (s) => ({
+          ...s,
+          days,
+          activeConfirmed: Math.max(0, s.cumulativeConfirmed - s.cumulativeRecovered - s.cumulativeDeaths),
+          newConfirmedPer100k: per100k(s.newConfirmed, r.population),
+          cumulativeConfirmedPer100k: per100k(s.cumulativeConfirmed, r.population),
+          hasCluster: s.clusterCount > 0,
+        })),
+      );
     },
     daily: async (r: Region, args: { from: string; to: string }, { sources }: Context) => {
       const range = checkRange(args.from, args.to, 366);

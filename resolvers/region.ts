@@ -1,4 +1,6 @@
+import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../src/context';
+import { prefetchRegionFields } from './lookahead';
 import type { Region, RegionFilter } from '../datasources/region';
 import { connection, decodeCursor, pageOf, pageSize } from '../datasources/pagination';
 import { parseRegionCode } from '../src/regionCode';
@@ -11,11 +13,15 @@ export const regionResolvers = {
     regions: async (
       _: unknown,
       args: RegionFilter & { first?: number | null; after?: string | null },
-      { sources }: Context,
+      ctx: Context,
+      info: GraphQLResolveInfo,
     ) => {
+      const { sources } = ctx;
       const filter = { ...args, parentCode: args.parentCode == null ? null : parseRegionCode(args.parentCode, 'parentCode') };
       const first = pageSize(args.first, MAX_REGIONS_PAGE, 100);
-      return connection(await sources.regions.list(filter, first, decodeCursor('region', args.after)));
+      const page = await sources.regions.list(filter, first, decodeCursor('region', args.after));
+      await prefetchRegionFields(page.nodes, info, ctx);
+      return connection(page);
     },
     region: (_: unknown, { code }: { code: string }, { sources }: Context) =>
       sources.regions.byCode.get(parseRegionCode(code)),
@@ -31,10 +37,12 @@ export const regionResolvers = {
       const found = await sources.regions.byCode.loadAll(codes);
       return found.filter((x): x is Region => x != null);
     },
-    children: async (r: Region, args: { first?: number | null; after?: string | null }, { sources }: Context) => {
+    children: async (r: Region, args: { first?: number | null; after?: string | null }, ctx: Context, info: GraphQLResolveInfo) => {
       const first = pageSize(args.first, MAX_CHILDREN_PAGE, 100);
-      const all = await sources.regions.childrenByParent.get(r.code);
-      return connection(pageOf(all, (c) => c.code, 'region', first, decodeCursor('region', args.after)));
+      const all = await ctx.sources.regions.childrenByParent.get(r.code);
+      const page = pageOf(all, (c) => c.code, 'region', first, decodeCursor('region', args.after));
+      await prefetchRegionFields(page.nodes, info, ctx);
+      return connection(page);
     },
   },
 };

@@ -10,6 +10,16 @@ const cstDate = new Intl.DateTimeFormat('en-CA', {
 });
 
 /** Today's date in China Standard Time, `YYYY-MM-DD`. */
-export function todayCst(now: Date = new Date()): string {
-  return cstDate.format(now);
+export function todayCst(now?: Date): string {
+  if (now) return cstDate.format(now);
+  // Every dated field asks for today; Intl formatting is slow enough to show on a 2,978-node list,
+  // so the answer is reused within the same minute (a day changes only on a minute boundary).
+  const minute = Math.floor(Date.now() / 60_000);
+  if (minute !== cachedMinute) {
+    cachedMinute = minute;
+    cachedToday = cstDate.format(new Date());
+  }
+  return cachedToday;
 }
+let cachedMinute = -1;
+let cachedToday = '';

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import express from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
@@ -89,6 +89,8 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
       inFlight.plugin,
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
+      // No HTTP cache hints are set; the plugin's per-field hook costs ~20 % on a 2,978-node list.
+      ApolloServerPluginCacheControlDisabled(),
       requestLogPlugin(logger, config, metrics),
       // hardening
       operationLimitsPlugin(config.limits),

@@ -35,8 +35,26 @@ export function isIsoDate(value: unknown): value is string {
   return typeof value === 'string' && toUtcMs(value) !== null;
 }
 
+/**
+ * Results of addDays by `date|days`. A request over 2,978 counties asks for the same few windows
+ * thousands of times, and each computation parses and formats two dates; the set of distinct
+ * dates in use is small, so the memo stays small (and is cleared if it ever is not).
+ */
+const addDaysMemo = new Map<string, string>();
+const ADD_DAYS_MEMO_LIMIT = 10_000;
+
 /** The date `days` calendar days after `date` (before it when negative). */
 export function addDays(date: string, days: number): string {
+  const key = `${date}|${days}`;
+  const memo = addDaysMemo.get(key);
+  if (memo !== undefined) return memo;
+  const result = computeAddDays(date, days);
+  if (addDaysMemo.size >= ADD_DAYS_MEMO_LIMIT) addDaysMemo.clear();
+  addDaysMemo.set(key, result);
+  return result;
+}
+
+function computeAddDays(date: string, days: number): string {
   expectInteger('addDays', days);
   const result = fromUtcMs(parse('addDays', date) + days * MS_PER_DAY);
   // Past year 9999 toISOString writes '+010000-…', which is no longer a date string we accept.
