@@ -1,7 +1,7 @@
 import { AuditSource, type AuditEntry, type AuditFilter } from '../../datasources/audit';
 import { connection, decodeCursor, pageSize } from '../../datasources/pagination';
 import { badInput } from '../errors';
-import { isUuid } from './keys';
+import { isUuid } from '../../datasources/apiKeys';
 import type { Viewer } from './viewer';
 
 /** What a resolver states about one audited action; who, when and which request are filled in. */

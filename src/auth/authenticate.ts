@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import type { Pool } from 'pg';
 import { Sql, type SqlRecorder } from '../../datasources/sql';
 import { ErrorCode, isDatabaseUnavailable } from '../errors';
-import { hashKey, isDemoKey, KeyStore, type KeyPrincipal } from './keys';
+import { hashKey, isDemoKey, KeyStore, type KeyPrincipal } from '../../datasources/apiKeys';
 import { PUBLIC_VIEWER, type Viewer } from './viewer';
 
 export interface AuthenticatorOptions {

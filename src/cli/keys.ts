@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { bootstrap } from '../bootstrap';
-import { KEY_ROLES, KeyStore, type ApiKeyInfo } from '../auth/keys';
+import { KEY_ROLES, KeyStore, type ApiKeyInfo } from '../../datasources/apiKeys';
 
 const USAGE = `usage:
   npm run keys -- create --role ${KEY_ROLES.join('|')} --name "<owner>"   prints the new key once

@@ -4,7 +4,7 @@ import { todayCst } from '../clock';
 import { generateSeedData } from './generate';
 import { loadCases, loadMobility, loadRegion, type ProgressListener } from './load';
 import { isScale, type Scale } from './timeline';
-import { ensureDemoKeys } from '../auth/keys'; // demo keys hook (DESIGN §3)
+import { ensureDemoKeys } from '../../datasources/apiKeys'; // demo keys hook (DESIGN §3)
 
 export type { Scale } from './timeline';
 export { DEMO_PEOPLE, NOBODY_ID_NUMBER, type DemoPerson, type PassColor } from './demoPeople';

@@ -1,5 +1,7 @@
 import type { Runtime } from '../bootstrap';
 import { todayCst } from '../clock';
+import { CaseSource } from '../../datasources/case';
+import { Sql, SqlRecorder } from '../../datasources/sql';
 import { seedDatabase } from '.';
 import { progressReporter } from '../cli/progress';
 
@@ -10,10 +12,8 @@ import { progressReporter } from '../cli/progress';
  */
 export async function seedIfNeeded({ config, secrets, logger, db }: Runtime): Promise<void> {
   if (config.seedOnStart === 'never') return;
-  const { rows } = await db.pools.cases.query<{ latest: string | null }>(
-    '/* seedIfNeeded.latest */ SELECT max(date) AS latest FROM cases.daily_reports',
-  );
-  const latest = rows[0].latest;
+  const cases = new CaseSource(new Sql(db.pools.cases, 'cases', new SqlRecorder()));
+  const latest = await cases.latestReportDate();
   const today = todayCst();
   const reason =
     config.seedOnStart === 'always' ? 'SEED_ON_START=always' : latest == null ? 'the database is empty' : latest < today ? `the demo data ends on ${latest}` : null;

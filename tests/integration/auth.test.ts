@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startTestServer, type TestServer } from '../helpers/server';
-import { DEMO_KEYS, ensureDemoKeys, hashKey, KeyStore } from '../../src/auth/keys';
+import { DEMO_KEYS, ensureDemoKeys, hashKey, KeyStore } from '../../datasources/apiKeys';
 import { createContext } from '../../src/context';
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });

@@ -19,7 +19,7 @@ import {
 import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/server';
 import { buildSchema } from '../../src/schema';
 import { ROLES, type Role } from '../../src/auth/viewer';
-import { DEMO_KEYS } from '../../src/auth/keys';
+import { DEMO_KEYS } from '../../datasources/apiKeys';
 import { DEMO_PEOPLE } from '../../src/seed/demoPeople';
 import { todayCst } from '../../src/clock';
 import { addDays } from '../../src/risk/dates';

@@ -52,7 +52,7 @@ import {
 } from '../helpers/corpus';
 import { buildSchema } from '../../src/schema';
 import { generatePassSigningKey } from '../../src/pass/token';
-import { KeyStore } from '../../src/auth/keys';
+import { KeyStore } from '../../datasources/apiKeys';
 import { DEMO_PEOPLE, NOBODY_ID_NUMBER } from '../../src/seed/demoPeople';
 import { todayCst } from '../../src/clock';
 import { addDays } from '../../src/risk/dates';

@@ -4,7 +4,7 @@ import { Authenticator } from '../../src/auth/authenticate';
 import { loadConfig } from '../../src/config';
 
 const apiKeyCacheTtlMsFrom = (env: NodeJS.ProcessEnv) => loadConfig(env).apiKeyCacheTtlMs;
-import { hashKey } from '../../src/auth/keys';
+import { hashKey } from '../../datasources/apiKeys';
 import { SqlRecorder } from '../../datasources/sql';
 
 const KEY = 'cx_live_' + 'a'.repeat(43);

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { Sql, SqlRecorder } from '../../datasources/sql';
-import type { Role } from './viewer';
+import { Sql, SqlRecorder } from './sql';
+import type { Role } from '../src/auth/viewer';
 
 /** The roles an API key can carry (PUBLIC is the absence of a key). */
 export const KEY_ROLES = ['PARTNER', 'GOV', 'HEALTH'] as const satisfies readonly Role[];
