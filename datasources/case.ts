@@ -73,6 +73,9 @@ function unnestScopes(keys: readonly ScopeWindow[]) {
   return [counties, scopes, froms, tos];
 }
 
+/** Bumps cases.data_version; run inside the transaction that changes case data. */
+export const BUMP_DATA_VERSION = 'UPDATE cases.data_version SET version = version + 1, changed_at = now()';
+
 const EMPTY_SUMMARY = { newConfirmed: 0, newAsymptomatic: 0, newDeaths: 0, cumulativeConfirmed: 0, cumulativeRecovered: 0, cumulativeDeaths: 0, lastConfirmedOn: null, clusterCount: 0, lastClusterOn: null };
 
 /** Daily case reports and clusters (health commission). Created per request. */
@@ -318,6 +321,7 @@ export class CaseSource {
           WHERE t.region_code = r.region_code AND t.date = r.date`,
         [col('regionCode'), col('date')],
       );
+      await query('CaseSource.bumpDataVersion', BUMP_DATA_VERSION);
       return reports.length;
     });
   }
@@ -326,11 +330,19 @@ export class CaseSource {
   async reportCluster(input: { regionCode: string; detectedOn: string; size: number; description: string | null }): Promise<ClusterRecord> {
     const [row] = await this.sql.query<{ id: string; region_code: string; detected_on: string; size: number; description: string | null }>(
       'CaseSource.reportCluster',
-      `INSERT INTO cases.clusters (region_code, detected_on, size, description) VALUES ($1, $2, $3, $4)
+      // One statement, so the insert and the version bump commit together.
+      `WITH bump AS (${BUMP_DATA_VERSION})
+       INSERT INTO cases.clusters (region_code, detected_on, size, description) VALUES ($1, $2, $3, $4)
        RETURNING id::text, region_code, detected_on, size, description`,
       [input.regionCode, input.detectedOn, input.size, input.description],
     );
     return { id: row.id, regionCode: row.region_code, detectedOn: row.detected_on, size: row.size, description: row.description };
+  }
+
+  /** The version of the case data; every ingestion bumps it (response cache keys). */
+  async dataVersion(): Promise<string> {
+    const rows = await this.sql.query<{ version: string }>('CaseSource.dataVersion', 'SELECT version::text FROM cases.data_version');
+    return rows[0]?.version ?? '0';
   }
 
   /** The latest day with any stored report, or null on an empty database. */

@@ -28,6 +28,8 @@ const Env = z.object({
   ID_HASH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   PASS_SIGNING_KEY: z.string().min(1).optional(),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10000),
+  RESPONSE_CACHE: z.enum(['on', 'off']).default('on'),
+  RESPONSE_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).max(100_000).default(200),
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(5000),
   RETENTION_DAYS: z.coerce.number().int().min(14).max(3650).default(30),
   REDIS_URL: z.url().optional(),
@@ -71,6 +73,8 @@ export interface Config {
   idHashSecret: string | null;
   passSigningKey: string | null;
   shutdownGraceMs: number;
+  /** Whole-response cache of aggregate queries, keyed by the case data version (src/cache). */
+  responseCache: { enabled: boolean; maxEntries: number };
   /** How long a successful API key lookup is cached (0: not at all); revocation takes effect within it. */
   apiKeyCacheTtlMs: number;
   /** Itinerary stays older than this are purged (at least 14: the pass rule looks back 14 days). */
@@ -140,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idHashSecret: e.ID_HASH_SECRET ?? null,
     passSigningKey: e.PASS_SIGNING_KEY ?? null,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    responseCache: { enabled: e.RESPONSE_CACHE === 'on', maxEntries: e.RESPONSE_CACHE_MAX_ENTRIES },
     apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
     retentionDays: e.RETENTION_DAYS,
     redisUrl: e.REDIS_URL ?? null,

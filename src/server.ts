@@ -15,6 +15,7 @@ import type { Secrets } from './secrets';
 import type Redis from 'ioredis';
 import { createPassSigner, type PassSigner } from './pass/token';
 import { SelfServiceLimiter } from './auth/rateLimit';
+import { responseCachePlugin } from './cache/responseCache';
 import { healthRoutes } from './http/health';
 import { ErrorCode, badInputFromDatabase, isDatabaseUnavailable } from './errors';
 // auth: the viewer of each request (src/auth)
@@ -92,6 +93,7 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
       // No HTTP cache hints are set; the plugin's per-field hook costs ~20 % on a 2,978-node list.
       ApolloServerPluginCacheControlDisabled(),
       requestLogPlugin(logger, config, metrics),
+      responseCachePlugin(config.responseCache),
       // hardening
       operationLimitsPlugin(config.limits),
       trustedDocumentsPlugin(trustedDocuments, new Set(config.trustedDocuments.roles)),

@@ -8,7 +8,8 @@ const today = todayCst();
 let server: TestServer;
 let other: TestServer;
 beforeAll(async () => {
-  server = await startTestServer();
+  // Identical requests must take the same SQL path for their counts to be compared: no response cache.
+  server = await startTestServer({ env: { RESPONSE_CACHE: 'off' } });
   // A second app in the same process: each has its own registry, so nothing is registered twice.
   other = await startTestServer();
 });
