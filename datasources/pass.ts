@@ -56,35 +56,47 @@ export class PassService {
     this.colorOf = new Loader((ids) => this.colors(ids), (id) => id);
   }
 
-  /** Colour verdicts for persons, computed now (asOf = today CST). */
+  /** Colour verdicts for persons, computed now (asOf = today CST), with reasons in words. */
   async colors(personIds: readonly string[], asOf: string = todayCst()): Promise<PassColorVerdict[]> {
-    const since = `${addDays(asOf, -(PASS_WINDOW_DAYS - 1))}T00:00:00+08:00`;
-    const [cases, contacts, stays] = await Promise.all([
-      this.persons.casesByPerson.loadAll(personIds),
-      this.persons.contactsByPerson.loadAll(personIds),
+    return (await this.evaluate(personIds, asOf, true)).verdicts;
+  }
+
+  /**
+   * Verdicts and the facts behind them. Reasons name the counties of risky stays; partners never
+   * see reasons, so checks skip that lookup (`withReasons` false) and send one statement less.
+   */
+  private async evaluate(personIds: readonly string[], asOf: string, withReasons: boolean) {
+    const windowStart = addDays(asOf, -(PASS_WINDOW_DAYS - 1));
+    const since = `${windowStart}T00:00:00+08:00`;
+    const [facts, stays] = await Promise.all([
+      this.persons.passFacts.loadAll(personIds.map((personId) => ({ personId, since: windowStart }))),
       this.mobility.staysByPerson.loadAll(personIds.map((personId) => ({ personId, since }))),
     ]);
-    const stayDays = stays.map((list) => list.map((s) => ({ stay: s, days: cstDaysOf(s).filter((d) => d <= asOf) })));
-    const codes = [...new Set(stays.flat().map((s) => s.regionCode))];
+    // Only the days of a stay inside the window count; each needs that county's level on that day.
+    const stayDays = stays.map((list) =>
+      list.map((s) => ({ stay: s, days: cstDaysOf(s).filter((d) => d >= windowStart && d <= asOf) })),
+    );
     const levelKeys = new Map<string, { code: string; day: string }>();
     for (const list of stayDays) for (const { stay, days } of list) for (const day of days) levelKeys.set(`${stay.regionCode}|${day}`, { code: stay.regionCode, day });
+    const codes = [...new Set(stays.flat().map((s) => s.regionCode))];
     const [regions, levels] = await Promise.all([
-      this.regions.byCode.loadAll(codes),
+      withReasons ? this.regions.byCode.loadAll(codes) : Promise.resolve([]),
       Promise.all([...levelKeys.values()].map((k) => this.risk.countyLevel(k.code, k.day))),
     ]);
     const nameOf = new Map(codes.map((c, i) => [c, regions[i]?.name ?? c]));
     const levelOf = new Map<string, RiskLevel>([...levelKeys.keys()].map((k, i) => [k, levels[i]]));
-    return personIds.map((_, i) =>
+    const verdicts = personIds.map((_, i) =>
       passColor({
         asOf,
-        cases: cases[i],
-        contacts: contacts[i],
+        cases: facts[i]?.activeCases ?? [],
+        contacts: (facts[i]?.exposures ?? []).map((exposureDate) => ({ exposureDate })),
         stays: stayDays[i].map(({ stay, days }) => ({
           regionName: nameOf.get(stay.regionCode) ?? stay.regionCode,
           days: days.map((date) => ({ date, level: levelOf.get(`${stay.regionCode}|${date}`) ?? 'LOW' })),
         })),
       }),
     );
+    return { verdicts, facts };
   }
 
   /** Issues today's pass for a matched person: registers it, signs it, colours it, audits it. */
@@ -112,7 +124,7 @@ export class PassService {
       return v.status;
     });
     const validPersons = [...new Set(statuses.flatMap((s, i) => (s === 'VALID' ? [recordById.get(passIds[i]!)!.personId] : [])))];
-    const [people, verdicts] = await Promise.all([this.persons.byId.loadAll(validPersons), this.colors(validPersons)]);
+    const { verdicts, facts } = await this.evaluate(validPersons, todayCst(now), false);
     const personIndex = new Map(validPersons.map((id, i) => [id, i]));
 
     const results = tokens.map((token, i): PassCheckResult => {
@@ -123,7 +135,7 @@ export class PassService {
         token,
         status,
         color: k >= 0 ? verdicts[k].color : null,
-        holderName: k >= 0 && people[k] ? maskName(people[k]!.name) : null,
+        holderName: k >= 0 && facts[k] ? maskName(facts[k]!.name) : null,
         validUntil: status === 'INVALID' ? null : (record?.validUntil ?? null),
         asOf: now,
       };
