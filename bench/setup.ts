@@ -102,7 +102,7 @@ export async function openBenchDatabase(log: (m: string) => void): Promise<Bench
         // a table the schema does not have
       }
     }
-    const postgresVersion = (await pools.cases.query<{ v: string }>('SHOW server_version')).rows[0].v;
+    const postgresVersion = (await pools.cases.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0].v;
     return {
       url,
       secrets,

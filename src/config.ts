@@ -51,6 +51,8 @@ const Env = z.object({
     .regex(/^\s*$|^(PUBLIC|PARTNER|GOV|HEALTH)(,(PUBLIC|PARTNER|GOV|HEALTH))*$/, 'expected a comma-separated list of roles, e.g. PARTNER, or empty')
     .default('PARTNER'),
   TRUSTED_DOCUMENTS_MANIFEST: z.string().min(1).optional(),
+  // Bench only (`npm run bench`, the N+1 baseline): 1 turns DataLoader batching off. Never set it in a deployment.
+  BENCH_DISABLE_BATCHING: z.enum(['0', '1']).default('0'),
 });
 
 export interface Config {
@@ -87,6 +89,8 @@ export interface Config {
   limits: OperationLimits;
   /** Roles that may run only documents of the manifest (empty: none), and the manifest's path (null: the default). */
   trustedDocuments: { roles: Role[]; manifestPath: string | null };
+  /** Bench only (BENCH_DISABLE_BATCHING=1): DataLoader batching off, for the N+1 baseline of `npm run bench`. */
+  benchDisableBatching: boolean;
 }
 
 export class ConfigError extends Error {
@@ -163,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       roles: ROLES.filter((r) => e.TRUSTED_DOCUMENTS_ROLES.split(',').map((s) => s.trim()).includes(r)),
       manifestPath: e.TRUSTED_DOCUMENTS_MANIFEST ?? null,
     },
+    benchDisableBatching: e.BENCH_DISABLE_BATCHING === '1',
   };
 }
 

@@ -11,7 +11,8 @@ async function main() {
   const { config, logger, db } = rt;
   await seedIfNeeded(rt);
   const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 }) : null;
-  const app = makeApp({ config, pools: db.pools, logger, secrets: rt.secrets, redis });
+  // BENCH_DISABLE_BATCHING=1 is for `npm run bench` only (the N+1 baseline).
+  const app = makeApp({ config, pools: db.pools, logger, secrets: rt.secrets, redis, ...(config.benchDisableBatching ? { batch: false } : {}) });
   await app.start();
   await new Promise<void>((resolve) => app.httpServer.listen(config.port, config.host, resolve));
   logger.info({ port: config.port, host: config.host, embedded: db.embedded != null }, `changxing listening on http://localhost:${config.port}/graphql`);

@@ -1,0 +1,485 @@
+/**
+ * `npm run bench [-- --quick] [-- --seconds N]`: the benchmark of issue 6 (BENCHMARKS.md).
+ * Seeds (or reuses) the medium data set in `changxing_bench`, starts the production server as a
+ * child process, drives W1–W6 with autocannon, runs the W1 baselines (N+1, PostGraphile, SQL
+ * floor) and the W4 floor, prints a table and writes bench/results/latest.json.
+ */
+import { parseArgs } from 'node:util';
+import { spawn } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import autocannon from 'autocannon';
+import { startBenchServer, type BenchServer } from './server';
+import { operationText } from './operations';
+import { openBenchDatabase, ROOT, type BenchDatabase } from './setup';
+import { DEMO_PEOPLE } from '../src/seed/demoPeople';
+import { todayCst } from '../src/clock';
+import { addDays } from '../src/risk/dates';
+import { bootstrap } from '../src/bootstrap';
+import { makeApp } from '../src/server';
+
+const { values } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, seconds: { type: 'string' }, port: { type: 'string', default: '4320' } },
+});
+const SECONDS = Number(values.seconds ?? (values.quick ? 5 : 20));
+const PORT = Number(values.port);
+const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+
+interface Measured {
+  firstError?: string;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  requests: number;
+  connections: number;
+  seconds: number;
+  sqlStatementsPerOp?: number | null;
+  sqlStatementsSource?: string;
+  serverCpuPercent?: number | null;
+  serverPeakRssMb?: number | null;
+  note?: string;
+}
+
+interface Body {
+  query: string;
+  variables: object;
+}
+const json = (b: Body) => JSON.stringify(b);
+
+// ---- process sampling (/proc) ----------------------------------------------------------------
+const TICKS = 100; // USER_HZ on Linux
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]); // utime + stime (fields 14, 15)
+}
+function rssMb(pid: number): number {
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
+async function sampled<T>(pid: number, run: () => Promise<T>): Promise<{ result: T; cpuPercent: number; peakRssMb: number }> {
+  const t0 = Date.now();
+  const c0 = cpuTicks(pid);
+  let peak = rssMb(pid);
+  const timer = setInterval(() => {
+    try {
+      peak = Math.max(peak, rssMb(pid));
+    } catch {
+      /* exited */
+    }
+  }, 250);
+  try {
+    const result = await run();
+    peak = Math.max(peak, rssMb(pid));
+    const cpuPercent = Math.round(((cpuTicks(pid) - c0) / TICKS / ((Date.now() - t0) / 1000)) * 1000) / 10;
+    return { result, cpuPercent, peakRssMb: peak };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+// ---- load ------------------------------------------------------------------------------------
+async function cannon(url: string, body: string, connections: number, headers: Record<string, string> = {}, seconds = SECONDS): Promise<Measured> {
+  let graphqlErrors = 0;
+  const r = await new Promise<autocannon.Result>((resolve, reject) =>
+    autocannon(
+      {
+        url,
+        method: 'POST',
+        connections,
+        duration: seconds,
+        timeout: 30,
+        requests: [
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...headers },
+            body,
+            // A 200 whose body has an `errors` array is a failure too.
+            onResponse: (status, resBody) => {
+              if (status === 200 && resBody.includes('"errors"')) graphqlErrors++;
+            },
+          },
+        ],
+      },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    ),
+  );
+  return {
+    rps: Math.round(r.requests.average * 10) / 10,
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    errors: r.errors + r.timeouts + r.non2xx + graphqlErrors,
+    requests: r.requests.total,
+    connections,
+    seconds,
+  };
+}
+
+/** Sequential requests for a slow baseline (N+1), at least `min` of them, for about `seconds`. */
+async function sequential(url: string, body: string, seconds: number, min: number): Promise<Measured> {
+  const times: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  const started = Date.now();
+  while (times.length < min || Date.now() - started < seconds * 1000) {
+    const t = performance.now();
+    try {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const text = await res.text();
+      if (!res.ok || text.includes('"errors"')) {
+        errors++;
+        firstError ??= `${res.status} ${(/"errors".{0,200}/.exec(text) ?? [text.slice(0, 200)])[0]}`;
+      }
+    } catch (err) {
+      errors++;
+      firstError ??= String(err);
+    }
+    times.push(performance.now() - t);
+  }
+  const wall = (Date.now() - started) / 1000;
+  return { ...percentiles(times), rps: Math.round((times.length / wall) * 10) / 10, errors, requests: times.length, connections: 1, seconds: Math.round(wall), ...(firstError ? { firstError } : {}) };
+}
+
+function percentiles(times: number[]): { p50Ms: number; p99Ms: number } {
+  const s = [...times].sort((a, b) => a - b);
+  const at = (q: number) => Math.round(s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)] * 10) / 10;
+  return { p50Ms: at(0.5), p99Ms: at(0.99) };
+}
+
+// ---- /metrics: SQL statements per operation ---------------------------------------------------
+async function statementTotals(server: BenchServer): Promise<Map<string, { sum: number; count: number }>> {
+  const text = await fetch(`${server.url}/metrics`).then((r) => r.text());
+  const out = new Map<string, { sum: number; count: number }>();
+  for (const m of text.matchAll(/^changxing_graphql_sql_statements_(sum|count)\{([^}]*)\}\s+(\S+)$/gm)) {
+    const op = /operation="([^"]*)"/.exec(m[2])?.[1] ?? '';
+    const e = out.get(op) ?? { sum: 0, count: 0 };
+    e[m[1] as 'sum' | 'count'] = Number(m[3]);
+    out.set(op, e);
+  }
+  return out;
+}
+
+async function workload(server: BenchServer, op: string, run: () => Promise<Measured>): Promise<Measured> {
+  const before = (await statementTotals(server)).get(op) ?? { sum: 0, count: 0 };
+  const { result, cpuPercent, peakRssMb } = await sampled(server.child.pid!, run);
+  const after = (await statementTotals(server)).get(op) ?? { sum: 0, count: 0 };
+  const n = after.count - before.count;
+  return {
+    ...result,
+    sqlStatementsPerOp: n > 0 ? Math.round(((after.sum - before.sum) / n) * 100) / 100 : null,
+    sqlStatementsSource: `server /metrics changxing_graphql_sql_statements{operation="${op}"} sum/count over the run`,
+    serverCpuPercent: cpuPercent,
+    serverPeakRssMb: peakRssMb,
+  };
+}
+
+// ---- SQL capture for the floors (in-process development server, pg.Client.query wrapped) ------
+interface Captured {
+  text: string;
+  values: unknown[] | undefined;
+}
+async function captureStatements(db: BenchDatabase, requests: { body: Body; key?: string }[]): Promise<Captured[][]> {
+  const rt = await bootstrap({
+    applicationName: 'changxing-bench-capture',
+    env: {
+      ...process.env,
+      NODE_ENV: 'development',
+      DATABASE_URL: db.url,
+      ID_HASH_SECRET: db.secrets.idHashSecret,
+      PASS_SIGNING_KEY: db.secrets.passSigningKey,
+      RESPONSE_CACHE: 'off',
+      LOG_LEVEL: 'silent',
+      DATA_DIR: path.join(ROOT, '.data/bench-capture'),
+    },
+  });
+  const app = makeApp({ config: rt.config, pools: rt.db.pools, logger: rt.logger, secrets: rt.secrets });
+  await app.start();
+  await new Promise<void>((r) => app.httpServer.listen(0, '127.0.0.1', r));
+  const port = (app.httpServer.address() as { port: number }).port;
+  let recording: Captured[] | null = null;
+  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+  const original = proto.query;
+  proto.query = function (this: unknown, ...args: unknown[]) {
+    if (recording) {
+      const [a, b] = args;
+      if (typeof a === 'string') recording.push({ text: a, values: Array.isArray(b) ? b : undefined });
+      else if (a && typeof a === 'object' && 'text' in a) recording.push({ text: (a as { text: string }).text, values: (a as { values?: unknown[] }).values ?? (Array.isArray(b) ? b : undefined) });
+    }
+    return original.apply(this, args);
+  };
+  const out: Captured[][] = [];
+  try {
+    for (const r of requests) {
+      const send = () =>
+        fetch(`http://127.0.0.1:${port}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(r.key ? { authorization: `Bearer ${r.key}` } : {}) },
+          body: json(r.body),
+        }).then((res) => res.json() as Promise<{ errors?: unknown }>);
+      await send(); // warm: key lookup cached, prepared state
+      recording = [];
+      const res = await send();
+      if (res.errors) throw new Error(`capture: ${JSON.stringify(res.errors)}`);
+      // statements issued by the request (pool housekeeping such as SET statement_timeout excluded)
+      out.push(recording.filter((s) => !/^\s*(SET|BEGIN|COMMIT|ROLLBACK)\b/i.test(s.text)));
+      recording = null;
+    }
+  } finally {
+    proto.query = original;
+    await app.stop();
+    await rt.db.close();
+  }
+  return out;
+}
+
+async function floor(url: string, statements: Captured[], connections: number, seconds = SECONDS): Promise<Measured> {
+  const clients = await Promise.all(
+    Array.from({ length: connections }, async () => {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      return c;
+    }),
+  );
+  const times: number[] = [];
+  const deadline = Date.now() + seconds * 1000;
+  const started = Date.now();
+  await Promise.all(
+    clients.map(async (c) => {
+      while (Date.now() < deadline) {
+        const t = performance.now();
+        for (const s of statements) await c.query(s.text, s.values as unknown[]);
+        times.push(performance.now() - t);
+      }
+    }),
+  );
+  const wall = (Date.now() - started) / 1000;
+  await Promise.all(clients.map((c) => c.end()));
+  return {
+    ...percentiles(times),
+    rps: Math.round((times.length / wall) * 10) / 10,
+    errors: 0,
+    requests: times.length,
+    connections,
+    seconds: Math.round(wall),
+    sqlStatementsPerOp: statements.length,
+    sqlStatementsSource: 'statements captured from one request to an in-process development server (pg.Client.query), replayed sequentially per connection with pg',
+  };
+}
+
+// ---- PostGraphile ------------------------------------------------------------------------------
+const POSTGRAPHILE_QUERY =
+  '{ allCountySummaries { totalCount nodes { code name population provinceCode provinceName newConfirmed14D cumulativeConfirmed hasCluster } } }';
+
+async function runPostgraphile(dbUrl: string, connections: number): Promise<Measured | { skipped: string }> {
+  const port = PORT + 79;
+  const child = spawn(process.execPath, ['--require', path.join(__dirname, 'withResolvers.cjs'), path.join(__dirname, 'postgraphileServer.mjs')], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: dbUrl, PORT: String(port), NODE_ENV: 'production' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += String(d)));
+  const url = `http://127.0.0.1:${port}/graphql`;
+  try {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (child.exitCode != null) return { skipped: `PostGraphile exited (${child.exitCode}): ${stderr.slice(-400)}` };
+      const ok = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: json({ query: '{ __typename }', variables: {} }) }).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) break;
+      if (Date.now() > deadline) return { skipped: 'PostGraphile did not answer within 60 s' };
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const probe = (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: json({ query: POSTGRAPHILE_QUERY, variables: {} }) }).then((r) => r.json())) as {
+      errors?: unknown;
+      data?: { allCountySummaries: { totalCount: number } };
+    };
+    if (probe.errors) return { skipped: `PostGraphile query failed: ${JSON.stringify(probe.errors).slice(0, 300)}` };
+    const { result, cpuPercent, peakRssMb } = await sampled(child.pid!, () => cannon(url, json({ query: POSTGRAPHILE_QUERY, variables: {} }), connections));
+    return {
+      ...result,
+      sqlStatementsPerOp: 1,
+      sqlStatementsSource: 'PostGraphile compiles the query to one SQL statement over bench_pg.county_summary (not measured)',
+      serverCpuPercent: cpuPercent,
+      serverPeakRssMb: peakRssMb,
+      note: `${probe.data!.allCountySummaries.totalCount} counties; view bench_pg.county_summary (no risk verdict)`,
+    };
+  } finally {
+    if (child.exitCode == null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (child.exitCode == null) child.kill('SIGKILL');
+    }
+  }
+}
+
+// ---- main --------------------------------------------------------------------------------------
+async function main() {
+  const t0 = Date.now();
+  const db = await openBenchDatabase(log);
+  const today = todayCst();
+  const serverEnv = (extra: Record<string, string> = {}) => ({
+    NODE_ENV: 'production',
+    DATABASE_URL: db.url,
+    ID_HASH_SECRET: db.secrets.idHashSecret,
+    PASS_SIGNING_KEY: db.secrets.passSigningKey,
+    LOG_LEVEL: 'warn',
+    // W5: one load generator asks for the same person over and over.
+    SELF_SERVICE_MAX_IDS_PER_DAY: '100000000',
+    SELF_SERVICE_RATE_PER_MINUTE: '100000000',
+    ...extra,
+  });
+  const partner = { authorization: `Bearer ${db.keys.partner}` };
+  const gov = { authorization: `Bearer ${db.keys.gov}` };
+  const W1: Body = { query: operationText('NationalRiskMap'), variables: {} };
+  const W2: Body = { query: operationText('ProvinceDrilldown'), variables: { code: '420000', from: addDays(today, -29), to: today } };
+  const W5: Body = { query: operationText('CloseContactCheck'), variables: { name: DEMO_PEOPLE[1].name, idNumber: DEMO_PEOPLE[1].idNumber } };
+  const W6: Body = { query: operationText('CountyInflows'), variables: { code: '420106', days: 7 } };
+  const workloads: Record<string, Record<string, unknown>> = {};
+  const servers: BenchServer[] = [];
+  try {
+    log(`production server (response cache on), ${SECONDS} s per workload`);
+    const server = await startBenchServer(serverEnv(), PORT);
+    servers.push(server);
+    const gql = (b: Body) =>
+      fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: json(b) }).then((r) => r.json() as Promise<any>);
+    const tokens: string[] = [];
+    for (const p of DEMO_PEOPLE) {
+      const r = await gql({ query: operationText('IssuePass'), variables: { name: p.name, idNumber: p.idNumber } });
+      if (r.errors) throw new Error(`IssuePass: ${JSON.stringify(r.errors)}`);
+      tokens.push(r.data.issuePass.pass.token);
+    }
+    const W3: Body = { query: operationText('CheckPass'), variables: { token: tokens[3] } };
+    const W4: Body = { query: operationText('CheckPasses'), variables: { tokens: Array.from({ length: 1000 }, (_, i) => tokens[i % tokens.length]) } };
+    const gqlUrl = `${server.url}/graphql`;
+
+    log('W1 NationalRiskMap (cached)');
+    workloads.W1 = { ...(await workload(server, 'NationalRiskMap', () => cannon(gqlUrl, json(W1), 8))) };
+    log('W2 ProvinceDrilldown');
+    workloads.W2 = { ...(await workload(server, 'ProvinceDrilldown', () => cannon(gqlUrl, json(W2), 8))) };
+    log('W3 CheckPass, 64 connections');
+    workloads.W3 = { ...(await workload(server, 'CheckPass', () => cannon(gqlUrl, json(W3), 64, partner))) };
+    log('W4 CheckPasses × 1,000');
+    workloads.W4 = { ...(await workload(server, 'CheckPasses', () => cannon(gqlUrl, json(W4), 8, partner))) };
+    log('W5 CloseContactCheck');
+    workloads.W5 = { ...(await workload(server, 'CloseContactCheck', () => cannon(gqlUrl, json(W5), 8))) };
+    log('W6 CountyInflows (GOV)');
+    workloads.W6 = { ...(await workload(server, 'CountyInflows', () => cannon(gqlUrl, json(W6), 8, gov))) };
+    await server.stop();
+    servers.pop();
+
+    log('W1 uncached (RESPONSE_CACHE=off)');
+    const uncached = await startBenchServer(serverEnv({ RESPONSE_CACHE: 'off' }), PORT + 1);
+    servers.push(uncached);
+    workloads.W1.uncached = await workload(uncached, 'NationalRiskMap', () => cannon(`${uncached.url}/graphql`, json(W1), 8));
+    await uncached.stop();
+    servers.pop();
+
+    log('W1 N+1 baseline (BENCH_DISABLE_BATCHING=1, RESPONSE_CACHE=off), sequential requests');
+    const nPlusOne = await startBenchServer(serverEnv({ RESPONSE_CACHE: 'off', BENCH_DISABLE_BATCHING: '1', PG_STATEMENT_TIMEOUT_MS: '120000', PG_CONNECTION_TIMEOUT_MS: '60000' }), PORT + 2);
+    servers.push(nPlusOne);
+    workloads.W1.nPlusOne = {
+      ...(await workload(nPlusOne, 'NationalRiskMap', () => sequential(`${nPlusOne.url}/graphql`, json(W1), SECONDS, 2))),
+      note: 'one connection, requests one after another (each takes seconds)',
+    };
+    await nPlusOne.stop();
+    servers.pop();
+
+    log('W1 PostGraphile 5 over bench_pg.county_summary');
+    workloads.W1.postgraphile = await runPostgraphile(db.url, 8);
+
+    log('capturing the SQL of W1 (uncached) and W4 for the floors');
+    const [w1Sql, w4Sql] = await captureStatements(db, [{ body: W1 }, { body: W4, key: db.keys.partner }]);
+    log(`W1 floor: ${w1Sql.length} statements replayed with pg`);
+    workloads.W1.floor = await floor(db.url, w1Sql, 8);
+    log(`W4 floor: ${w4Sql.length} statements replayed with pg`);
+    workloads.W4.floor = await floor(db.url, w4Sql, 8);
+  } finally {
+    for (const s of servers) await s.stop().catch(() => {});
+    await db.close();
+  }
+
+  const w = workloads as any;
+  const ratio = (a?: number | null, b?: number | null) => (a != null && b != null && b !== 0 ? Math.round((a / b) * 100) / 100 : null);
+  const pgl = 'skipped' in w.W1.postgraphile ? null : w.W1.postgraphile;
+  const ratios = {
+    W1_vs_postgraphile_p50: ratio(w.W1.p50Ms, pgl?.p50Ms),
+    W1_vs_postgraphile_rps: ratio(w.W1.rps, pgl?.rps),
+    W1_uncached_vs_postgraphile_p50: ratio(w.W1.uncached.p50Ms, pgl?.p50Ms),
+    W1_uncached_vs_postgraphile_rps: ratio(w.W1.uncached.rps, pgl?.rps),
+    W1_nPlusOne_statements: ratio(w.W1.nPlusOne.sqlStatementsPerOp, w.W1.uncached.sqlStatementsPerOp),
+    W1_nPlusOne_vs_uncached_p50: ratio(w.W1.nPlusOne.p50Ms, w.W1.uncached.p50Ms),
+    W1_uncached_vs_cached_p50: ratio(w.W1.uncached.p50Ms, w.W1.p50Ms),
+    W1_uncached_vs_floor_p50: ratio(w.W1.uncached.p50Ms, w.W1.floor.p50Ms),
+    W4_vs_floor_p50: ratio(w.W4.p50Ms, w.W4.floor.p50Ms),
+  };
+  const targets = {
+    'W1 ≤ 5 SQL statements (uncached)': w.W1.uncached.sqlStatementsPerOp != null && w.W1.uncached.sqlStatementsPerOp <= 5,
+    'W1 p50 ≤ 60 ms (cached)': w.W1.p50Ms <= 60,
+    'W1 p50 ≤ 60 ms (uncached)': w.W1.uncached.p50Ms <= 60,
+    'W1 p99 ≤ 120 ms (cached)': w.W1.p99Ms <= 120,
+    'W1 p99 ≤ 120 ms (uncached)': w.W1.uncached.p99Ms <= 120,
+    'W1 rps ≥ PostGraphile (cached)': pgl ? w.W1.rps >= pgl.rps : null,
+    'W1 rps ≥ PostGraphile (uncached)': pgl ? w.W1.uncached.rps >= pgl.rps : null,
+    'W1 ≥ 100× fewer statements than N+1': ratios.W1_nPlusOne_statements != null ? ratios.W1_nPlusOne_statements >= 100 : null,
+    'W3 ≥ 4,000 rps': w.W3.rps >= 4000,
+    'W3 p99 ≤ 25 ms': w.W3.p99Ms <= 25,
+    'W4 ≤ 3 SQL round trips': w.W4.sqlStatementsPerOp != null && w.W4.sqlStatementsPerOp <= 3,
+    'W4 p50 ≤ 40 ms': w.W4.p50Ms <= 40,
+  };
+  const pkgVersion = (name: string) => {
+    try {
+      return (JSON.parse(readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+    } catch {
+      return null;
+    }
+  };
+  const report = {
+    when: new Date().toISOString(),
+    mode: values.quick ? 'quick' : 'full',
+    secondsPerWorkload: SECONDS,
+    totalSeconds: Math.round((Date.now() - t0) / 1000),
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round((totalmem() / 2 ** 30) * 10) / 10, node: process.version, postgres: db.postgresVersion },
+    versions: Object.fromEntries(['@apollo/server', 'graphql', 'pg', 'postgraphile', 'autocannon'].map((n) => [n, pkgVersion(n)])),
+    dataset: { scale: 'medium', database: db.url.replace(/\/\/[^@]*@/, '//…@'), reseededThisRun: db.seeded, rows: db.rowCounts },
+    workloads,
+    ratios,
+    targets,
+  };
+  const rows: Record<string, unknown>[] = [];
+  const row = (name: string, m: any) =>
+    rows.push(
+      m && 'skipped' in m
+        ? { workload: name, rps: 'skipped', note: m.skipped }
+        : { workload: name, conns: m.connections, rps: m.rps, p50Ms: m.p50Ms, p99Ms: m.p99Ms, errors: m.errors, sql: m.sqlStatementsPerOp, cpuPct: m.serverCpuPercent ?? '', rssMb: m.serverPeakRssMb ?? '' },
+    );
+  row('W1 NationalRiskMap (cached)', w.W1);
+  row('W1 uncached', w.W1.uncached);
+  row('W1 N+1 (batching off)', w.W1.nPlusOne);
+  row('W1 PostGraphile 5', w.W1.postgraphile);
+  row('W1 SQL floor (pg)', w.W1.floor);
+  row('W2 ProvinceDrilldown', w.W2);
+  row('W3 CheckPass', w.W3);
+  row('W4 CheckPasses ×1000', w.W4);
+  row('W4 SQL floor (pg)', w.W4.floor);
+  row('W5 CloseContactCheck', w.W5);
+  row('W6 CountyInflows (GOV)', w.W6);
+  console.table(rows);
+  console.log('ratios', ratios);
+  console.log('targets', targets);
+  const out = path.join(ROOT, 'bench/results/latest.json');
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(report, null, 2));
+  console.log(`written ${path.relative(process.cwd(), out)} (${report.totalSeconds} s)`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
