@@ -27,13 +27,8 @@ export interface CaseSummaryFigures {
   lastClusterOn: string | null;
 }
 
-export interface DailyFigures {
-  date: string;
-  newConfirmed: number;
-  newAsymptomatic: number;
-  newSuspected: number;
-  newRecovered: number;
-  newDeaths: number;
+/** One day of a region's figures: the day's counts and the running confirmed total. */
+export interface DailyFigures extends Omit<DailyReportInput, 'regionCode'> {
   cumulativeConfirmed: number;
 }
 

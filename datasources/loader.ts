@@ -1,7 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import DataLoader from 'dataloader';
 
-// observability: batch sizes per loader (src/observability/metrics.ts) ----------------------------
 /**
  * What one batch call learns while it runs. Sql.query fills it in (`noteBatchStatement`): the first
  * statement's name (`RegionSource.byCode`) names the loader, and its recorder is the request's, so

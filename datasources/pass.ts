@@ -9,7 +9,7 @@ import { passValidUntil } from '../src/pass/token';
 import { passColor, PASS_WINDOW_DAYS, type PassColor, type PassColorVerdict } from '../src/risk/passColor';
 import type { RiskLevel } from '../src/risk';
 import { addDays } from '../src/risk/dates';
-import { todayCst } from '../src/clock';
+import { cstDaysCovered, todayCst } from '../src/clock';
 import { maskName } from '../src/privacy/mask';
 import { Loader } from './loader';
 
@@ -23,15 +23,6 @@ export interface PassCheckResult {
   holderName: string | null;
   validUntil: Date | null;
   asOf: Date;
-}
-
-/** The CST calendar days a stay covers, from arrival to departure. */
-function cstDaysOf(stay: StayRow): string[] {
-  const first = todayCst(stay.arrivedAt);
-  const last = todayCst(stay.leftAt);
-  const days: string[] = [];
-  for (let d = first; d <= last; d = addDays(d, 1)) days.push(d);
-  return days;
 }
 
 /**
@@ -74,7 +65,7 @@ export class PassService {
     ]);
     // Only the days of a stay inside the window count; each needs that county's level on that day.
     const stayDays = stays.map((list) =>
-      list.map((s) => ({ stay: s, days: cstDaysOf(s).filter((d) => d >= windowStart && d <= asOf) })),
+      list.map((s) => ({ stay: s, days: cstDaysCovered(s.arrivedAt, s.leftAt).filter((d) => d >= windowStart && d <= asOf) })),
     );
     const levelKeys = new Map<string, { code: string; day: string }>();
     for (const list of stayDays) for (const { stay, days } of list) for (const day of days) levelKeys.set(`${stay.regionCode}|${day}`, { code: stay.regionCode, day });

@@ -10,7 +10,7 @@ export class SqlRecorder {
   statements = 0;
   readonly bySource: Record<SourceName, number> = { region: 0, cases: 0, mobility: 0, access: 0 };
   readonly names: string[] = [];
-  /** observability: DataLoader batches of this request, by loader name (one entry per batch call). */
+  /** DataLoader batches of this request, by loader name (one entry per batch call). */
   readonly batches: { loader: string; size: number }[] = [];
   private readonly onBatch = (loader: string, size: number) => this.batches.push({ loader, size });
 

@@ -3,19 +3,12 @@ import type { PersonRecord, CaseRecordRow, ContactRow } from '../datasources/per
 import type { StayRow } from '../datasources/mobility';
 import { idHashOf, sameName } from '../src/privacy/idArgument';
 import { intInRange } from '../src/args';
-import { todayCst } from '../src/clock';
+import { cstDaysCovered, todayCst } from '../src/clock';
 import { addDays, daysBetween } from '../src/risk/dates';
 import { ACTIVE_CASE_STATUSES, PASS_WINDOW_DAYS } from '../src/risk/passColor';
 
 const ADVICE_CONTACT = '您是密切接触者：请居家，不要外出，配合社区和疾控部门的健康监测与核酸检测；如出现发热、咳嗽等症状，请立即报告。';
 const ADVICE_NONE = '未查询到您的密切接触记录。请继续做好个人防护，如有症状请及时就医。';
-
-/** The CST days a stay covers, newest last. */
-function stayDays(stay: StayRow): string[] {
-  const days: string[] = [];
-  for (let d = todayCst(stay.arrivedAt); d <= todayCst(stay.leftAt); d = addDays(d, 1)) days.push(d);
-  return days;
-}
 
 export const personResolvers = {
   Query: {
@@ -59,7 +52,7 @@ export const personResolvers = {
     hours: (s: StayRow) => (s.leftAt.getTime() - s.arrivedAt.getTime()) / 3_600_000,
     riskDuringStay: async (s: StayRow, _: unknown, { sources }: Context) => {
       const today = todayCst();
-      const levels = await Promise.all(stayDays(s).filter((d) => d <= today).map((d) => sources.risk.countyLevel(s.regionCode, d)));
+      const levels = await Promise.all(cstDaysCovered(s.arrivedAt, s.leftAt).filter((d) => d <= today).map((d) => sources.risk.countyLevel(s.regionCode, d)));
       return levels.includes('HIGH') ? 'HIGH' : levels.includes('MEDIUM') ? 'MEDIUM' : 'LOW';
     },
   },

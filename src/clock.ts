@@ -1,3 +1,5 @@
+import { addDays } from './risk/dates';
+
 /**
  * The reporting calendar is China Standard Time (UTC+8, no daylight saving): "today" and every
  * default `asOf` are days there, whatever the server's own time zone.
@@ -23,3 +25,10 @@ export function todayCst(now?: Date): string {
 }
 let cachedMinute = -1;
 let cachedToday = '';
+
+/** The CST calendar days from `from` to `to` inclusive (the days a stay covers), oldest first. */
+export function cstDaysCovered(from: Date, to: Date): string[] {
+  const days: string[] = [];
+  for (let d = todayCst(from), last = todayCst(to); d <= last; d = addDays(d, 1)) days.push(d);
+  return days;
+}

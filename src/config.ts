@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { SourceName } from './db/pools';
-// hardening: operation limits and trusted documents
 import { ROLES, type Role } from './auth/viewer';
 import { DEFAULT_LIMITS, type OperationLimits } from './limits';
 
@@ -36,7 +35,7 @@ const Env = z.object({
   REDIS_KEY_PREFIX: z.string().max(64).default('cx:'),
   SELF_SERVICE_MAX_IDS_PER_DAY: z.coerce.number().int().min(1).default(3),
   SELF_SERVICE_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(10),
-  // hardening: operation limits and trusted documents (README, "Operation limits, trusted documents and GraphQL over HTTP")
+  // operation limits and trusted documents (README, "Operation limits, trusted documents and GraphQL over HTTP")
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).max(100).default(DEFAULT_LIMITS.maxDepth),
   GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).max(1000).default(DEFAULT_LIMITS.maxAliases),
   GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(0).max(1000).default(DEFAULT_LIMITS.maxDirectives),
@@ -85,7 +84,7 @@ export interface Config {
   /** Prefix of every Redis key, so that several deployments can share one Redis. */
   redisKeyPrefix: string;
   selfService: { maxIdsPerDay: number; requestsPerMinute: number };
-  // hardening: operation limits and trusted documents
+  // operation limits and trusted documents
   limits: OperationLimits;
   /** Roles that may run only documents of the manifest (empty: none), and the manifest's path (null: the default). */
   trustedDocuments: { roles: Role[]; manifestPath: string | null };
@@ -154,7 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL ?? null,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     selfService: { maxIdsPerDay: e.SELF_SERVICE_MAX_IDS_PER_DAY, requestsPerMinute: e.SELF_SERVICE_RATE_PER_MINUTE },
-    // hardening: operation limits and trusted documents
+    // operation limits and trusted documents
     limits: {
       maxDepth: e.GRAPHQL_MAX_DEPTH,
       maxAliases: e.GRAPHQL_MAX_ALIASES,

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Pools } from './db/pools';
 import { createSources, SqlRecorder, type SourceOptions, type Sources } from '../datasources';
-// auth: viewer and audit log per request (src/auth)
 import { Sql } from '../datasources/sql';
 import { AuditSource } from '../datasources/audit';
 import { AuditLog } from './auth/audit';

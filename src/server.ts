@@ -18,16 +18,13 @@ import { SelfServiceLimiter } from './auth/rateLimit';
 import { responseCachePlugin } from './cache/responseCache';
 import { healthRoutes } from './http/health';
 import { ErrorCode, badInputFromDatabase, isDatabaseUnavailable } from './errors';
-// auth: the viewer of each request (src/auth)
 import { SqlRecorder } from '../datasources';
 import { Authenticator } from './auth/authenticate';
 import { ID_NUMBER_SHAPE } from './auth/audit';
-// hardening: operation limits, trusted documents, GraphQL over HTTP (src/limits, src/documents, src/http/graphqlHttp.ts)
 import { limitValidationRules, operationLimitsPlugin } from './limits';
 import { DEFAULT_MANIFEST_PATH, documentsById, readManifest } from './documents/manifest';
 import { PersistedQueryCache, trustedDocumentsPlugin } from './documents/trusted';
 import { graphqlHttpConformance } from './http/graphqlHttp';
-// observability: metrics and log fields (src/observability)
 import { createMetrics, type Metrics } from './observability/metrics';
 import { loggableOperationName } from './observability/logging';
 
@@ -67,9 +64,9 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
-  // observability: one Prometheus registry per app (tests run several apps in one process).
+  // one Prometheus registry per app (tests run several apps in one process).
   const metrics = createMetrics(pools);
-  // hardening: the trusted documents also seed the APQ cache, so clients may send their hash alone.
+  // the trusted documents also seed the APQ cache, so clients may send their hash alone.
   const trustedDocuments = documentsById(readManifest(config.trustedDocuments.manifestPath ?? DEFAULT_MANIFEST_PATH));
 
   const inFlight = inFlightOperations();
@@ -80,7 +77,7 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
     // main.ts owns SIGTERM/SIGINT: it stops Apollo, then closes pools and the embedded database.
     stopOnTerminationSignals: false,
     formatError: (formatted, error) => formatError(formatted, error, config, logger),
-    // hardening: limits (src/limits), APQ + trusted documents (src/documents); CSRF prevention stays on (Apollo's default).
+    // limits (src/limits), APQ + trusted documents (src/documents); CSRF prevention stays on (Apollo's default).
     parseOptions: { maxTokens: config.limits.maxTokens },
     validationRules: limitValidationRules(config.limits),
     hideSchemaDetailsFromClientErrors: config.isProduction,
@@ -90,11 +87,10 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
       inFlight.plugin,
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
-      // No HTTP cache hints are set; the plugin's per-field hook costs ~20 % on a 2,978-node list.
+      // No HTTP cache hints are set; the plugin's per-field hook showed in CPU profiles of the national map.
       ApolloServerPluginCacheControlDisabled(),
       requestLogPlugin(logger, config, metrics),
       responseCachePlugin(config.responseCache),
-      // hardening
       operationLimitsPlugin(config.limits),
       trustedDocumentsPlugin(trustedDocuments, new Set(config.trustedDocuments.roles)),
     ],
@@ -121,7 +117,7 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
       services = ready;
       await apollo.start();
       app.use(healthRoutes(pools));
-      // observability: Prometheus text; scrape from inside the network (README, Operations).
+      // Prometheus text; scrape from inside the network (README, Operations).
       app.get('/metrics', metrics.handler);
       // Partners verify pass tokens offline against this key set.
       app.get('/.well-known/jwks.json', (_req, res) => {
@@ -129,7 +125,7 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
       });
       app.use(
         '/graphql',
-        // hardening: GraphQL-over-HTTP details Apollo leaves out, and the body limit (413 above it)
+        // GraphQL-over-HTTP details Apollo leaves out, and the body limit (413 above it)
         ...graphqlHttpConformance(config.limits),
         expressMiddleware(apollo, {
           context: async ({ req }) => {
@@ -187,7 +183,7 @@ function formatError(formatted: GraphQLFormattedError, error: unknown, config: C
  */
 function requestLogPlugin(logger: Logger, config: Config, metrics: Metrics): ApolloServerPlugin<Context> {
   return {
-    // auth: a request refused in the context function (401, or 503 when the key table is down) never
+    // a request refused in the context function (401, or 503 when the key table is down) never
     // reaches requestDidStart; one line each, so that a flood of bad keys shows in the logs.
     async contextCreationDidFail({ error }) {
       const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;

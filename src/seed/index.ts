@@ -5,7 +5,7 @@ import { BUMP_DATA_VERSION } from '../../datasources/case';
 import { generateSeedData } from './generate';
 import { loadCases, loadMobility, loadRegion, type ProgressListener } from './load';
 import { isScale, type Scale } from './timeline';
-import { ensureDemoKeys } from '../../datasources/apiKeys'; // demo keys hook (DESIGN §3)
+import { ensureDemoKeys } from '../../datasources/apiKeys';
 
 export type { Scale } from './timeline';
 export { DEMO_PEOPLE, NOBODY_ID_NUMBER, type DemoPerson, type PassColor } from './demoPeople';

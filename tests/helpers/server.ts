@@ -32,8 +32,8 @@ export async function startTestServer(
     databaseUrl?: string;
     env?: Record<string, string>;
     /** Rate limits in this Redis instead of memory. */ redisUrl?: string;
-    /** auth: API key cache TTL (0: none) */ apiKeyCacheTtlMs?: number;
-    /** observability: log lines (at `logLevel`, default info) go here instead of nowhere. */ logDestination?: DestinationStream;
+    /** API key cache TTL (0: none) */ apiKeyCacheTtlMs?: number;
+    /** log lines (at `logLevel`, default info) go here instead of nowhere. */ logDestination?: DestinationStream;
     logLevel?: string;
     /** faults: pool settings as in production (default: the test pools of tests/helpers/pools.ts). */
     pool?: { max?: number; connectionTimeoutMs?: number; statementTimeoutMs?: number };
@@ -48,7 +48,7 @@ export async function startTestServer(
     LOG_LEVEL: 'silent',
     SELF_SERVICE_MAX_IDS_PER_DAY: '10000',
     SELF_SERVICE_RATE_PER_MINUTE: '100000',
-    // hardening: most suites send ad-hoc documents as PARTNER (field rules); trustedDocuments.test.ts turns this on.
+    // most suites send ad-hoc documents as PARTNER (field rules); trustedDocuments.test.ts turns this on.
     TRUSTED_DOCUMENTS_ROLES: '',
     ...options.env,
   });
