@@ -1,5 +1,6 @@
 import type { Sql } from './sql';
 import { Loader } from './loader';
+import { RiskChangeNotifier } from './riskChanges';
 
 /**
  * What a case aggregate is about: a region (`code`), the county-level units whose reports make
@@ -275,6 +276,8 @@ export class CaseSource {
   async reportDaily(reports: readonly DailyReportInput[]): Promise<number> {
     const col = <K extends keyof DailyReportInput>(k: K) => reports.map((r) => r[k]);
     return this.sql.transaction('CaseSource.reportDaily', async (query) => {
+      // live updates: counties whose level (as of today) this report changes are notified on commit
+      const riskChanges = await RiskChangeNotifier.before(query, col('regionCode'));
       await query(
         'CaseSource.reportDaily.upsert',
         `INSERT INTO cases.daily_reports AS d
@@ -317,21 +320,26 @@ export class CaseSource {
         [col('regionCode'), col('date')],
       );
       await query('CaseSource.bumpDataVersion', BUMP_DATA_VERSION);
+      await riskChanges.notify();
       return reports.length;
     });
   }
 
   /** Stores a cluster report and returns it. */
   async reportCluster(input: { regionCode: string; detectedOn: string; size: number; description: string | null }): Promise<ClusterRecord> {
-    const [row] = await this.sql.query<{ id: string; region_code: string; detected_on: string; size: number; description: string | null }>(
-      'CaseSource.reportCluster',
-      // One statement, so the insert and the version bump commit together.
-      `WITH bump AS (${BUMP_DATA_VERSION})
-       INSERT INTO cases.clusters (region_code, detected_on, size, description) VALUES ($1, $2, $3, $4)
-       RETURNING id::text, region_code, detected_on, size, description`,
-      [input.regionCode, input.detectedOn, input.size, input.description],
-    );
-    return { id: row.id, regionCode: row.region_code, detectedOn: row.detected_on, size: row.size, description: row.description };
+    // One transaction, so the insert, the version bump and the live-update notification commit together.
+    return this.sql.transaction('CaseSource.reportCluster', async (query) => {
+      const riskChanges = await RiskChangeNotifier.before(query, [input.regionCode]);
+      const [row] = await query<{ id: string; region_code: string; detected_on: string; size: number; description: string | null }>(
+        'CaseSource.reportCluster.insert',
+        `WITH bump AS (${BUMP_DATA_VERSION})
+         INSERT INTO cases.clusters (region_code, detected_on, size, description) VALUES ($1, $2, $3, $4)
+         RETURNING id::text, region_code, detected_on, size, description`,
+        [input.regionCode, input.detectedOn, input.size, input.description],
+      );
+      await riskChanges.notify();
+      return { id: row.id, regionCode: row.region_code, detectedOn: row.detected_on, size: row.size, description: row.description };
+    });
   }
 
   /** The version of the case data; every ingestion bumps it (response cache keys). */

@@ -8,5 +8,6 @@ import { auditResolvers } from './audit';
 import { personResolvers } from './person';
 import { passResolvers } from './pass';
 import { ingestResolvers } from './ingest';
+import { subscriptionResolvers } from './subscription';
 
-export const resolvers = mergeResolvers([baseResolvers, regionResolvers, caseResolvers, mobilityResolvers, riskResolvers, auditResolvers, personResolvers, passResolvers, ingestResolvers]);
+export const resolvers = mergeResolvers([baseResolvers, regionResolvers, caseResolvers, mobilityResolvers, riskResolvers, auditResolvers, personResolvers, passResolvers, ingestResolvers, subscriptionResolvers]);

@@ -27,6 +27,7 @@ import { PersistedQueryCache, trustedDocumentsPlugin } from './documents/trusted
 import { graphqlHttpConformance } from './http/graphqlHttp';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { loggableOperationName } from './observability/logging';
+import { serveSubscriptions, type LiveServer } from './subscriptions/server';
 
 export interface AppOptions {
   config: Config;
@@ -70,8 +71,11 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
   const trustedDocuments = documentsById(readManifest(config.trustedDocuments.manifestPath ?? DEFAULT_MANIFEST_PATH));
 
   const inFlight = inFlightOperations();
+  // One schema for HTTP and the WebSocket subscriptions (src/subscriptions), so @auth applies to both.
+  const schema = buildSchema();
+  let live: LiveServer | null = null;
   const apollo = new ApolloServer<Context>({
-    schema: buildSchema(),
+    schema,
     introspection: !config.isProduction,
     includeStacktraceInErrorResponses: !config.isProduction,
     // main.ts owns SIGTERM/SIGINT: it stops Apollo, then closes pools and the embedded database.
@@ -86,6 +90,8 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
     plugins: [
       inFlight.plugin,
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      // Apollo's pattern for subscription servers: close the sockets and the LISTEN connection on stop.
+      { serverWillStart: async () => ({ drainServer: async () => void (await live?.dispose()) }) },
       ApolloServerPluginLandingPageDisabled(),
       // No HTTP cache hints are set; the plugin's per-field hook showed in CPU profiles of the national map.
       ApolloServerPluginCacheControlDisabled(),
@@ -116,6 +122,11 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
       };
       services = ready;
       await apollo.start();
+      // Live updates: graphql-ws on the same server and path, ws://…/graphql (README, "Live updates").
+      live = serveSubscriptions({
+        httpServer, schema, pools, config, logger, authenticator, services: ready,
+        formatError: (error) => formatError(error.toJSON(), error, config, logger),
+      });
       app.use(healthRoutes(pools));
       // Prometheus text; scrape from inside the network (README, Operations).
       app.get('/metrics', metrics.handler);

@@ -1,4 +1,4 @@
-import { GraphQLError, Kind, type FragmentDefinitionNode, type ValidationContext, type ValidationRule } from 'graphql';
+import { GraphQLError, Kind, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type OperationDefinitionNode, type ValidationContext, type ValidationRule } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
@@ -74,6 +74,21 @@ export function limitValidationRules(limits: OperationLimits): ValidationRule[] 
   ];
 }
 
+/** The QUERY_TOO_COMPLEX error when an operation's cost exceeds the role's budget, else null (HTTP and WebSocket). */
+export function costRefusal(
+  limits: Pick<OperationLimits, 'maxCost'>,
+  role: Role,
+  { schema, document, operation, variables }: { schema: GraphQLSchema; document: DocumentNode; operation: OperationDefinitionNode; variables?: Record<string, unknown> | null },
+): GraphQLError | null {
+  const budget = limits.maxCost[role];
+  const fragments: Record<string, FragmentDefinitionNode> = {};
+  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments[def.name.value] = def;
+  const cost = operationCost({ schema, operation, fragments, variables: variables ?? undefined });
+  if (cost <= budget) return null;
+  const shown = Number.isFinite(cost) && cost < 1e15 ? String(Math.round(cost)) : 'more than 10^15';
+  return tooComplex(`cost ${shown} exceeds the limit of ${budget} for role ${role}; ask for smaller pages (first) or fewer nested lists`, 'cost');
+}
+
 /**
  * The per-role cost budget, and the public codes of limit errors.
  *
@@ -98,15 +113,14 @@ export function operationLimitsPlugin(limits: OperationLimits): ApolloServerPlug
               extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
             });
           }
-          const role = contextValue.viewer.role;
-          const budget = limits.maxCost[role];
-          const fragments: Record<string, FragmentDefinitionNode> = {};
-          for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments[def.name.value] = def;
-          const cost = operationCost({ schema, operation, fragments, variables: request.variables });
-          if (cost > budget) {
-            const shown = Number.isFinite(cost) && cost < 1e15 ? String(Math.round(cost)) : 'more than 10^15';
-            throw tooComplex(`cost ${shown} exceeds the limit of ${budget} for role ${role}; ask for smaller pages (first) or fewer nested lists`, 'cost');
+          // Subscriptions are served over WebSocket only (src/subscriptions); over HTTP they would run as a query.
+          if (operation.operation === 'subscription') {
+            throw new GraphQLError('Subscriptions are served over WebSocket (graphql-transport-ws protocol) at /graphql, not over HTTP.', {
+              extensions: { code: ErrorCode.BAD_REQUEST, http: { status: 400 } },
+            });
           }
+          const refusal = costRefusal(limits, contextValue.viewer.role, { schema, document, operation, variables: request.variables });
+          if (refusal) throw refusal;
         },
         async didEncounterErrors({ errors }) {
           for (const error of errors) {

@@ -75,10 +75,13 @@ describe('operation limits', () => {
     expect(body.errors![0]).toMatchObject({ message: 'aliases 1500 exceeds the limit of 20', extensions: { code: 'QUERY_TOO_COMPLEX' } });
   });
 
-  it('refuses a subscription (this API has none) as invalid, not as an internal error', async () => {
-    const { status, body } = await server.gql('subscription { apiInfo { version } }');
+  it('refuses a subscription over HTTP (served over WebSocket only) as a bad request, not as an internal error', async () => {
+    const { status, body } = await server.gql('subscription { riskLevelChanged(regionCodes: ["420106"]) { level } }');
     expect(status).toBe(400);
-    expect(body.errors![0]).toMatchObject({ message: 'This API has no subscription operations.', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+    expect(body.errors![0]).toMatchObject({
+      message: 'Subscriptions are served over WebSocket (graphql-transport-ws protocol) at /graphql, not over HTTP.',
+      extensions: { code: 'BAD_REQUEST' },
+    });
   });
 
   it('rejects more than 10 directives', async () => {
