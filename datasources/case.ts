@@ -356,4 +356,25 @@ export class CaseSource {
     );
     return rows[0].latest;
   }
+  /**
+   * Every county's non-zero daily counts in [from, to], in one statement (the national import-risk
+   * forecast and the backtest): a scan of the date index, independent of how many counties ask.
+   */
+  async countsBetween(from: string, to: string): Promise<import('../src/risk/national').CountyDayCounts[]> {
+    const rows = await this.sql.query<{ region_code: string; date: string; new_confirmed: number; new_asymptomatic: number; new_suspected: number }>(
+      'CaseSource.countsBetween',
+      `SELECT region_code, date, new_confirmed, new_asymptomatic, new_suspected
+         FROM cases.daily_reports
+        WHERE date BETWEEN $1 AND $2 AND (new_confirmed > 0 OR new_asymptomatic > 0 OR new_suspected > 0)
+        ORDER BY region_code, date`,
+      [from, to],
+    );
+    return rows.map((r) => ({
+      regionCode: r.region_code,
+      date: r.date,
+      newConfirmed: r.new_confirmed,
+      newAsymptomatic: r.new_asymptomatic,
+      newSuspected: r.new_suspected,
+    }));
+  }
 }

@@ -154,4 +154,44 @@ export class MobilitySource {
     );
     return rows[0].n;
   }
+
+  /**
+   * Trips out of origins on the days they had active cases, weighted by the origin's prevalence
+   * that day, summed per destination and origin (the national import-risk forecast). The
+   * prevalences come from the case source as parameters: the sources are never joined in SQL.
+   */
+  async inflowsFromActive(active: readonly ActiveOriginDay[]): Promise<WeightedInflow[]> {
+    const rows = await this.sql.query<{ dest_code: string; origin_code: string; expected: number; trips: number }>(
+      'MobilitySource.inflowsFromActive',
+      `WITH a AS (SELECT * FROM unnest($1::text[], $2::date[], $3::float8[]) AS a(origin_code, date, prevalence))
+       SELECT f.dest_code, f.origin_code, sum(f.trips * a.prevalence)::float8 AS expected, sum(f.trips)::float8 AS trips
+         FROM a JOIN mobility.flows f ON f.origin_code = a.origin_code AND f.date = a.date
+        WHERE f.dest_code <> f.origin_code
+        GROUP BY f.dest_code, f.origin_code`,
+      activeArrays(active),
+    );
+    return rows.map((r) => ({ destCode: r.dest_code, originCode: r.origin_code, expectedInfectedArrivals: r.expected, trips: r.trips }));
+  }
+
+  /** The same weighted trips summed per destination and day instead (the backtest's daily import pressure). */
+  async dailyImportPressure(active: readonly ActiveOriginDay[]): Promise<{ destCode: string; date: string; pressure: number }[]> {
+    const rows = await this.sql.query<{ dest_code: string; date: string; pressure: number }>(
+      'MobilitySource.dailyImportPressure',
+      `WITH a AS (SELECT * FROM unnest($1::text[], $2::date[], $3::float8[]) AS a(origin_code, date, prevalence))
+       SELECT f.dest_code, f.date, sum(f.trips * a.prevalence)::float8 AS pressure
+         FROM a JOIN mobility.flows f ON f.origin_code = a.origin_code AND f.date = a.date
+        WHERE f.dest_code <> f.origin_code
+        GROUP BY f.dest_code, f.date`,
+      activeArrays(active),
+    );
+    return rows.map((r) => ({ destCode: r.dest_code, date: r.date, pressure: r.pressure }));
+  }
+}
+
+// Types shared with the pure model, which computes the prevalences and consumes the sums.
+type ActiveOriginDay = import('../src/risk/national').ActiveOriginDay;
+type WeightedInflow = import('../src/risk/national').OriginInflow;
+
+function activeArrays(active: readonly ActiveOriginDay[]): [string[], string[], number[]] {
+  return [active.map((a) => a.originCode), active.map((a) => a.date), active.map((a) => a.prevalence)];
 }

@@ -6,7 +6,12 @@ import { then, type MaybePromise } from '../src/maybe';
 import { windowEnding } from '../src/args';
 import {
   CN_2020_WINDOW_DAYS,
+  activeOriginDays,
   estimateImportRisk,
+  nationalForecast,
+  nationalReadWindow,
+  type CountyForecast,
+  type NationalForecast,
   rateCounty,
   type ImportRiskEstimate,
   type RiskLevel,
@@ -29,6 +34,9 @@ const ORDER: Record<RiskLevel, number> = { LOW: 0, MEDIUM: 1, HIGH: 2 };
 export class RiskService {
   /** County verdicts by `code|asOf|ruleset`. */
   private readonly countyVerdicts: Loader<{ code: string; asOf: string; ruleset: string }, RiskVerdict>;
+
+  /** National forecasts by `asOf|days`, computed at most once per request. */
+  private readonly nationals = new Map<string, Promise<NationalForecastIndex>>();
 
   constructor(
     private readonly regions: RegionSource,
@@ -88,7 +96,7 @@ export class RiskService {
     await this.countyVerdicts.loadAll(codes.map((code) => ({ code, asOf, ruleset })));
   }
 
-  async importRisk(region: Region, days: number, asOf: string, topN: number): Promise<ImportRiskEstimate & { tripsByOrigin: Map<string, number> }> {
+  async importRisk(region: Region, days: number, asOf: string, topN: number): Promise<ImportRiskEstimate & { tripsByOrigin: Map<string, number>; region: Region }> {
     const window = windowEnding(asOf, days);
     const counties = await this.countiesOf(region);
     const inflows = await this.mobility.dailyInflows.load({ code: region.code, counties, ...window });
@@ -113,8 +121,47 @@ export class RiskService {
         originPopulation: populationByOrigin.get(f.originCode) ?? 0,
       })),
     });
-    return { ...estimate, tripsByOrigin };
+    return { ...estimate, tripsByOrigin, region };
   }
+
+  /**
+   * The 7-day forecast for every county, ranked: three SQL statements whatever the number of
+   * counties (the county list, the counts of the window, the prevalence-weighted inflows), computed
+   * once per request and shared by `riskForecast` and every `ImportRisk.forecast` in it.
+   */
+  nationalForecast(asOf: string, days: number): Promise<NationalForecastIndex> {
+    const key = `${asOf}|${days}`;
+    let national = this.nationals.get(key);
+    if (!national) this.nationals.set(key, (national = this.computeNational(asOf, days)));
+    return national;
+  }
+
+  /** A county's forecast, or null for a province or city (the model is per county). */
+  async countyForecast(region: Region, asOf: string, days: number): Promise<CountyForecast | null> {
+    if (region.level !== 'COUNTY') return null;
+    return (await this.nationalForecast(asOf, days)).byCode.get(region.code) ?? null;
+  }
+
+  private async computeNational(asOf: string, days: number): Promise<NationalForecastIndex> {
+    const { countsFrom, countsTo } = nationalReadWindow(asOf, days);
+    const [page, counts] = await Promise.all([
+      this.regions.list({ level: 'COUNTY' }, MAX_COUNTIES, null),
+      this.cases.countsBetween(countsFrom, countsTo),
+    ]);
+    if (page.hasNextPage) throw new Error(`nationalForecast: more than ${MAX_COUNTIES} county-level units; raise MAX_COUNTIES`);
+    const counties = page.nodes.map((r) => ({ code: r.code, population: r.population }));
+    const active = activeOriginDays(counties, counts, asOf, days);
+    const inflows = active.length > 0 ? await this.mobility.inflowsFromActive(active) : [];
+    const national = nationalForecast({ asOf, days, counties, counts, inflows });
+    return { ...national, byCode: new Map(national.counties.map((c) => [c.code, c])) };
+  }
+}
+
+/** GB/T 2260 has about 2,900 county-level units; one page of the region list holds them all. */
+const MAX_COUNTIES = 5000;
+
+export interface NationalForecastIndex extends NationalForecast {
+  byCode: Map<string, CountyForecast>;
 }
 
 /** A province's or city's verdict: the highest county level, the counties by level, summed inputs. */

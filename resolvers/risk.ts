@@ -1,25 +1,49 @@
 import type { Context } from '../src/context';
 import type { Region } from '../datasources/region';
-import type { RegionRisk } from '../datasources/risk';
-import type { ImportRiskEstimate } from '../src/risk';
+import type { NationalForecastIndex, RegionRisk } from '../datasources/risk';
+import type { CountyForecast, CountyIndex, ImportRiskEstimate, NationalForecast } from '../src/risk';
 import { intInRange, resolveAsOf } from '../src/args';
-import { IMPORT_RISK_MAX_DAYS, IMPORT_RISK_MIN_DAYS } from '../src/risk';
+import { connection, decodeCursor, pageOf, pageSize } from '../datasources/pagination';
+import { IMPORT_RISK_MAX_DAYS, IMPORT_RISK_MIN_DAYS, MAX_FORECAST_SOURCES } from '../src/risk';
 
 const MAX_TOP_SOURCES = 50;
+const MAX_FORECAST_PAGE = 500;
 
-type ImportRiskResult = ImportRiskEstimate & { tripsByOrigin: Map<string, number> };
+type ImportRiskResult = ImportRiskEstimate & { tripsByOrigin: Map<string, number>; region: Region };
+/** A county's forecast with the national run it belongs to (model, window, parameters, fit). */
+type ForecastNode = CountyForecast & { national: NationalForecast };
+type IndexNode = CountyIndex & { national: NationalForecast };
+
+const windowDays = (days: number | null | undefined) => intInRange(days, IMPORT_RISK_MIN_DAYS, IMPORT_RISK_MAX_DAYS, IMPORT_RISK_MAX_DAYS, 'days');
+const nodeOf = (national: NationalForecast) => (county: CountyForecast | null): ForecastNode | null => county && { ...county, national };
+/** Rank, zero-padded so that cursors compare in ranking order. */
+const rankKey = (n: ForecastNode) => String(n.rank).padStart(6, '0');
+
+const parameterList = (parameters: object, extra: { name: string; value: string }[] = []) => [
+  ...Object.entries(parameters).map(([name, value]) => ({ name, value: String(value) })),
+  ...extra,
+];
+const PREVALENCE = { name: 'prevalence', value: 'active cases (new confirmed + asymptomatic over the preceding 14 days) ÷ population' };
 
 export const riskResolvers = {
+  Query: {
+    riskForecast: async (
+      _: unknown,
+      args: { asOf?: string | null; days?: number | null; firstCaseOnly?: boolean | null; first?: number | null; after?: string | null },
+      { sources }: Context,
+    ) => {
+      const first = pageSize(args.first, MAX_FORECAST_PAGE, 50);
+      const after = decodeCursor('forecast', args.after);
+      const national = await sources.risk.nationalForecast(resolveAsOf(args.asOf), windowDays(args.days));
+      const ranked = national.counties.filter((c) => !args.firstCaseOnly || c.confirmedLast14Days === 0).map(nodeOf(national)) as ForecastNode[];
+      return { ...connection(pageOf(ranked, rankKey, 'forecast', first, after)), national };
+    },
+  },
   Region: {
     risk: (r: Region, args: { asOf?: string | null; ruleset?: string | null }, { sources }: Context) =>
       sources.risk.regionRisk(r, resolveAsOf(args.asOf), args.ruleset ?? 'CN_2020_COUNTY'),
     importRisk: (r: Region, args: { days?: number | null; asOf?: string | null }, { sources }: Context) =>
-      sources.risk.importRisk(
-        r,
-        intInRange(args.days, IMPORT_RISK_MIN_DAYS, IMPORT_RISK_MAX_DAYS, IMPORT_RISK_MAX_DAYS, 'days'),
-        resolveAsOf(args.asOf),
-        MAX_TOP_SOURCES,
-      ),
+      sources.risk.importRisk(r, windowDays(args.days), resolveAsOf(args.asOf), MAX_TOP_SOURCES),
   },
   RiskAssessment: {
     countyCounts: (v: RegionRisk) => ({ low: v.countyCounts.LOW, medium: v.countyCounts.MEDIUM, high: v.countyCounts.HIGH }),
@@ -31,12 +55,56 @@ export const riskResolvers = {
         ...s,
         trips: e.tripsByOrigin.get(s.originCode) ?? 0,
       })),
-    parameters: (e: ImportRiskResult) => [
-      ...Object.entries(e.parameters).map(([name, value]) => ({ name, value: String(value) })),
-      { name: 'prevalence', value: 'active cases (new confirmed + asymptomatic over the preceding 14 days) ÷ population' },
-    ],
+    parameters: (e: ImportRiskResult) => parameterList(e.parameters, [PREVALENCE]),
+    forecast: (e: ImportRiskResult, _: unknown, { sources }: Context) => forecastOf(e, sources),
+    observedExpected: async (e: ImportRiskResult, _: unknown, { sources }: Context) => indexOf(await forecastOf(e, sources)),
   },
   ImportRiskSource: {
     region: (s: { originCode: string }, _: unknown, { sources }: Context) => sources.regions.byCode.get(s.originCode),
   },
+  RiskForecastConnection: {
+    model: (c: { national: NationalForecastIndex }) => c.national.model,
+    asOf: (c: { national: NationalForecastIndex }) => c.national.asOf,
+    observedExpectedFit: (c: { national: NationalForecastIndex }) => fitOf(c.national),
+    parameters: (c: { national: NationalForecastIndex }) => parameterList(c.national.parameters, [PREVALENCE]),
+  },
+  ImportRiskForecast: {
+    region: (n: ForecastNode, _: unknown, { sources }: Context) => sources.regions.byCode.get(n.code),
+    model: (n: ForecastNode) => n.national.model,
+    asOf: (n: ForecastNode) => n.national.asOf,
+    horizonDays: (n: ForecastNode) => n.national.parameters.horizonDays,
+    windowDays: (n: ForecastNode) => n.national.days,
+    firstCaseCandidate: (n: ForecastNode) => n.confirmedLast14Days === 0,
+    localTrend: (n: ForecastNode) => ({
+      direction: n.trend,
+      recentCases: n.recentCases,
+      previousCases: n.previousCases,
+      recentSuspected: n.recentSuspected,
+      growth: n.growth,
+    }),
+    topSources: (n: ForecastNode, args: { first?: number | null }) =>
+      n.topSources.slice(0, intInRange(args.first, 1, MAX_FORECAST_SOURCES, 5, 'first')).map((s) => ({ ...s, trips: Math.round(s.trips) })),
+    observedExpected: (n: ForecastNode) => indexOf(n),
+    parameters: (n: ForecastNode) => parameterList(n.national.parameters, [PREVALENCE]),
+  },
+  ObservedExpectedIndex: {
+    inflowFromActiveAreas: (i: IndexNode) => i.inflow,
+    observedCases: (i: IndexNode) => i.observed,
+    expectedCases: (i: IndexNode) => i.expected,
+    fit: (i: IndexNode) => fitOf(i.national),
+  },
 };
+
+/** The forecast of an import-risk estimate's county (null for a province or city), on the estimate's window. */
+async function forecastOf(e: ImportRiskResult, sources: Context['sources']): Promise<ForecastNode | null> {
+  const [national, county] = await Promise.all([sources.risk.nationalForecast(e.asOf, e.days), sources.risk.countyForecast(e.region, e.asOf, e.days)]);
+  return nodeOf(national)(county);
+}
+
+function indexOf(n: ForecastNode | null): IndexNode | null {
+  return n?.index ? { ...n.index, national: n.national } : null;
+}
+
+function fitOf(national: NationalForecast) {
+  return national.indexFit && { model: national.indexModel, ...national.indexFit };
+}

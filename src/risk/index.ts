@@ -3,4 +3,7 @@ export * from './cn2020County';
 export * from './rulesets';
 export * from './importRisk';
 export * from './activeCases';
+export * from './forecast';
+export * from './observedExpected';
+export * from './national';
 export { addDays, daysBetween, isIsoDate, trailingWindow } from './dates';
