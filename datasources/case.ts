@@ -356,6 +356,7 @@ export class CaseSource {
     );
     return rows[0].latest;
   }
+
   /**
    * Every county's non-zero daily counts in [from, to], in one statement (the national import-risk
    * forecast and the backtest): a scan of the date index, independent of how many counties ask.

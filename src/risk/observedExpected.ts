@@ -43,7 +43,7 @@ export interface CountyIndex {
   observed: number;
   /** exp(a + b · ln(1 + inflow)) − 1: the cases the county's arrivals would predict. */
   expected: number;
-  /** (observed + 1) / (expected + 1) = exp(residual): above 1, more cases than expected. */
+  /** (observed + 1) / (expected + 1), = exp(residual) unless the line predicts below 0: above 1, more cases than expected. */
   ratio: number;
   /** Residual in units of residualSd (0 when the residuals have no spread). */
   zScore: number;
@@ -81,11 +81,13 @@ export function fitObservedExpected(points: readonly IndexPoint[]): { fit: Index
   const residualSd = n > 2 ? Math.sqrt(ssr / (n - 2)) : 0;
   used.forEach((p, i) => {
     const zScore = residualSd > 0 ? residuals[i] / residualSd : 0;
+    // A line below ln 1 would predict fewer than 0 cases: expect 0 then, and compare with that.
+    const expected = Math.max(0, Math.expm1(intercept + slope * xs[i]));
     byCode.set(p.code, {
       inflow: p.inflow,
       observed: p.observed,
-      expected: Math.max(0, Math.expm1(intercept + slope * xs[i])),
-      ratio: Math.exp(residuals[i]),
+      expected,
+      ratio: (p.observed + 1) / (expected + 1),
       zScore,
       reading: zScore >= OBSERVED_EXPECTED_Z ? 'ABOVE' : zScore <= -OBSERVED_EXPECTED_Z ? 'BELOW' : 'AS_EXPECTED',
     });
