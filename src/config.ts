@@ -52,6 +52,8 @@ const Env = z.object({
   TRUSTED_DOCUMENTS_MANIFEST: z.string().min(1).optional(),
   // Bench only (`npm run bench`, the N+1 baseline): 1 turns DataLoader batching off. Never set it in a deployment.
   BENCH_DISABLE_BATCHING: z.enum(['0', '1']).default('0'),
+  // bulk export (README, "Bulk export")
+  EXPORT_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(600_000),
 });
 
 export interface Config {
@@ -90,6 +92,8 @@ export interface Config {
   trustedDocuments: { roles: Role[]; manifestPath: string | null };
   /** Bench only (BENCH_DISABLE_BATCHING=1): DataLoader batching off, for the N+1 baseline of `npm run bench`. */
   benchDisableBatching: boolean;
+  /** Timeout of one /export/daily.csv COPY statement (longer than pgStatementTimeoutMs: exports are big). */
+  exportStatementTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -167,6 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       manifestPath: e.TRUSTED_DOCUMENTS_MANIFEST ?? null,
     },
     benchDisableBatching: e.BENCH_DISABLE_BATCHING === '1',
+    exportStatementTimeoutMs: e.EXPORT_STATEMENT_TIMEOUT_MS,
   };
 }
 

@@ -28,6 +28,7 @@ import { graphqlHttpConformance } from './http/graphqlHttp';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { loggableOperationName } from './observability/logging';
 import { serveSubscriptions, type LiveServer } from './subscriptions/server';
+import { exportRoutes } from './export/route';
 
 export interface AppOptions {
   config: Config;
@@ -130,6 +131,8 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
       app.use(healthRoutes(pools));
       // Prometheus text; scrape from inside the network (README, Operations).
       app.get('/metrics', metrics.handler);
+      // GET /export/daily.csv (GOV, HEALTH): streamed CSV, README "Bulk export".
+      app.use(exportRoutes({ pools, authenticator, logger, statementTimeoutMs: config.exportStatementTimeoutMs }));
       // Partners verify pass tokens offline against this key set.
       app.get('/.well-known/jwks.json', (_req, res) => {
         res.set('cache-control', 'public, max-age=300').json(signer.jwks());
