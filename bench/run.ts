@@ -19,6 +19,7 @@ import { todayCst } from '../src/clock';
 import { addDays } from '../src/risk/dates';
 import { bootstrap } from '../src/bootstrap';
 import { makeApp } from '../src/server';
+import { progressReporter, timedProgress } from '../src/cli/progress';
 
 const { values } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, seconds: { type: 'string' }, port: { type: 'string', default: '4320' } },
@@ -26,6 +27,8 @@ const { values } = parseArgs({
 const SECONDS = Number(values.seconds ?? (values.quick ? 5 : 20));
 const PORT = Number(values.port);
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+// seconds of each workload: a bar on a terminal, plain lines otherwise (src/cli/progress.ts)
+const progress = progressReporter();
 
 interface Measured {
   firstError?: string;
@@ -164,7 +167,7 @@ async function statementTotals(server: BenchServer): Promise<Map<string, { sum: 
 
 async function workload(server: BenchServer, op: string, run: () => Promise<Measured>): Promise<Measured> {
   const before = (await statementTotals(server)).get(op) ?? { sum: 0, count: 0 };
-  const { result, cpuPercent, peakRssMb } = await sampled(server.child.pid!, run);
+  const { result, cpuPercent, peakRssMb } = await timedProgress(progress, op, SECONDS, () => sampled(server.child.pid!, run));
   const after = (await statementTotals(server)).get(op) ?? { sum: 0, count: 0 };
   const n = after.count - before.count;
   return {

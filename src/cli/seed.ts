@@ -14,15 +14,19 @@ async function main() {
   }
   const rt = await bootstrap({ applicationName: 'changxing-seed' });
   if (rt.config.isProduction) throw new Error('Refusing to seed demo data with NODE_ENV=production');
+  // bars on a terminal, plain lines in CI and logs (src/cli/progress.ts decides)
+  const progress = progressReporter();
   try {
     const summary = await seedDatabase(rt.db.pools, {
       scale,
       seedDay: values.day,
       idHashSecret: rt.secrets.idHashSecret,
-      onProgress: progressReporter(),
+      onProgress: progress,
     });
-    process.stdout.write(`\nseeded ${scale}: ${JSON.stringify(summary)}\n`);
+    progress.stop();
+    process.stdout.write(`seeded ${scale}: ${JSON.stringify(summary)}\n`);
   } finally {
+    progress.stop();
     await rt.db.close();
   }
 }
