@@ -1,6 +1,8 @@
 import type { Pools } from '../src/db/pools';
 import type { AuditLog } from '../src/auth/audit';
 import type { PassSigner } from '../src/pass/token';
+import type { CountyLevelCache } from '../src/cache/countyLevels';
+import type { PassCheckBatches } from './sharedBatch';
 import { Sql, SqlRecorder } from './sql';
 import { RegionSource } from './region';
 import { CaseSource } from './case';
@@ -30,6 +32,10 @@ export interface SourceOptions {
 export interface ServiceDeps {
   signer: PassSigner;
   audit: AuditLog;
+  /** County levels by day, shared by the process's requests (pass colours). */
+  countyLevels: CountyLevelCache;
+  /** The pass-check statements, batched across requests (datasources/sharedBatch.ts). */
+  passChecks: PassCheckBatches;
 }
 
 /** Per-request datasource instances over the shared pools; their loaders cache for this request only. */
@@ -38,7 +44,7 @@ export function createSources(pools: Pools, recorder: SqlRecorder, deps: Service
   const cases = new CaseSource(new Sql(pools.cases, 'cases', recorder), options);
   const mobility = new MobilitySource(new Sql(pools.mobility, 'mobility', recorder), options);
   const persons = new PersonSource(new Sql(pools.cases, 'cases', recorder), options);
-  const registry = new PassRegistry(new Sql(pools.access, 'access', recorder), options);
+  const registry = new PassRegistry(new Sql(pools.access, 'access', recorder));
   const risk = new RiskService(regions, cases, mobility);
   return {
     regions,
@@ -46,7 +52,7 @@ export function createSources(pools: Pools, recorder: SqlRecorder, deps: Service
     mobility,
     persons,
     risk,
-    passes: new PassService(persons, mobility, regions, risk, registry, deps.signer, deps.audit),
+    passes: new PassService(persons, mobility, regions, risk, registry, deps.signer, deps.audit, deps.countyLevels, deps.passChecks, recorder),
     ingest: new IngestService(regions, cases),
   };
 }

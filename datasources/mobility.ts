@@ -49,6 +49,35 @@ function unnest(keys: readonly (ScopeWindow & { key: string })[]) {
   return [counties, scopes, froms, tos];
 }
 
+export interface StayKey {
+  personId: string;
+  /** Stays that ended before this instant do not count (ISO timestamp with offset). */
+  since: string;
+}
+const stayKey = (k: StayKey) => `${k.personId}|${k.since}`;
+
+/**
+ * Stays per person since an instant, most recent first, in key order: one statement for any
+ * number of persons. Used by the per-request loader and the process-wide pass-check batch.
+ */
+export async function staysOf(sql: Sql, keys: readonly StayKey[]): Promise<StayRow[][]> {
+  // Keys repeat when requests share a batch: each distinct key is read once.
+  const distinct = [...new Map(keys.map((k) => [stayKey(k), k])).values()];
+  const rows = await sql.query<{ key: string; person_id: string; region_code: string; arrived_at: Date; left_at: Date }>(
+    'MobilitySource.staysByPerson',
+    `SELECT k.key, s.person_id, s.region_code, s.arrived_at, s.left_at
+       FROM unnest($1::uuid[], $2::timestamptz[], $3::text[]) AS k(person_id, since, key)
+       JOIN mobility.stays s ON s.person_id = k.person_id AND s.left_at >= k.since
+      ORDER BY s.arrived_at DESC`,
+    [distinct.map((k) => k.personId), distinct.map((k) => k.since), distinct.map(stayKey)],
+  );
+  const byKey = new Map<string, StayRow[]>(distinct.map((k) => [stayKey(k), []]));
+  for (const r of rows) {
+    byKey.get(r.key)?.push({ personId: r.person_id, regionCode: r.region_code, arrivedAt: r.arrived_at, leftAt: r.left_at });
+  }
+  return keys.map((k) => byKey.get(stayKey(k)) ?? []);
+}
+
 /** Origin–destination flows (carriers and transport). Created per request. */
 export class MobilitySource {
   /** The top partners of a scope by trips, for inflows or outflows. */
@@ -57,29 +86,10 @@ export class MobilitySource {
   readonly dailyInflows: Loader<ScopeWindow, DailyInflow[]>;
 
   /** Stays of a person that ended at or after `since` (ISO timestamp), most recent first. */
-  readonly staysByPerson: Loader<{ personId: string; since: string }, StayRow[]>;
+  readonly staysByPerson: Loader<StayKey, StayRow[]>;
 
   constructor(private readonly sql: Sql, options: { batch?: boolean } = {}) {
-    const stayKey = (k: { personId: string; since: string }) => `${k.personId}|${k.since}`;
-    this.staysByPerson = new Loader(
-      async (keys) => {
-        const rows = await sql.query<{ key: string; person_id: string; region_code: string; arrived_at: Date; left_at: Date }>(
-          'MobilitySource.staysByPerson',
-          `SELECT k.key, s.person_id, s.region_code, s.arrived_at, s.left_at
-             FROM unnest($1::uuid[], $2::timestamptz[], $3::text[]) AS k(person_id, since, key)
-             JOIN mobility.stays s ON s.person_id = k.person_id AND s.left_at >= k.since
-            ORDER BY s.arrived_at DESC`,
-          [keys.map((k) => k.personId), keys.map((k) => k.since), keys.map(stayKey)],
-        );
-        const byKey = new Map<string, StayRow[]>(keys.map((k) => [stayKey(k), []]));
-        for (const r of rows) {
-          byKey.get(r.key)?.push({ personId: r.person_id, regionCode: r.region_code, arrivedAt: r.arrived_at, leftAt: r.left_at });
-        }
-        return keys.map((k) => byKey.get(stayKey(k)) ?? []);
-      },
-      stayKey,
-      options,
-    );
+    this.staysByPerson = new Loader((keys) => staysOf(sql, keys), stayKey, options);
 
     this.topFlows = new Loader(
       async (keys) => {

@@ -12,6 +12,9 @@ import { addDays } from '../src/risk/dates';
 import { cstDaysCovered, todayCst } from '../src/clock';
 import { maskName } from '../src/privacy/mask';
 import { Loader } from './loader';
+import type { CountyLevelCache } from '../src/cache/countyLevels';
+import type { PassCheckBatches } from './sharedBatch';
+import type { StatementRecorder } from './sql';
 
 export type PassStatus = 'VALID' | 'INVALID' | 'EXPIRED' | 'REVOKED';
 
@@ -43,25 +46,32 @@ export class PassService {
     private readonly registry: PassRegistry,
     private readonly signer: PassSigner,
     private readonly audit: AuditLog,
+    private readonly levelCache: CountyLevelCache,
+    /** Process-wide batches of the check path, and this request's statement counter for them. */
+    private readonly shared: PassCheckBatches,
+    private readonly recorder: StatementRecorder,
   ) {
     this.colorOf = new Loader((ids) => this.colors(ids), (id) => id);
   }
 
   /** Colour verdicts for persons, computed now (asOf = today CST), with reasons in words. */
   async colors(personIds: readonly string[], asOf: string = todayCst()): Promise<PassColorVerdict[]> {
-    return (await this.evaluate(personIds, asOf, true)).verdicts;
+    return (await this.evaluate(personIds, asOf, { withReasons: true, shared: false })).verdicts;
   }
 
   /**
    * Verdicts and the facts behind them. Reasons name the counties of risky stays; partners never
    * see reasons, so checks skip that lookup (`withReasons` false) and send one statement less.
+   * Checks read facts and stays through the process-wide batches (`shared`), issuing through
+   * this request's loaders.
    */
-  private async evaluate(personIds: readonly string[], asOf: string, withReasons: boolean) {
+  private async evaluate(personIds: readonly string[], asOf: string, { withReasons, shared }: { withReasons: boolean; shared: boolean }) {
     const windowStart = addDays(asOf, -(PASS_WINDOW_DAYS - 1));
-    const since = `${windowStart}T00:00:00+08:00`;
+    const factKeys = personIds.map((personId) => ({ personId, since: windowStart }));
+    const stayKeys = personIds.map((personId) => ({ personId, since: `${windowStart}T00:00:00+08:00` }));
     const [facts, stays] = await Promise.all([
-      this.persons.passFacts.loadAll(personIds.map((personId) => ({ personId, since: windowStart }))),
-      this.mobility.staysByPerson.loadAll(personIds.map((personId) => ({ personId, since }))),
+      shared ? this.shared.facts.loadAll(factKeys, this.recorder) : this.persons.passFacts.loadAll(factKeys),
+      shared ? this.shared.stays.loadAll(stayKeys, this.recorder) : this.mobility.staysByPerson.loadAll(stayKeys),
     ]);
     // Only the days of a stay inside the window count; each needs that county's level on that day.
     const stayDays = stays.map((list) =>
@@ -70,12 +80,12 @@ export class PassService {
     const levelKeys = new Map<string, { code: string; day: string }>();
     for (const list of stayDays) for (const { stay, days } of list) for (const day of days) levelKeys.set(`${stay.regionCode}|${day}`, { code: stay.regionCode, day });
     const codes = [...new Set(stays.flat().map((s) => s.regionCode))];
-    const [regions, levels] = await Promise.all([
+    const version = facts.find((f) => f != null)?.caseDataVersion;
+    const [regions, levelOf] = await Promise.all([
       withReasons ? this.regions.byCode.loadAll(codes) : Promise.resolve([]),
-      Promise.all([...levelKeys.values()].map((k) => this.risk.countyLevel(k.code, k.day))),
+      this.levelsOf([...levelKeys.values()], version),
     ]);
     const nameOf = new Map(codes.map((c, i) => [c, regions[i]?.name ?? c]));
-    const levelOf = new Map<string, RiskLevel>([...levelKeys.keys()].map((k, i) => [k, levels[i]]));
     const verdicts = personIds.map((_, i) =>
       passColor({
         asOf,
@@ -90,6 +100,26 @@ export class PassService {
     return { verdicts, facts };
   }
 
+  /**
+   * County levels on days of stays, by `code|day`: from the process-wide cache when it holds the
+   * case data version that the facts statement read, else computed (one statement) and cached.
+   */
+  private async levelsOf(keys: { code: string; day: string }[], version: string | undefined): Promise<Map<string, RiskLevel>> {
+    const out = new Map<string, RiskLevel>();
+    const missing: { code: string; day: string }[] = [];
+    for (const k of keys) {
+      const cached = version == null ? undefined : this.levelCache.get(version, k.code, k.day);
+      if (cached) out.set(`${k.code}|${k.day}`, cached);
+      else missing.push(k);
+    }
+    if (missing.length === 0) return out;
+    const levels = await Promise.all(missing.map((k) => this.risk.countyLevel(k.code, k.day)));
+    const computed = missing.map((k, i) => ({ ...k, level: levels[i] }));
+    for (const c of computed) out.set(`${c.code}|${c.day}`, c.level);
+    if (version != null) this.levelCache.set(version, computed);
+    return out;
+  }
+
   /** Issues today's pass for a matched person: registers it, signs it, colours it, audits it. */
   async issue(person: PersonRecord, now: Date = new Date()) {
     const record = await this.registry.issue(person.id, now, passValidUntil(now));
@@ -101,26 +131,31 @@ export class PassService {
     return { token, color: verdict.color, reason: verdict.reason, issuedAt: record.issuedAt, validUntil: record.validUntil };
   }
 
-  /** Checks tokens in order; a bad token is an INVALID item. Every check is audited. */
+  /**
+   * Checks tokens in order; a bad token is an INVALID item. Every check is audited, in the same
+   * statement that looks the passes up (checkAndAudit). Steady state: three statements however
+   * many tokens (registry + audit, person facts, stays), the second and third sent together,
+   * each shared with the checks of other requests that arrive at the same time (sharedBatch.ts);
+   * county levels come from the process-wide cache of the current case data version.
+   */
   async check(tokens: readonly string[], now: Date = new Date()): Promise<PassCheckResult[]> {
-    const verified = await Promise.all(tokens.map((t) => this.signer.verify(t, now)));
-    const passIds = verified.map((v) => (v.status === 'INVALID' ? null : v.passId));
-    const records = await this.registry.byId.loadAll([...new Set(passIds.filter((id): id is string => id != null))]);
-    const recordById = new Map(records.filter((r) => r != null).map((r) => [r!.id, r!]));
-
-    const statuses: PassStatus[] = verified.map((v, i) => {
-      const record = passIds[i] == null ? undefined : recordById.get(passIds[i]!);
-      if (v.status === 'INVALID' || !record) return 'INVALID';
-      if (record.revokedAt) return 'REVOKED';
-      return v.status;
-    });
-    const validPersons = [...new Set(statuses.flatMap((s, i) => (s === 'VALID' ? [recordById.get(passIds[i]!)!.personId] : [])))];
-    const { verdicts, facts } = await this.evaluate(validPersons, todayCst(now), false);
+    // A batch may hold the same token many times: verify each distinct one once.
+    const distinct = [...new Set(tokens)];
+    const verifiedByToken = new Map(
+      (await Promise.all(distinct.map((t) => this.signer.verify(t, now)))).map((v, i) => [distinct[i], v]),
+    );
+    const verified = tokens.map((t) => verifiedByToken.get(t)!);
+    const actor = this.audit.actor();
+    const checked = await this.shared.checks.loadAll(
+      verified.map((v) => (v.status === 'INVALID' ? { passId: null, tokenStatus: 'INVALID' as const, actor } : { passId: v.passId, tokenStatus: v.status, actor })),
+      this.recorder,
+    );
+    const validPersons = [...new Set(checked.flatMap((c) => (c.status === 'VALID' ? [c.record!.personId] : [])))];
+    const { verdicts, facts } = await this.evaluate(validPersons, todayCst(now), { withReasons: false, shared: true });
     const personIndex = new Map(validPersons.map((id, i) => [id, i]));
 
-    const results = tokens.map((token, i): PassCheckResult => {
-      const record = passIds[i] == null ? undefined : recordById.get(passIds[i]!);
-      const status = statuses[i];
+    return tokens.map((token, i): PassCheckResult => {
+      const { status, record } = checked[i];
       const k = status === 'VALID' ? personIndex.get(record!.personId)! : -1;
       return {
         token,
@@ -131,13 +166,5 @@ export class PassService {
         asOf: now,
       };
     });
-    await this.audit.recordMany(
-      results.map((r, i) => ({
-        operation: 'checkPass',
-        subjectPersonId: recordById.get(passIds[i] ?? '')?.personId ?? null,
-        outcome: r.status === 'VALID' ? `VALID:${r.color}` : r.status,
-      })),
-    );
-    return results;
   }
 }

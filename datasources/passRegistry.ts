@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql } from './sql';
-import { Loader } from './loader';
 
 /** A registered pass: the token only carries its id, so revocation is checked here. */
 export interface PassRecord {
@@ -27,31 +26,62 @@ const toPass = (r: PassRow): PassRecord => ({
   revokedAt: r.revoked_at,
 });
 
+export type TokenStatus = 'VALID' | 'EXPIRED' | 'INVALID';
+export type CheckStatus = TokenStatus | 'REVOKED';
+
+/** One token to check: what its signature said, and who is asking (for the audit row). */
+export interface PassCheckKey {
+  passId: string | null;
+  tokenStatus: TokenStatus;
+  actor: { keyId: string | null; role: string; requestId: string | null };
+}
+
+/**
+ * Looks passes up and writes the audit rows of the checks in the same statement (same access
+ * database): one round trip instead of two, and no check can answer without its audit row, since
+ * both commit or fail together. One row per key, in key order, whether or not the token verified;
+ * keys may come from several requests (datasources/sharedBatch.ts), each row with its own actor.
+ *
+ * The audit outcome is the pass status (VALID, EXPIRED, REVOKED, INVALID) and, for a VALID pass,
+ * the detail says what the partner was shown; the colour itself is computed after this point.
+ */
+export async function checkAndAudit(sql: Sql, keys: readonly PassCheckKey[]): Promise<{ status: CheckStatus; record: PassRecord | null }[]> {
+  if (keys.length === 0) return [];
+  const rows = await sql.query<PassRow & { status: CheckStatus }>(
+    'PassRegistry.checkAndAudit',
+    `WITH k AS (
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[])
+                WITH ORDINALITY AS k(pass_id, token_status, key_id, role, request_id, ord)
+     ), checked AS (
+       SELECT k.ord, k.key_id, k.role, k.request_id, p.id, p.person_id, p.issued_at, p.valid_until, p.revoked_at,
+              CASE WHEN k.token_status = 'INVALID' OR p.id IS NULL THEN 'INVALID'
+                   WHEN p.revoked_at IS NOT NULL THEN 'REVOKED'
+                   ELSE k.token_status END AS status
+         FROM k LEFT JOIN access.passes p ON p.id = k.pass_id
+     ), audited AS (
+       INSERT INTO access.audit_log (key_id, role, request_id, operation, subject_person_id, outcome, detail)
+       SELECT c.key_id, c.role, c.request_id, 'checkPass', c.person_id, c.status,
+              CASE WHEN c.status = 'VALID' THEN 'shown: colour, validity, masked name' END
+         FROM checked c ORDER BY c.ord
+     )
+     SELECT id, person_id, issued_at, valid_until, revoked_at, status FROM checked ORDER BY ord`,
+    [
+      // A signed token names a pass id; anything but a UUID cannot be one of ours.
+      keys.map((k) => (k.tokenStatus !== 'INVALID' && k.passId != null && UUID.test(k.passId) ? k.passId : null)),
+      keys.map((k) => k.tokenStatus),
+      keys.map((k) => k.actor.keyId),
+      keys.map((k) => k.actor.role),
+      keys.map((k) => k.actor.requestId),
+    ],
+  );
+  return rows.map((r) => ({ status: r.status, record: r.id == null ? null : toPass(r) }));
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The registry of issued passes (access schema). Created per request. */
 export class PassRegistry {
-  readonly byId: Loader<string, PassRecord | null>;
-
-  constructor(private readonly sql: Sql, options: { batch?: boolean } = {}) {
-    this.byId = new Loader(
-      async (ids) => {
-        // A signed token names a pass id; anything but a UUID cannot be one of ours.
-        const valid = ids.filter((id) => UUID.test(id));
-        const rows = valid.length
-          ? await sql.query<PassRow>(
-              'PassRegistry.byId',
-              'SELECT id, person_id, issued_at, valid_until, revoked_at FROM access.passes WHERE id = ANY($1::uuid[])',
-              [valid],
-            )
-          : [];
-        const byId = new Map(rows.map((r) => [r.id, toPass(r)]));
-        return ids.map((id) => byId.get(id) ?? null);
-      },
-      (id) => id,
-      options,
-    );
-  }
+  constructor(private readonly sql: Sql) {}
 
   /**
    * Registers a new pass for the person and revokes their earlier unexpired ones: one pass per

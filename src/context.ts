@@ -7,6 +7,8 @@ import { AuditLog } from './auth/audit';
 import { PUBLIC_VIEWER, type Viewer } from './auth/viewer';
 import type { SelfServiceLimiter } from './auth/rateLimit';
 import type { PassSigner } from './pass/token';
+import type { CountyLevelCache } from './cache/countyLevels';
+import type { PassCheckBatches } from '../datasources/sharedBatch';
 
 /** Everything a resolver may use for one request. */
 export interface Context {
@@ -28,6 +30,10 @@ export interface AppServices {
   idHashSecret: string;
   signer: PassSigner;
   limiter: SelfServiceLimiter;
+  /** County levels by day for pass colours, keyed by the case data version (src/cache/countyLevels.ts). */
+  countyLevels: CountyLevelCache;
+  /** The pass-check statements, batched across requests (datasources/sharedBatch.ts). */
+  passChecks: PassCheckBatches;
 }
 
 /** Auth part of createContext's options. */
@@ -50,7 +56,7 @@ export function createContext(
   return {
     requestId,
     sql,
-    sources: createSources(pools, sql, { signer: services.signer, audit }, options),
+    sources: createSources(pools, sql, { signer: services.signer, audit, countyLevels: services.countyLevels, passChecks: services.passChecks }, options),
     viewer,
     audit,
     idHashSecret: services.idHashSecret,

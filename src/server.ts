@@ -16,6 +16,8 @@ import type Redis from 'ioredis';
 import { createPassSigner, type PassSigner } from './pass/token';
 import { SelfServiceLimiter } from './auth/rateLimit';
 import { responseCachePlugin } from './cache/responseCache';
+import { CountyLevelCache } from './cache/countyLevels';
+import { createPassCheckBatches } from '../datasources/sharedBatch';
 import { healthRoutes } from './http/health';
 import { ErrorCode, badInputFromDatabase, isDatabaseUnavailable } from './errors';
 import { SqlRecorder } from '../datasources';
@@ -120,6 +122,8 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
         idHashSecret: secrets.idHashSecret,
         signer,
         limiter: new SelfServiceLimiter(config.selfService, redis, config.redisKeyPrefix),
+        countyLevels: new CountyLevelCache(),
+        passChecks: createPassCheckBatches(pools, metrics.observeSharedBatch),
       };
       services = ready;
       await apollo.start();

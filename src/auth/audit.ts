@@ -41,6 +41,14 @@ export class AuditLog {
 
   private readonly requestId: string | null;
 
+  /**
+   * Who acts, for a datasource that writes its audit rows in the same statement as its read
+   * (PassRegistry.checkAndAudit); such rows carry fixed operation and outcome texts only.
+   */
+  actor(): { keyId: string | null; role: string; requestId: string | null } {
+    return { keyId: this.viewer.keyId, role: this.viewer.role, requestId: this.requestId };
+  }
+
   async record(entry: AuditRecord): Promise<void> {
     await this.recordMany([entry]);
   }

@@ -16,6 +16,8 @@ export interface Metrics {
   observeRequest(r: { operation: string | null; outcome: Outcome; durationSeconds: number; sqlStatements: number }): void;
   /** One DataLoader batch call of `size` keys. */
   observeBatch(loader: string, size: number): void;
+  /** One statement shared by `requests` concurrent requests (datasources/sharedBatch.ts). */
+  observeSharedBatch(batch: string, requests: number, keys: number): void;
   /** GET /metrics */
   handler: RequestHandler;
 }
@@ -59,6 +61,13 @@ export function createMetrics(pools: Pools, options: { defaultMetrics?: boolean 
     buckets: BATCH_BUCKETS,
     registers: [registry],
   });
+  const sharedBatches = new Histogram({
+    name: 'changxing_shared_batch_requests',
+    help: 'Requests served by one statement of a batch shared across requests (pass checks), by statement.',
+    labelNames: ['batch'] as const,
+    buckets: BATCH_BUCKETS,
+    registers: [registry],
+  });
   // Pool gauges are read on scrape: the pools already know their numbers.
   const poolGauge = (name: string, help: string, read: (p: Pools[keyof Pools]) => number) =>
     new Gauge({
@@ -94,6 +103,10 @@ export function createMetrics(pools: Pools, options: { defaultMetrics?: boolean 
     },
     observeBatch(loader, size) {
       batches.observe({ loader }, size);
+    },
+    // an arrow function: handed to the batches as a callback
+    observeSharedBatch: (batch, requests) => {
+      sharedBatches.observe({ batch }, requests);
     },
     handler: async (_req, res, next) => {
       try {

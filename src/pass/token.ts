@@ -80,6 +80,15 @@ export async function createPassSigner(privateKeyPem: string): Promise<PassSigne
     return publicKey;
   };
 
+  // Tokens whose signature and claims verified, by their exact text: a courier's pass is checked
+  // again and again during a day, and an Ed25519 verification costs more than the rest of a check.
+  // Only genuine tokens are kept (a flood of forgeries cannot fill it), bounded, oldest dropped.
+  const genuine = new Map<string, { passId: string; issuedAt: Date; validUntil: Date }>();
+  const remember = (token: string, claims: { passId: string; issuedAt: Date; validUntil: Date }) => {
+    if (genuine.size >= VERIFIED_CACHE_ENTRIES) genuine.delete(genuine.keys().next().value!);
+    genuine.set(token, claims);
+  };
+
   return {
     kid,
 
@@ -104,6 +113,8 @@ export async function createPassSigner(privateKeyPem: string): Promise<PassSigne
     async verify(token, now = new Date()) {
       if (token.length > MAX_TOKEN_LENGTH) return invalid('token too long');
       if (!COMPACT_JWS.test(token)) return invalid('not a compact JWS');
+      const known = genuine.get(token);
+      if (known) return statusAt(known, now);
       try {
         const { payload } = await jwtVerify(token, keyForKid, {
           algorithms: [ALG],
@@ -114,7 +125,9 @@ export async function createPassSigner(privateKeyPem: string): Promise<PassSigne
         });
         const { jti, iat, exp } = payload;
         if (typeof jti !== 'string' || typeof iat !== 'number' || typeof exp !== 'number') return invalid('claims malformed');
-        return { status: 'VALID', passId: jti, issuedAt: new Date(iat * 1000), validUntil: new Date(exp * 1000) };
+        const claims = { passId: jti, issuedAt: new Date(iat * 1000), validUntil: new Date(exp * 1000) };
+        remember(token, claims);
+        return { status: 'VALID', ...claims };
       } catch (error) {
         // jose checks the signature, then typ and iss, and only then exp: an expired token is a genuine one.
         if (error instanceof errors.JWTExpired && typeof error.payload.jti === 'string' && typeof error.payload.exp === 'number') {
@@ -150,6 +163,16 @@ function numericDate(name: string, date: Date): number {
   const ms = date.getTime();
   if (Number.isNaN(ms)) throw new Error(`PassSigner.sign expects ${name} to be a valid Date, got an Invalid Date`);
   return Math.floor(ms / 1000);
+}
+
+/** Genuine tokens remembered by `verify` (≈ 250 bytes each: about 5 MB at most). */
+const VERIFIED_CACHE_ENTRIES = 20_000;
+
+/** Expiry as jose decides it (no clock tolerance): expired once `exp` ≤ now, in whole seconds. */
+function statusAt(claims: { passId: string; issuedAt: Date; validUntil: Date }, now: Date): PassVerification {
+  return claims.validUntil.getTime() / 1000 <= Math.floor(now.getTime() / 1000)
+    ? { status: 'EXPIRED', passId: claims.passId, validUntil: claims.validUntil }
+    : { status: 'VALID', ...claims };
 }
 
 function invalid(reason: string): PassVerification {

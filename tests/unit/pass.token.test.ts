@@ -102,6 +102,19 @@ describe('a pass token', () => {
     expect(await signer.verify(token, new Date('2027-01-01T00:00:00Z'))).toMatchObject({ status: 'EXPIRED' });
   });
 
+  it('answers a token it has verified before exactly as a fresh signer does (remembered tokens)', async () => {
+    const token = await issue();
+    const fresh = await createPassSigner(pem);
+    for (const at of [DURING, new Date(VALID_UNTIL.getTime() - 1), VALID_UNTIL, new Date(VALID_UNTIL.getTime() + 999), new Date('2027-01-01T00:00:00Z')]) {
+      expect(await signer.verify(token, at)).toEqual(await fresh.verify(token, at));
+      expect(await signer.verify(token, at)).toEqual(await fresh.verify(token, at));
+    }
+    // Remembering is by the exact text: one changed character is verified, and refused, anew.
+    const [header, payload, signature] = token.split('.');
+    const flipped = `${header}.${payload}.${signature.slice(0, -2)}${signature.endsWith('AA') ? 'BA' : 'AA'}`;
+    expectInvalid(await signer.verify(flipped, DURING));
+  });
+
   it('verifies against the current time by default', async () => {
     // An hour's validity rather than passValidUntil, so that the test cannot straddle midnight CST.
     const issuedAt = new Date();

@@ -1,0 +1,65 @@
+/**
+ * `npx tsx --cpu-prof --cpu-prof-dir=/tmp/prof bench/profile.ts <W1|W3|W4> [requests] [concurrency]`:
+ * an in-process production server on the bench database, driven by fetch, for CPU profiles of one
+ * workload (BENCHMARKS.md, "Profiling"). Prints the wall time per request.
+ */
+import path from 'node:path';
+import { bootstrap } from '../src/bootstrap';
+import { makeApp } from '../src/server';
+import { openBenchDatabase, ROOT } from './setup';
+import { operationText } from './operations';
+import { DEMO_PEOPLE } from '../src/seed/demoPeople';
+
+async function main() {
+  const [which = 'W4', n = '50', conc = '1'] = process.argv.slice(2);
+  const db = await openBenchDatabase((m) => process.stderr.write(`[profile] ${m}\n`));
+  const rt = await bootstrap({
+    applicationName: 'changxing-profile',
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      DATABASE_URL: db.url,
+      ID_HASH_SECRET: db.secrets.idHashSecret,
+      PASS_SIGNING_KEY: db.secrets.passSigningKey,
+      RESPONSE_CACHE: 'off',
+      LOG_LEVEL: 'warn',
+      SELF_SERVICE_MAX_IDS_PER_DAY: '100000000',
+      SELF_SERVICE_RATE_PER_MINUTE: '100000000',
+      DATA_DIR: path.join(ROOT, '.data/bench-profile'),
+    },
+  });
+  const app = makeApp({ config: rt.config, pools: rt.db.pools, logger: rt.logger, secrets: rt.secrets });
+  await app.start();
+  await new Promise<void>((r) => app.httpServer.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(app.httpServer.address() as { port: number }).port}/graphql`;
+  const post = (body: object, key?: string) =>
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) }, body: JSON.stringify(body) }).then(
+      (r) => r.json() as Promise<any>,
+    );
+  const tokens: string[] = [];
+  for (const p of DEMO_PEOPLE) tokens.push((await post({ query: operationText('IssuePass'), variables: { name: p.name, idNumber: p.idNumber } })).data.issuePass.pass.token);
+  const bodies: Record<string, [object, string?]> = {
+    W1: [{ query: operationText('NationalRiskMap'), variables: {} }],
+    W3: [{ query: operationText('CheckPass'), variables: { token: tokens[3] } }, db.keys.partner],
+    W4: [{ query: operationText('CheckPasses'), variables: { tokens: Array.from({ length: 1000 }, (_, i) => tokens[i % tokens.length]) } }, db.keys.partner],
+  };
+  const [body, key] = bodies[which];
+  const first = await post(body, key);
+  if (first.errors) throw new Error(JSON.stringify(first.errors));
+  const t0 = performance.now();
+  let left = Number(n);
+  await Promise.all(
+    Array.from({ length: Number(conc) }, async () => {
+      while (left-- > 0) await post(body, key);
+    }),
+  );
+  const ms = performance.now() - t0;
+  console.log(`${which}: ${n} requests, concurrency ${conc}: ${(ms / Number(n)).toFixed(1)} ms/request wall, ${((Number(n) / ms) * 1000).toFixed(0)} rps`);
+  await app.stop();
+  await rt.db.close();
+  await db.close();
+}
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
