@@ -87,3 +87,22 @@ export function calibrationBins(probabilities: ArrayLike<number>, labels: ArrayL
   }
   return result;
 }
+
+/** Reliability table over fixed probability bands [edges[i], edges[i+1]) (the last band is closed); empty bands are left out. */
+export function calibrationByBands(probabilities: ArrayLike<number>, labels: ArrayLike<number>, edges: readonly number[]): CalibrationBin[] {
+  const bins = edges.slice(0, -1).map(() => ({ n: 0, min: Infinity, max: -Infinity, sum: 0, positives: 0 }));
+  for (let i = 0; i < probabilities.length; i++) {
+    const p = probabilities[i];
+    let b = edges.findIndex((e, k) => k < edges.length - 1 && p >= e && (p < edges[k + 1] || k === edges.length - 2));
+    if (b < 0) b = p < edges[0] ? 0 : bins.length - 1;
+    const bin = bins[b];
+    bin.n++;
+    bin.sum += p;
+    bin.positives += labels[i] ? 1 : 0;
+    bin.min = Math.min(bin.min, p);
+    bin.max = Math.max(bin.max, p);
+  }
+  return bins
+    .filter((b) => b.n > 0)
+    .map((b) => ({ n: b.n, minPredicted: b.min, maxPredicted: b.max, meanPredicted: b.sum / b.n, observedRate: b.positives / b.n }));
+}

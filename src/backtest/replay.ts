@@ -1,7 +1,8 @@
 import { FORECAST_PARAMETERS, forecastCounty, type ForecastParameters } from '../risk/forecast';
+import { CALIBRATION_PARAMETERS, calibrateImportSeedRate, type CalibrationSample } from '../risk/calibration';
 import { DEFAULT_INFECTIOUS_DAYS } from '../risk/activeCases';
 import { prevalenceOf } from '../risk/national';
-import { brierScore, calibrationBins, precisionAtK, rocAuc, type CalibrationBin } from './metrics';
+import { brierScore, calibrationBins, calibrationByBands, precisionAtK, rocAuc, type CalibrationBin } from './metrics';
 
 /**
  * The reported epidemic as dense per-county daily series, however it was obtained (read back from
@@ -36,6 +37,8 @@ export interface ReplayResult {
   positives: number;
   model: Scores;
   baseline: Scores;
+  /** κ used on each evaluated day (fitted, or fixed when selfCalibrate is false). */
+  importSeedRates: { date: string; importSeedRate: number }[];
 }
 
 export interface Scores {
@@ -43,8 +46,13 @@ export interface Scores {
   /** Mean over evaluated days (with at least one eligible county) of the precision of the day's top 50. */
   precisionAt50: number;
   brier: number;
+  /** Deciles of predicted probability. */
   calibration: CalibrationBin[];
+  /** Fixed probability bands (RELIABILITY_BANDS): more telling when most predictions are near 0. */
+  reliability: CalibrationBin[];
 }
+
+export const RELIABILITY_BANDS = [0, 0.001, 0.005, 0.01, 0.05, 0.1, 0.2, 0.5, 1];
 
 /**
  * Replays the epidemic day by day. `pressure[c * days + d]` is the day-d import pressure into county
@@ -53,8 +61,14 @@ export interface Scores {
 export function replay(
   series: EpidemicSeries,
   pressure: Float64Array,
-  options: { parameters?: ForecastParameters; onDay?: (done: number, total: number) => void } = {},
+  options: {
+    parameters?: ForecastParameters;
+    /** true: re-fit κ every day from the forecasts already resolved (calibration.ts), instead of parameters.importSeedRate. */
+    selfCalibrate?: boolean;
+    onDay?: (done: number, total: number) => void;
+  } = {},
 ): ReplayResult {
+  const parameters = options.parameters ?? FORECAST_PARAMETERS;
   const { quietDays, horizonDays, windowDays, topK } = BACKTEST_DEFINITIONS;
   const C = series.codes.length;
   const D = series.dates.length;
@@ -67,6 +81,9 @@ export function replay(
   const first = Math.max(quietDays, windowDays) - 1;
   const last = D - 1 - horizonDays;
   const baseline = new LocalBaseline();
+  // Resolved-forecast samples by day, for the daily re-fit of κ (calibration.ts).
+  const samplesByDay = new Map<number, CalibrationSample[]>();
+  const importSeedRates: { date: string; importSeedRate: number }[] = [];
 
   const modelScores: number[] = [];
   const baselineScores: number[] = [];
@@ -75,25 +92,35 @@ export function replay(
   for (let t = first; t <= last; t++) {
     const dayStart = labels.length;
     baseline.learnUntil(t - horizonDays);
+    // κ from the forecasts of days t−horizon−L+1 … t−horizon, whose outcomes are known on day t.
+    const importSeedRate =
+      options.selfCalibrate === true
+        ? calibrateImportSeedRate(resolvedSamples(samplesByDay, t - horizonDays, CALIBRATION_PARAMETERS.calibrationDays)).importSeedRate
+        : parameters.importSeedRate;
+    importSeedRates.push({ date: series.dates[t], importSeedRate });
+    const samples: CalibrationSample[] = [];
     for (let c = 0; c < C; c++) {
       if (sumOver(series.confirmed, c, t - quietDays + 1, t) > 0) continue;
       const recentCases = sumOver(series.confirmed, c, t - 6, t) + sumOver(series.asymptomatic, c, t - 6, t);
+      const expectedInfectedArrivals = sumOver(pressure, c, t - windowDays + 1, t);
       const forecast = forecastCounty(
         {
-          expectedInfectedArrivals: sumOver(pressure, c, t - windowDays + 1, t),
+          expectedInfectedArrivals,
           recentCases,
           previousCases: sumOver(series.confirmed, c, t - 13, t - 7) + sumOver(series.asymptomatic, c, t - 13, t - 7),
           recentSuspected: sumOver(series.suspected, c, t - 6, t),
         },
-        options.parameters,
+        { ...parameters, importSeedRate },
       );
       const label = sumOver(series.confirmed, c, t + 1, t + horizonDays) > 0 ? 1 : 0;
+      samples.push({ expectedInfectedArrivals, localCases: forecast.expectedLocalCases, outcome: label });
       const bucket = baselineBucket(sumOver(series.confirmed, c, 0, t), recentCases + sumOver(series.suspected, c, t - 6, t));
       baseline.record(t, bucket, label);
       modelScores.push(forecast.probability);
       baselineScores.push(baseline.rate(bucket));
       labels.push(label);
     }
+    samplesByDay.set(t, samples);
     const dayLabels = labels.slice(dayStart);
     if (dayLabels.length > 0) {
       dailyPrecision.model.push(precisionAtK(modelScores.slice(dayStart), dayLabels, topK));
@@ -106,6 +133,7 @@ export function replay(
     precisionAt50: mean(precision),
     brier: brierScore(p, labels),
     calibration: calibrationBins(p, labels, 10),
+    reliability: calibrationByBands(p, labels, RELIABILITY_BANDS),
   });
   return {
     days: Math.max(0, last - first + 1),
@@ -115,6 +143,7 @@ export function replay(
     predictions: labels.length,
     positives: labels.reduce((s, y) => s + y, 0),
     model: scores(modelScores, dailyPrecision.model),
+    importSeedRates,
     baseline: scores(baselineScores, dailyPrecision.baseline),
   };
 }
@@ -186,6 +215,13 @@ export class LocalBaseline {
     const overall = (positives + 1) / (n + 100);
     return (this.positives[bucket] + 10 * overall) / (this.n[bucket] + 10);
   }
+}
+
+/** The samples of the `days` days ending on `lastDay` (those not replayed, before the first day, are missing). */
+export function resolvedSamples(byDay: ReadonlyMap<number, CalibrationSample[]>, lastDay: number, days: number): CalibrationSample[] {
+  const out: CalibrationSample[] = [];
+  for (let d = lastDay - days + 1; d <= lastDay; d++) out.push(...(byDay.get(d) ?? []));
+  return out;
 }
 
 function mean(values: number[]): number {

@@ -48,6 +48,9 @@ async function main() {
     const { series, pressure, statements } = await seriesFromDatabase(pools, timeline.dates[0], seedDay);
     log(`read back in ${statements} statements, ${((performance.now() - read) / 1000).toFixed(1)} s`);
     const result = replay(series, pressure, { onDay: (done, total) => progress({ phase: 'replay days', done, total }) });
+    // Ablation: the same model with κ re-fitted every day from resolved forecasts (MODEL.md explains why it is not shipped).
+    const adaptive = replay(series, pressure, { selfCalibrate: true, onDay: (done, total) => progress({ phase: 'replay, self-calibrated κ', done, total }) });
+    const kappas = adaptive.importSeedRates.map((k) => k.importSeedRate);
 
     const out = (line = '') => process.stdout.write(`${line}\n`);
     const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
@@ -60,11 +63,20 @@ async function main() {
     out(`precision at top 50  ${result.model.precisionAt50.toFixed(3)}     ${result.baseline.precisionAt50.toFixed(3)}`);
     out(`Brier score          ${result.model.brier.toFixed(4)}    ${result.baseline.brier.toFixed(4)}`);
     out('');
+    out(`ablation, κ re-fitted daily (range ${Math.min(...kappas).toFixed(3)}…${Math.max(...kappas).toFixed(3)}): AUC ${adaptive.model.auc.toFixed(3)}, precision@50 ${adaptive.model.precisionAt50.toFixed(3)}, Brier ${adaptive.model.brier.toFixed(4)}`);
+    out('');
     out('calibration (deciles of predicted probability): mean predicted → observed rate');
     result.model.calibration.forEach((b, i) => {
       const base = result.baseline.calibration[i];
       out(`  ${String(i + 1).padStart(2)}  model ${b.meanPredicted.toFixed(4)} → ${b.observedRate.toFixed(4)}   baseline ${base ? `${base.meanPredicted.toFixed(4)} → ${base.observedRate.toFixed(4)}` : '-'}`);
     });
+    out('');
+    out('reliability (fixed bands of predicted probability): predictions, mean predicted → observed rate');
+    for (const [name, scores] of [['model', result.model], ['baseline', result.baseline]] as const) {
+      for (const b of scores.reliability) {
+        out(`  ${name.padEnd(8)} [${b.minPredicted.toFixed(4)}, ${b.maxPredicted.toFixed(4)}]  n ${String(b.n).padStart(7)}  ${b.meanPredicted.toFixed(4)} → ${b.observedRate.toFixed(4)}`);
+      }
+    }
     const seconds = (performance.now() - started) / 1000;
     out(
       JSON.stringify({
@@ -79,6 +91,8 @@ async function main() {
         baselineBrier: round(result.baseline.brier),
         calibration: result.model.calibration.map((b) => ({ n: b.n, predicted: round(b.meanPredicted), observed: round(b.observedRate) })),
         baselineCalibration: result.baseline.calibration.map((b) => ({ n: b.n, predicted: round(b.meanPredicted), observed: round(b.observedRate) })),
+        reliability: result.model.reliability.map((b) => ({ n: b.n, predicted: round(b.meanPredicted), observed: round(b.observedRate) })),
+        selfCalibrated: { auc: round(adaptive.model.auc), precisionAt50: round(adaptive.model.precisionAt50), brier: round(adaptive.model.brier) },
         days: result.days,
         firstDay: result.firstDay,
         lastDay: result.lastDay,

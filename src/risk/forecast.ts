@@ -10,23 +10,40 @@ import type { ImportRiskLevel } from './importRisk';
  *   μ_local  = L₇ · g                    L₇: new confirmed + asymptomatic in the last 7 days
  *                                        g = clamp((L₇ + 1) / (L′₇ + 1), gMin, gMax), L′₇ the 7 days before
  *   μ_alert  = σ · S₇                    S₇: new suspected cases in the last 7 days (not yet confirmed)
- *   P        = 1 − exp(−(μ_import + μ_local + μ_alert))
+ *   P        = 1 − exp(−(μ_import + μ_local + μ_alert + ε))     ε: background introductions
  *
  * μ is the expected number of new reported cases in the horizon; P is the Poisson chance of at
  * least one. κ folds together "an infected arrival starts a chain" and "that chain is reported within
- * the horizon"; it was set on the small simulated epidemic (MODEL.md) and is echoed in every answer.
+ * the horizon"; κ and σ were set on the simulated epidemics (MODEL.md) and are echoed in every answer.
  */
 export const IMPORT_FORECAST_MODEL = 'IMPORT_FORECAST_V1';
 
-export const FORECAST_PARAMETERS = Object.freeze({
+export interface ForecastParameters {
+  horizonDays: number;
+  trendDays: number;
+  importSeedRate: number;
+  suspectedRate: number;
+  backgroundRate: number;
+  growthMin: number;
+  growthMax: number;
+  mediumThreshold: number;
+  highThreshold: number;
+}
+
+export const FORECAST_PARAMETERS: ForecastParameters = Object.freeze({
   /** Days ahead the forecast is about. */
   horizonDays: 7,
   /** Length of each of the two periods compared for the local trend. */
   trendDays: 7,
-  /** κ: reported cases in the horizon per expected infected arrival in the window. */
-  importSeedRate: 0.5,
-  /** σ: reported cases in the horizon per suspected case of the last 7 days. */
-  suspectedRate: 0.5,
+  /** κ: reported cases in the horizon per expected infected arrival in the window (MODEL.md, "Choosing κ and σ"). */
+  importSeedRate: 0.1,
+  /** σ: reported cases in the horizon per suspected case of the last 7 days (one suspected case → P ≈ 0.95). */
+  suspectedRate: 3,
+  /**
+   * ε: reported cases in the horizon that nothing in the data announces (unrecorded travel, cold
+   * chain); about the rate at which case-free counties without import pressure report one (0.1–0.3 %).
+   */
+  backgroundRate: 0.002,
   /** Bounds of the local growth factor g (one week's change is a noisy guide to the next). */
   growthMin: 0.5,
   growthMax: 2,
@@ -34,7 +51,6 @@ export const FORECAST_PARAMETERS = Object.freeze({
   mediumThreshold: 0.1,
   highThreshold: 0.5,
 });
-export type ForecastParameters = typeof FORECAST_PARAMETERS;
 
 export type LocalTrend = 'NONE' | 'RISING' | 'STABLE' | 'FALLING';
 
@@ -53,9 +69,9 @@ export interface ForecastInputs {
 export interface Forecast {
   /** μ_import: expected reported cases in the horizon seeded by arrivals. */
   expectedImportedCases: number;
-  /** μ_local + μ_alert: expected reported cases in the horizon from local transmission. */
+  /** μ_local + μ_alert + ε: expected reported cases in the horizon not seeded by known arrivals. */
   expectedLocalCases: number;
-  /** μ = μ_import + μ_local + μ_alert. */
+  /** μ = μ_import + μ_local + μ_alert + ε. */
   expectedCases: number;
   /** P = 1 − exp(−μ), 0..1. */
   probability: number;
@@ -78,7 +94,7 @@ export function forecastCounty(inputs: ForecastInputs, parameters: ForecastParam
   const { recentCases: recent, previousCases: previous } = inputs;
   const growth = Math.min(parameters.growthMax, Math.max(parameters.growthMin, (recent + 1) / (previous + 1)));
   const expectedImportedCases = parameters.importSeedRate * inputs.expectedInfectedArrivals;
-  const expectedLocalCases = recent * growth + parameters.suspectedRate * inputs.recentSuspected;
+  const expectedLocalCases = recent * growth + parameters.suspectedRate * inputs.recentSuspected + parameters.backgroundRate;
   const expectedCases = expectedImportedCases + expectedLocalCases;
   // −expm1(−μ) keeps the precision of small μ (see importRisk.ts).
   const probability = -Math.expm1(-expectedCases);

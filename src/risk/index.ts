@@ -7,3 +7,4 @@ export * from './forecast';
 export * from './observedExpected';
 export * from './national';
 export { addDays, daysBetween, isIsoDate, trailingWindow } from './dates';
+export * from './calibration';

@@ -22,7 +22,7 @@ const today = todayCst();
 
 const RANKING = `query Ranking($asOf: Date, $first: Int, $after: String, $firstCaseOnly: Boolean) {
   riskForecast(asOf: $asOf, first: $first, after: $after, firstCaseOnly: $firstCaseOnly) {
-    totalCount model asOf
+    totalCount model asOf parameters { name value }
     observedExpectedFit { model slope intercept rSquared counties }
     pageInfo { hasNextPage endCursor }
     nodes {
@@ -57,12 +57,14 @@ describe('riskForecast', () => {
   it('ranks by probability, and each answer follows the model equations', async () => {
     const { data } = await ranking(full, { asOf: today, first: 100 });
     expect(data.model).toBe('IMPORT_FORECAST_V1');
+    const kappa = Number(data.parameters.find((p: any) => p.name === 'importSeedRate').value);
+    expect(kappa).toBeGreaterThan(0);
     expect(data.nodes.map((n: any) => n.rank)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
     for (let i = 1; i < data.nodes.length; i++) expect(data.nodes[i].probability).toBeLessThanOrEqual(data.nodes[i - 1].probability);
     for (const n of data.nodes) {
       expect(n.region.level).toBe('COUNTY');
       expect(n.expectedCases).toBeCloseTo(n.expectedImportedCases + n.expectedLocalCases, 9);
-      expect(n.expectedImportedCases).toBeCloseTo(0.5 * n.expectedInfectedArrivals, 9);
+      expect(n.expectedImportedCases).toBeCloseTo(kappa * n.expectedInfectedArrivals, 9);
       expect(n.probability).toBeCloseTo(1 - Math.exp(-n.expectedCases), 9);
       expect(n.importProbability).toBeCloseTo(1 - Math.exp(-n.expectedInfectedArrivals), 9);
       expect(n.level).toBe(n.probability >= 0.5 ? 'HIGH' : n.probability >= 0.1 ? 'MEDIUM' : 'LOW');
@@ -125,7 +127,7 @@ describe('riskForecast', () => {
     const { body } = await full.gql('{ region(code: "420000") { importRisk { forecast { rank } observedExpected { ratio } } } }', {}, GOV);
     expect(body.errors).toBeUndefined();
     expect(body.data.region.importRisk).toEqual({ forecast: null, observedExpected: null });
-    for (const headers of [{}, { authorization: 'Bearer demo-partner' }]) {
+    for (const headers of [{}, { authorization: 'Bearer demo-partner' }] as Record<string, string>[]) {
       const denied = await full.gql('{ riskForecast { totalCount } }', {}, headers);
       expect(denied.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     }

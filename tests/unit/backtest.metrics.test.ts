@@ -1,4 +1,4 @@
-import { brierScore, calibrationBins, precisionAtK, rocAuc } from '../../src/backtest/metrics';
+import { brierScore, calibrationBins, calibrationByBands, precisionAtK, rocAuc } from '../../src/backtest/metrics';
 import { LocalBaseline, baselineBucket, replay, type EpidemicSeries } from '../../src/backtest/replay';
 
 describe('rocAuc', () => {
@@ -73,5 +73,14 @@ describe('replay', () => {
     // every positive had λ ≥ 2, every negative λ ≤ 1
     expect(result.model.auc).toBe(1);
     expect(result.model.auc).toBeGreaterThan(result.baseline.auc);
+  });
+});
+
+describe('calibrationByBands', () => {
+  it('puts each prediction in its fixed band, the top band closed', () => {
+    expect(calibrationByBands([0, 0.05, 0.5, 1], [0, 0, 1, 1], [0, 0.1, 1]).map((b) => [b.n, b.observedRate])).toEqual([
+      [2, 0],
+      [2, 1],
+    ]);
   });
 });

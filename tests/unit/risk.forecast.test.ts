@@ -1,13 +1,16 @@
 import { FORECAST_PARAMETERS, forecastCounty, trendOf } from '../../src/risk/forecast';
 import { fitObservedExpected } from '../../src/risk/observedExpected';
+import { CALIBRATION_PARAMETERS, calibrateImportSeedRate } from '../../src/risk/calibration';
 import { activeOriginDays, nationalForecast, nationalReadWindow, type CountyDayCounts } from '../../src/risk/national';
 
 const AS_OF = '2026-11-25';
+/** The hand computations use κ = 0.5, σ = 0.5 and ε = 0, whatever the shipped values. */
+const P = { ...FORECAST_PARAMETERS, importSeedRate: 0.5, suspectedRate: 0.5, backgroundRate: 0 };
 
 describe('forecastCounty', () => {
   it('adds κ·λ, the local cases grown by the trend, and σ·suspected, then takes 1 − e^−μ', () => {
     // g = (3 + 1) / (1 + 1) = 2 (at the bound); μ = 0.5·2 + 3·2 + 0.5·2 = 1 + 7 = 8; P = 1 − e^−8 = 0.999664537…
-    const f = forecastCounty({ expectedInfectedArrivals: 2, recentCases: 3, previousCases: 1, recentSuspected: 2 });
+    const f = forecastCounty({ expectedInfectedArrivals: 2, recentCases: 3, previousCases: 1, recentSuspected: 2 }, P);
     expect(f.expectedImportedCases).toBe(1);
     expect(f.expectedLocalCases).toBe(7);
     expect(f.expectedCases).toBe(8);
@@ -16,23 +19,30 @@ describe('forecastCounty', () => {
   });
 
   it('bands P at 0.1: λ = 0.2 gives 1 − e^−0.1 = 0.0952 (LOW), λ = 0.22 gives 1 − e^−0.11 = 0.1042 (MEDIUM)', () => {
-    const low = forecastCounty({ expectedInfectedArrivals: 0.2, recentCases: 0, previousCases: 0, recentSuspected: 0 });
+    const low = forecastCounty({ expectedInfectedArrivals: 0.2, recentCases: 0, previousCases: 0, recentSuspected: 0 }, P);
     expect(low.probability).toBeCloseTo(0.0951625819, 9);
     expect(low).toMatchObject({ level: 'LOW', growth: 1, trend: 'NONE', importShare: 1 });
-    const medium = forecastCounty({ expectedInfectedArrivals: 0.22, recentCases: 0, previousCases: 0, recentSuspected: 0 });
+    const medium = forecastCounty({ expectedInfectedArrivals: 0.22, recentCases: 0, previousCases: 0, recentSuspected: 0 }, P);
     expect(medium.probability).toBeCloseTo(premium(), 9);
     expect(medium.level).toBe('MEDIUM');
   });
 
   it('clamps a collapsing local trend at growthMin and reads it as FALLING', () => {
     // g = 1 / 10 = 0.1 → 0.5; no recent case, so μ_local = 0
-    const f = forecastCounty({ expectedInfectedArrivals: 0, recentCases: 0, previousCases: 9, recentSuspected: 0 });
+    const f = forecastCounty({ expectedInfectedArrivals: 0, recentCases: 0, previousCases: 9, recentSuspected: 0 }, P);
     expect(f).toMatchObject({ growth: FORECAST_PARAMETERS.growthMin, trend: 'FALLING', expectedCases: 0, probability: 0, importShare: 0 });
   });
 
+  it('adds the background rate ε to a county with nothing announced: P = 1 − e^−ε', () => {
+    const f = forecastCounty({ expectedInfectedArrivals: 0, recentCases: 0, previousCases: 0, recentSuspected: 0 }, { ...P, backgroundRate: 0.002 });
+    expect(f.expectedLocalCases).toBe(0.002);
+    expect(f.probability).toBeCloseTo(0.0019980013, 9); // ε − ε²/2 + ε³/6
+    expect(f.importShare).toBe(0);
+  });
+
   it('rejects inputs that are not counts', () => {
-    expect(() => forecastCounty({ expectedInfectedArrivals: -1, recentCases: 0, previousCases: 0, recentSuspected: 0 })).toThrow(/expectedInfectedArrivals/);
-    expect(() => forecastCounty({ expectedInfectedArrivals: 0, recentCases: 1.5, previousCases: 0, recentSuspected: 0 })).toThrow(/recentCases: expected a whole number/);
+    expect(() => forecastCounty({ expectedInfectedArrivals: -1, recentCases: 0, previousCases: 0, recentSuspected: 0 }, P)).toThrow(/expectedInfectedArrivals/);
+    expect(() => forecastCounty({ expectedInfectedArrivals: 0, recentCases: 1.5, previousCases: 0, recentSuspected: 0 }, P)).toThrow(/recentCases: expected a whole number/);
   });
 });
 
@@ -107,6 +117,7 @@ describe('national forecast', () => {
       days: 7,
       counties,
       counts,
+      parameters: P,
       inflows: [
         { destCode: '000002', originCode: '000001', expectedInfectedArrivals: 0.6, trips: 60 },
         { destCode: '000003', originCode: '000001', expectedInfectedArrivals: 0.2, trips: 20 },
@@ -132,3 +143,17 @@ function premium(): number {
   // 1 − e^−0.11, written out: e^−0.11 = 0.895834135…
   return 1 - 0.8958341353;
 }
+
+describe('calibrateImportSeedRate (the self-calibrating ablation)', () => {
+  it('recovers κ = 2 when 86.47 % (1 − e^−2) of counties with λ = 1 reported a case', () => {
+    const samples = Array.from({ length: 10_000 }, (_, i) => ({ expectedInfectedArrivals: 1, localCases: 0, outcome: (i < 8647 ? 1 : 0) as 0 | 1 }));
+    const { importSeedRate, informativeSamples, positives } = calibrateImportSeedRate(samples);
+    expect(importSeedRate).toBeCloseTo(2, 2);
+    expect([informativeSamples, positives]).toEqual([10_000, 8647]);
+  });
+  it('keeps the prior κ₀ when no sample had import pressure', () => {
+    const { importSeedRate, informativeSamples } = calibrateImportSeedRate([{ expectedInfectedArrivals: 0, localCases: 1, outcome: 1 }]);
+    expect(importSeedRate).toBeCloseTo(CALIBRATION_PARAMETERS.priorImportSeedRate, 3);
+    expect(informativeSamples).toBe(0);
+  });
+});
