@@ -50,6 +50,8 @@ const Env = z.object({
     .regex(/^\s*$|^(PUBLIC|PARTNER|GOV|HEALTH)(,(PUBLIC|PARTNER|GOV|HEALTH))*$/, 'expected a comma-separated list of roles, e.g. PARTNER, or empty')
     .default('PARTNER'),
   TRUSTED_DOCUMENTS_MANIFEST: z.string().min(1).optional(),
+  // GraphiQL at /explorer (README, "Explorer"): on outside production unless set.
+  EXPLORER: z.enum(['on', 'off']).optional(),
   // Bench only (`npm run bench`, the N+1 baseline): 1 turns DataLoader batching off. Never set it in a deployment.
   BENCH_DISABLE_BATCHING: z.enum(['0', '1']).default('0'),
   // bulk export (README, "Bulk export")
@@ -90,6 +92,8 @@ export interface Config {
   limits: OperationLimits;
   /** Roles that may run only documents of the manifest (empty: none), and the manifest's path (null: the default). */
   trustedDocuments: { roles: Role[]; manifestPath: string | null };
+  /** GraphiQL at /explorer (and browsers' GET /graphql redirected there): EXPLORER, default on outside production. */
+  explorer: boolean;
   /** Bench only (BENCH_DISABLE_BATCHING=1): DataLoader batching off, for the N+1 baseline of `npm run bench`. */
   benchDisableBatching: boolean;
   /** Timeout of one /export/daily.csv COPY statement (longer than pgStatementTimeoutMs: exports are big). */
@@ -170,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       roles: ROLES.filter((r) => e.TRUSTED_DOCUMENTS_ROLES.split(',').map((s) => s.trim()).includes(r)),
       manifestPath: e.TRUSTED_DOCUMENTS_MANIFEST ?? null,
     },
+    explorer: e.EXPLORER ? e.EXPLORER === 'on' : !isProduction,
     benchDisableBatching: e.BENCH_DISABLE_BATCHING === '1',
     exportStatementTimeoutMs: e.EXPORT_STATEMENT_TIMEOUT_MS,
   };

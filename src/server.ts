@@ -19,6 +19,7 @@ import { responseCachePlugin } from './cache/responseCache';
 import { CountyLevelCache } from './cache/countyLevels';
 import { createPassCheckBatches } from '../datasources/sharedBatch';
 import { healthRoutes } from './http/health';
+import { webRoutes } from './http/web';
 import { ErrorCode, badInputFromDatabase, isDatabaseUnavailable } from './errors';
 import { SqlRecorder } from '../datasources';
 import { Authenticator } from './auth/authenticate';
@@ -141,6 +142,8 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
       app.get('/.well-known/jwks.json', (_req, res) => {
         res.set('cache-control', 'public, max-age=300').json(signer.jwks());
       });
+      // The dashboard, pass pages and (outside production, or EXPLORER=on) GraphiQL: README, "Dashboard and pass pages".
+      app.use(webRoutes({ explorer: config.explorer }));
       app.use(
         '/graphql',
         // GraphQL-over-HTTP details Apollo leaves out, and the body limit (413 above it)

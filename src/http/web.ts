@@ -1,0 +1,39 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import express, { type Request, type Response, type NextFunction } from 'express';
+
+/** Where `npm run build:web` (Vite) writes the pages: web/dist at the project root. */
+export const WEB_DIST = path.resolve(__dirname, '../../web/dist');
+
+/**
+ * The built pages, served like any static site: the dashboard at `/`, the holder's pass page at
+ * `/pass`, the partner's check at `/partner`, and GraphiQL at `/explorer` when `explorer` is on
+ * (outside production, or EXPLORER=on). They use the API only through /graphql (and /export), as an
+ * outside team's pages would. Assets have hashed names, so they may be cached for long; the HTML not.
+ */
+export function webRoutes(options: { explorer: boolean; dist?: string }): express.Router {
+  const dist = options.dist ?? WEB_DIST;
+  const router = express.Router();
+  const page = (file: string) => (_req: Request, res: Response) => {
+    const full = path.join(dist, file);
+    if (!existsSync(full)) {
+      res.status(503).type('text/plain').send('The web pages are not built: run `npm run build:web` (npm start builds them when missing).\n');
+      return;
+    }
+    res.set('cache-control', 'no-cache').sendFile(full);
+  };
+  router.get('/', page('index.html'));
+  router.get('/pass', page('pass.html'));
+  router.get('/partner', page('partner.html'));
+  if (options.explorer) {
+    router.get('/explorer', page('explorer.html'));
+    // A browser opening /graphql gets the explorer; API clients (Accept: application/json…) are untouched.
+    router.get('/graphql', (req: Request, res: Response, next: NextFunction) => {
+      const accept = req.headers.accept ?? '';
+      if (req.query.query === undefined && accept.includes('text/html')) res.redirect(302, '/explorer');
+      else next();
+    });
+  }
+  router.use('/assets', express.static(path.join(dist, 'assets'), { immutable: true, maxAge: '365d', fallthrough: false }));
+  return router;
+}
