@@ -140,7 +140,16 @@ async function openCluster(adminUrl: string | null, embeddedOptions: { dataDir: 
       stop: async () => undefined,
     };
   }
-  const embedded: EmbeddedDatabase = await startEmbeddedPostgres({ ...embeddedOptions, logger: createLogger('warn') });
+  let embedded: EmbeddedDatabase;
+  try {
+    embedded = await startEmbeddedPostgres({ ...embeddedOptions, logger: createLogger('warn') });
+  } catch (err) {
+    // Most often the embedded cluster is already running under `npm start` on the same data directory.
+    throw new Error(
+      `could not start the embedded PostgreSQL in ${embeddedOptions.dataDir} (${err instanceof Error ? err.message : String(err)}); ` +
+        'stop the server that uses it, or set DATABASE_URL to a PostgreSQL server (the backtest creates its own database there)',
+    );
+  }
   return {
     kind: 'embedded PostgreSQL',
     async fresh(name: string) {

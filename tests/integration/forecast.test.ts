@@ -123,6 +123,19 @@ describe('riskForecast', () => {
     expect(page2.data.nodes[0].rank).toBe(4);
   });
 
+  it('answers bad arguments with BAD_USER_INPUT errors that say what is allowed', async () => {
+    const cases: [string, RegExp][] = [
+      ['{ riskForecast(days: 30) { totalCount } }', /"days" must be an integer from 7 to 14/],
+      ['{ riskForecast(first: 501) { totalCount } }', /"first" must be between 1 and 500/],
+      ['{ riskForecast(after: "bm90LWEtY3Vyc29y") { totalCount } }', /"after" is not a cursor of this list/],
+    ];
+    for (const [query, message] of cases) {
+      const { body } = await full.gql(query, {}, GOV);
+      expect(body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(body.errors?.[0]?.message).toMatch(message);
+    }
+  });
+
   it('is null for a province, and refused to PUBLIC and PARTNER', async () => {
     const { body } = await full.gql('{ region(code: "420000") { importRisk { forecast { rank } observedExpected { ratio } } } }', {}, GOV);
     expect(body.errors).toBeUndefined();
