@@ -101,7 +101,14 @@ export async function* streamCountyDays(
   const client: PoolClient = await pool.connect();
   let failed: Error | undefined;
   let stream: Readable | undefined;
-  const abort = () => stream?.destroy(new Error('export cancelled: the client went away'));
+  const abort = () => {
+    if (!stream || stream.readableEnded) return;
+    stream.destroy(new Error('export cancelled: the client went away'));
+    // Stop the statement too: a backend busy sending COPY data reads nothing until it is done, so
+    // closing our end alone would let it run the whole export for no one.
+    const pid = (client as PoolClient & { processID?: number }).processID;
+    if (pid) pool.query('/* ExportSource.cancel */ SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
+  };
   options.signal?.addEventListener('abort', abort);
   try {
     await client.query('/* ExportSource.countyDays */ BEGIN READ ONLY');

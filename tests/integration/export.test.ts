@@ -91,6 +91,33 @@ describe('GET /export/daily.csv', () => {
     expect(rows[rows.length - 1].date).toBe(today);
   });
 
+  it('stops the query and frees its slot when the client goes away mid-file', async () => {
+    for (let i = 0; i < 3; i++) {
+      const aborted = new AbortController();
+      const res = await fetch(`${server.url}/export/daily.csv?from=${addDays(today, -365)}`, { headers: GOV, signal: aborted.signal });
+      const reader = res.body!.getReader();
+      await reader.read();
+      aborted.abort();
+      await reader.closed.catch(() => undefined);
+    }
+    // two slots per process: had the three exports above kept theirs, this would be 503
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 200; i++) {
+      status = (await exportCsv({ level: 'PROVINCE', from: today })).status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe(200);
+    // and no export's COPY is left running on the database
+    const copying = async () =>
+      (await server.pools.cases.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '/* ExportSource.countyDays */ COPY%' AND state = 'active'`)).rows[0].n as number;
+    let running = await copying();
+    for (let i = 0; i < 100 && running > 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      running = await copying();
+    }
+    expect(running).toBe(0);
+  });
+
   it('refuses callers without a GOV or HEALTH key', async () => {
     const anonymous = await exportCsv({}, {});
     expect(anonymous.status).toBe(401);

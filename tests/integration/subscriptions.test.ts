@@ -66,17 +66,22 @@ function run(client: Client, query: string, variables: Record<string, unknown> =
       return results.shift()!;
     },
     failure: () => failure,
+    ended: () => done,
   };
 }
 
-/** Until the instance's LISTEN connection is in place (it opens with the first subscriber, after that subscriber is registered). */
-async function listening(server: TestServer): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const { rows } = await server.pools.cases.query(
-      `SELECT count(*)::int AS n FROM pg_stat_activity
-        WHERE datname = current_database() AND query LIKE '%RiskChanges.listen%' AND state = 'idle'`,
+/**
+ * Until a LISTEN connection (other than `not`) is in place, and its backend pid. It opens with an
+ * instance's first subscriber, after that subscriber is registered. (One instance subscribes per test run.)
+ */
+async function listening(server: TestServer, not?: number): Promise<number> {
+  for (let i = 0; i < 400; i++) {
+    const { rows } = await server.pools.cases.query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity
+        WHERE datname = current_database() AND application_name LIKE '%:listen' AND state = 'idle' AND pid <> $1`,
+      [not ?? 0],
     );
-    if (rows[0].n > 0) return;
+    if (rows.length > 0) return rows[0].pid;
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error('the LISTEN connection did not open');
@@ -142,6 +147,16 @@ describe('live risk level updates over WebSocket', () => {
     expect(third.data.riskLevelChanged).toMatchObject({ region: { code: other.code }, level: 'MEDIUM', previousLevel: 'LOW' });
   });
 
+  it('keeps delivering after the LISTEN connection drops: it is opened again', async () => {
+    const county = await quietCounty(a);
+    const live = run(connect(a, DEMO_KEYS.HEALTH), RISK_LEVEL_CHANGED, { codes: [county.code] });
+    const before = await listening(a);
+    await a.pools.cases.query('SELECT pg_terminate_backend($1)', [before]);
+    await listening(a, before);
+    await b.gql(operation('ReportDailyCases'), { input: [{ regionCode: county.code, date: today, newConfirmed: 1 }] }, HEALTH);
+    expect((await live.next()).data!.riskLevelChanged).toMatchObject({ region: { code: county.code }, level: 'MEDIUM', previousLevel: 'LOW' });
+  });
+
   it('refuses PUBLIC and PARTNER subscribers (FORBIDDEN) and a bad key (UNAUTHENTICATED)', async () => {
     for (const [key, code] of [[undefined, 'FORBIDDEN'], [DEMO_KEYS.PARTNER, 'FORBIDDEN'], ['not-a-key', 'UNAUTHENTICATED']] as const) {
       const op = run(connect(a, key), RISK_LEVEL_CHANGED, { codes: ['420106'] });
@@ -168,6 +183,24 @@ describe('live risk level updates over WebSocket', () => {
     const query = run(gov, '{ apiInfo { version } }');
     await expect(query.next()).rejects.toThrow();
     expect((query.failure() as any[])[0].message).toMatch(/subscriptions only/);
+  });
+
+  it('closes open subscriptions and its LISTEN connection when the server stops', async () => {
+    const c = await startTestServer();
+    const live = run(connect(c, DEMO_KEYS.GOV), RISK_LEVEL_CHANGED, { codes: ['420000'] });
+    const pid = await listening(c, await listening(a));
+    const started = Date.now();
+    await c.close();
+    expect(Date.now() - started).toBeLessThan(3000);
+    for (let i = 0; i < 100 && !live.ended(); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(live.ended()).toBe(true);
+    // (the backend leaves pg_stat_activity a moment after the client has ended the connection)
+    let alive = 1;
+    for (let i = 0; i < 100 && alive > 0; i++) {
+      alive = (await a.pools.cases.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1', [pid])).rows[0].n;
+      if (alive > 0) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(alive).toBe(0);
   });
 
   it('refuses subscriptions over HTTP with a clear error', async () => {
