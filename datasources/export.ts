@@ -3,7 +3,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import type { Readable } from 'node:stream';
 import type { RegionLevel } from './region';
 import { addDays } from '../src/risk/dates';
-import { CN_2020_WINDOW_DAYS } from '../src/risk';
+import { CN_2020_WINDOW_DAYS, type CountyRiskInputs } from '../src/risk';
 
 /** A region as the export needs it (the whole list is 3,352 rows: held in memory, mapped onto case rows). */
 export interface ExportRegion {
@@ -16,15 +16,10 @@ export interface ExportRegion {
 }
 
 /** One county and day, with the CN_2020_COUNTY inputs of that day (window: the 14 days ending on it). */
-export interface CountyDay {
+export interface CountyDay extends Omit<CountyRiskInputs, 'asOf'> {
   regionCode: string;
   date: string;
   newConfirmed: number;
-  cumulativeConfirmed: number;
-  newConfirmedInWindow: number;
-  lastConfirmedOn: string | null;
-  clustersInWindow: number;
-  lastClusterOn: string | null;
 }
 
 /** Every region, from the region source. */

@@ -124,14 +124,7 @@ export async function* dailyCsv(plan: DailyExportPlan, countyDays: AsyncIterable
       cumulativeConfirmed: row.cumulativeConfirmed,
       newInWindow: row.newConfirmedInWindow,
       clustersInWindow: row.clustersInWindow,
-      level: rateCounty(CN_2020_COUNTY, {
-        asOf: row.date,
-        cumulativeConfirmed: row.cumulativeConfirmed,
-        newConfirmedInWindow: row.newConfirmedInWindow,
-        lastConfirmedOn: row.lastConfirmedOn,
-        clustersInWindow: row.clustersInWindow,
-        lastClusterOn: row.lastClusterOn,
-      }).level,
+      level: rateCounty(CN_2020_COUNTY, { ...row, asOf: row.date }).level,
     });
   }
   if (date !== null) yield dayRows(plan, date, day);
