@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server';
@@ -72,6 +73,7 @@ describe('the risk dashboard at /', () => {
     await page.locator('[data-testid=province-map] canvas').first().waitFor();
     await page.waitForLoadState('networkidle');
     expect(requests.filter((r) => r === 'DashboardCounties')).toHaveLength(1);
+    await page.locator('[data-testid=daily-chart][data-state=ready]').waitFor();
     await page.screenshot({ path: path.join(shots, 'dashboard.png') });
   });
 
@@ -87,6 +89,9 @@ describe('the risk dashboard at /', () => {
     await expect(levelOf(page, '420106').textContent()).resolves.toBe(LEVEL_LABEL[body.data.region.risk.level as keyof typeof LEVEL_LABEL]);
     await row.click();
     await page.getByTestId('chart-title').filter({ hasText: '武昌区 · 每日新增确诊' }).waitFor();
+    const chart = page.locator('[data-testid=daily-chart][data-state=ready]');
+    await chart.waitFor();
+    expect(Number(await chart.getAttribute('data-total'))).toBeGreaterThan(0);
     await page.screenshot({ path: path.join(shots, 'drilldown-wuhan.png') });
   });
 
@@ -126,7 +131,23 @@ describe('the risk dashboard at /', () => {
     expect(report.body.data.reportDailyCases).toEqual({ accepted: 1, userErrors: [] });
     await levelOf(page, county.code).filter({ hasText: '中风险' }).waitFor({ timeout: 15_000 });
     await expect(page.getByTestId('live-events').textContent()).resolves.toContain(`${county.name}：低风险 → 中风险`);
+    await page.getByTestId('import-risk').waitFor();
     await page.screenshot({ path: path.join(shots, 'live-update.png') });
+  });
+
+  it('downloads the daily CSV export of the drilled-down province with the GOV key', async () => {
+    const page = await dashboard();
+    await page.getByTestId('gov-key').fill(DEMO_KEYS.GOV);
+    await page.getByTestId('gov-key').press('Enter');
+    await page.getByTestId('drill').getByRole('button', { name: /湖北省/ }).click();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export').click()]);
+    expect(download.suggestedFilename()).toBe(`daily-420000-${today}.csv`);
+    const csv = readFileSync((await download.path())!, 'utf8').replace(/^\uFEFF/, '');
+    const [header, ...rows] = csv.trim().split('\r\n');
+    expect(header).toMatch(/^region_code,region_name,level,parent_code,date,/);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((r) => r.startsWith('42') && r.includes(',COUNTY,'))).toBe(true);
+    expect(rows.some((r) => r.startsWith('420106,武昌区,'))).toBe(true);
   });
 });
 
@@ -170,8 +191,12 @@ describe('the explorer at /explorer', () => {
     const external: string[] = [];
     const page = await context.newPage();
     page.on('request', (r) => !r.url().startsWith(server.url) && !r.url().startsWith('data:') && external.push(r.url()));
+    // GraphiQL runs a query only once it has the schema, and on the tab its editor shows
+    const introspected = page.waitForResponse((r) => (r.request().postData() ?? '').includes('IntrospectionQuery'));
     await page.goto(server.url + '/explorer');
+    await introspected;
     await page.getByRole('tab', { name: /CountyInflows/ }).click();
+    await page.locator('.graphiql-query-editor').getByText('query CountyInflows').waitFor();
     const [response] = await Promise.all([
       page.waitForResponse((r) => r.url().endsWith('/graphql') && (r.request().postData() ?? '').includes('CountyInflows')),
       page.locator('.graphiql-execute-button').click(),
@@ -182,6 +207,17 @@ describe('the explorer at /explorer', () => {
     await page.locator('.result-window').getByText('"武昌区"').first().waitFor();
     expect(external).toEqual([]);
     await page.screenshot({ path: path.join(shots, 'explorer.png') });
+  });
+
+  it('is not served with EXPLORER=off (the default in production), while the dashboard still is', async () => {
+    const off = await startTestServer({ env: { EXPLORER: 'off' } });
+    try {
+      expect((await fetch(off.url + '/explorer')).status).toBe(404);
+      expect((await fetch(off.url + '/graphql', { headers: { accept: 'text/html' }, redirect: 'manual' })).status).not.toBe(302);
+      expect((await fetch(off.url + '/')).status).toBe(200);
+    } finally {
+      await off.close();
+    }
   });
 
   it('is where a browser opening /graphql lands, while API clients still get GraphQL', async () => {

@@ -29,6 +29,7 @@ export function DailyChart(props: { code: string | null; name: string; asOf: str
 
   const option = useMemo(
     () => ({
+      animation: false,
       grid: { left: 48, right: 12, top: 12, bottom: 28 },
       tooltip: { trigger: 'axis' },
       xAxis: { type: 'category', data: series.map(([d]) => d.slice(5)) },
@@ -39,7 +40,11 @@ export function DailyChart(props: { code: string | null; name: string; asOf: str
   );
   const ref = useECharts(option);
   return (
-    <div data-testid="daily-chart">
+    <div
+      data-testid="daily-chart"
+      data-state={result.fetching ? 'loading' : result.error ? 'error' : 'ready'}
+      data-total={series.reduce((sum, [, v]) => sum + v, 0)}
+    >
       <h2 data-testid="chart-title">
         {name} · 每日新增确诊{perCapita ? '（每10万人）' : ''}
       </h2>

@@ -69,7 +69,7 @@ function Board({ govKey, onKey, socket }: { govKey: string; onKey(key: string): 
           每10万人
         </label>
         <KeyField value={govKey} onChange={onKey} />
-        {govKey && <ExportLink govKey={govKey} asOf={asOf} />}
+        {govKey && <ExportLink govKey={govKey} asOf={asOf} parentCode={scope.city?.code ?? scope.province?.code ?? null} />}
         <span className="muted" style={{ color: '#cfe3ff' }} data-testid="live-state">
           {live.state}
         </span>

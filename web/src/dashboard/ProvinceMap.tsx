@@ -21,6 +21,7 @@ export function ProvinceMap(props: { areas: Area[]; selected: string | null; per
   }, [byCode]);
   const option = useMemo(
     () => ({
+      animation: false,
       tooltip: {
         trigger: 'item',
         formatter: (p: { name: string; data?: { area?: Area } }) => {
