@@ -209,6 +209,28 @@ describe('the explorer at /explorer', () => {
     await page.screenshot({ path: path.join(shots, 'explorer.png') });
   });
 
+  it('runs the riskLevelChanged subscription over the websocket with the key of its headers', async () => {
+    const { body } = await server.gql(`{ regions(level: COUNTY, first: 5000) { nodes { code risk { level } caseSummary(days: 14) { cumulativeConfirmed } } } }`);
+    const quiet = body.data.regions.nodes.filter((n: any) => n.risk.level === 'LOW' && n.caseSummary.cumulativeConfirmed === 0);
+    const county = quiet[quiet.length - 2];
+    const page = await context.newPage();
+    const introspected = page.waitForResponse((r) => (r.request().postData() ?? '').includes('IntrospectionQuery'));
+    await page.goto(server.url + '/explorer');
+    await introspected;
+    await page.getByRole('tab', { name: /DashboardRiskLevelChanged/ }).click();
+    const editor = page.locator('.graphiql-editor-tool .graphiql-editor').filter({ hasText: 'regionCodes' }).locator('.CodeMirror');
+    await editor.evaluate((el, code) => (el as any).CodeMirror.setValue(JSON.stringify({ regionCodes: [code] })), county.code);
+    const subscribed = new Promise<void>((resolve) =>
+      page.on('websocket', (ws) => ws.on('framesent', (f) => String(f.payload).includes('"subscribe"') && resolve())),
+    );
+    await page.locator('.graphiql-execute-button').click();
+    await subscribed;
+    await page.waitForTimeout(300);
+    await server.gql(operation('ReportDailyCases'), { input: [{ regionCode: county.code, date: today, newConfirmed: 2 }] }, { authorization: `Bearer ${DEMO_KEYS.HEALTH}` });
+    await page.locator('.result-window').getByText('"previousLevel"').waitFor({ timeout: 15_000 });
+    await expect(page.locator('.result-window').textContent()).resolves.toContain(county.code);
+  });
+
   it('is not served with EXPLORER=off (the default in production), while the dashboard still is', async () => {
     const off = await startTestServer({ env: { EXPLORER: 'off' } });
     try {
