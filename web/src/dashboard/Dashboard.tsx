@@ -3,6 +3,7 @@ import { Provider, useClient, useQuery } from 'urql';
 import { DashboardCountiesDocument, DashboardRiskLevelChangedDocument, type RiskLevel } from '../gql/graphql';
 import { describeError, makeApi, todayCst } from '../api';
 import { LEVEL_LABEL } from '../levels';
+import { PageHeader } from '../PageHeader';
 import { areasOf, countLevels, inScope, type Area, type County, type Scope } from './model';
 import { ProvinceMap } from './ProvinceMap';
 import { DailyChart } from './DailyChart';
@@ -58,8 +59,7 @@ function Board({ govKey, onKey, socket }: { govKey: string; onKey(key: string): 
 
   return (
     <>
-      <header className="top">
-        <h1>畅行 · 全国县级风险地图</h1>
+      <PageHeader title="畅行 · 全国县级风险地图">
         <label>
           日期
           <input type="date" value={asOf} max={todayCst()} onChange={(e) => e.target.value && setAsOf(e.target.value)} data-testid="as-of" />
@@ -73,9 +73,7 @@ function Board({ govKey, onKey, socket }: { govKey: string; onKey(key: string): 
         <span className="muted" style={{ color: '#cfe3ff' }} data-testid="live-state">
           {live.state}
         </span>
-        <a href="/pass">畅行码</a>
-        <a href="/partner">合作方核验</a>
-      </header>
+      </PageHeader>
       <main>
         {error && !data && (
           <div className="card state error" data-testid="error">

@@ -2,26 +2,23 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { Provider, useMutation } from 'urql';
 import QRCode from 'qrcode';
-import { HolderIssuePassDocument, type HolderIssuePassMutation } from '../gql/graphql';
+import { IssuePassDocument, type IssuePassMutation } from '../gql/graphql';
 import { describeError, makeApi } from '../api';
 import { PASS_COLOR, PASS_LABEL } from '../levels';
+import { PageHeader } from '../PageHeader';
 import '../style.css';
 
-type Pass = NonNullable<HolderIssuePassMutation['issuePass']['pass']>;
+type Pass = NonNullable<IssuePassMutation['issuePass']['pass']>;
 
 /** Self-service (no key): name + ID number → one's 畅行码, as a QR code in its colour with reason and validity. */
 function HolderPage() {
   const [name, setName] = useState('');
   const [idNumber, setIdNumber] = useState('');
-  const [result, issue] = useMutation(HolderIssuePassDocument);
+  const [result, issue] = useMutation(IssuePassDocument);
   const payload = result.data?.issuePass;
   return (
     <>
-      <header className="top">
-        <h1>畅行码 · 领取</h1>
-        <a href="/">风险地图</a>
-        <a href="/partner">合作方核验</a>
-      </header>
+      <PageHeader title="畅行码 · 领取" />
       <main>
         <div className="card">
           <form

@@ -4,6 +4,7 @@ import { Provider, useQuery } from 'urql';
 import { CheckPassesDocument } from '../gql/graphql';
 import { describeError, makeApi } from '../api';
 import { PASS_COLOR, PASS_LABEL } from '../levels';
+import { PageHeader } from '../PageHeader';
 import '../style.css';
 
 const STATUS_LABEL: Record<string, string> = { VALID: '有效', INVALID: '无效', EXPIRED: '已过期', REVOKED: '已撤销' };
@@ -16,11 +17,7 @@ function PartnerPage() {
   const api = useMemo(() => makeApi(submitted?.key || null), [submitted?.key]);
   return (
     <>
-      <header className="top">
-        <h1>畅行码 · 合作方核验</h1>
-        <a href="/">风险地图</a>
-        <a href="/pass">领取畅行码</a>
-      </header>
+      <PageHeader title="畅行码 · 合作方核验" />
       <main>
         <div className="card">
           <form
