@@ -220,9 +220,9 @@ describe('the explorer at /explorer', () => {
     await page.getByRole('tab', { name: /DashboardRiskLevelChanged/ }).click();
     const editor = page.locator('.graphiql-editor-tool .graphiql-editor').filter({ hasText: 'regionCodes' }).locator('.CodeMirror');
     await editor.evaluate((el, code) => (el as any).CodeMirror.setValue(JSON.stringify({ regionCodes: [code] })), county.code);
-    const subscribed = new Promise<void>((resolve) =>
-      page.on('websocket', (ws) => ws.on('framesent', (f) => String(f.payload).includes('"subscribe"') && resolve())),
-    );
+    const subscribed = page
+      .waitForEvent('websocket', { timeout: 15_000 })
+      .then((ws) => ws.waitForEvent('framesent', { predicate: (f) => String(f.payload).includes('"subscribe"'), timeout: 15_000 }));
     await page.locator('.graphiql-execute-button').click();
     await subscribed;
     await page.waitForTimeout(300);
