@@ -13,6 +13,7 @@ import { ExportLink } from './ExportLink';
 
 /** The GOV key lives in sessionStorage only: gone when the tab closes, never sent anywhere but /graphql. */
 const KEY_STORAGE = 'changxing.govKey';
+const REFRESH_MS = 60_000;
 
 export function Dashboard() {
   const [key, setKey] = useState(() => sessionStorage.getItem(KEY_STORAGE) ?? '');
@@ -38,7 +39,14 @@ function Board({ govKey, onKey, socket }: { govKey: string; onKey(key: string): 
   const [perCapita, setPerCapita] = useState(false);
   const [scope, setScope] = useState<Scope>({ province: null, city: null });
   const [picked, setPicked] = useState<County | null>(null);
-  const [{ data, fetching, error }] = useQuery({ query: DashboardCountiesDocument, variables: { asOf } });
+  const [{ data, fetching, error }, refetch] = useQuery({ query: DashboardCountiesDocument, variables: { asOf } });
+  // Without a GOV key there is no subscription: today's map is asked for again every minute instead
+  // (answered from the server's response cache until the case data changes).
+  useEffect(() => {
+    if (govKey || asOf !== todayCst()) return;
+    const timer = setInterval(() => refetch({ requestPolicy: 'network-only' }), REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [govKey, asOf, refetch]);
   const live = useLiveLevels(govKey, asOf, data?.counties.nodes, socket);
 
   const counties = useMemo(
