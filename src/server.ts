@@ -15,7 +15,7 @@ import type { Secrets } from './secrets';
 import type Redis from 'ioredis';
 import { createPassSigner, type PassSigner } from './pass/token';
 import { SelfServiceLimiter } from './auth/rateLimit';
-import { responseCachePlugin } from './cache/responseCache';
+import { responseCachePlugin, stringifyCachedResults } from './cache/responseCache';
 import { CountyLevelCache } from './cache/countyLevels';
 import { createPassCheckBatches } from '../datasources/sharedBatch';
 import { healthRoutes } from './http/health';
@@ -90,6 +90,8 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
     validationRules: limitValidationRules(config.limits),
     hideSchemaDetailsFromClientErrors: config.isProduction,
     persistedQueries: { cache: new PersistedQueryCache(trustedDocuments) },
+    // cached answers are written from their stored JSON text (src/cache/responseCache.ts)
+    stringifyResult: stringifyCachedResults,
     csrfPrevention: true,
     plugins: [
       inFlight.plugin,

@@ -38,6 +38,31 @@ describe('response cache of aggregate queries', () => {
     expect(second.body.extensions.sql).toMatchObject({ statements: 1, bySource: { cases: 1 } });
   });
 
+  it('writes a hit from the stored JSON text, byte for byte the text of the miss (production: no extensions)', async () => {
+    const prod = await startTestServer({ env: { NODE_ENV: 'production', PASS_SIGNING_KEY: 'unused', ID_HASH_SECRET: 'unused-but-long-enough-0123456789abcdef' } });
+    try {
+      const send = () =>
+        fetch(`${prod.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: operation('NationalRiskMap') }) }).then(
+          async (r) => ({ cache: r.headers.get('x-changxing-cache'), text: await r.text() }),
+        );
+      const miss = await send();
+      // A hit must not serialise the national map again: no large JSON.stringify while hits are served.
+      const stringify = jest.spyOn(JSON, 'stringify');
+      const hits = [await send(), await send()];
+      const large = stringify.mock.results.filter((r) => typeof r.value === 'string' && r.value.length > 100_000);
+      stringify.mockRestore();
+      expect(large).toHaveLength(0);
+      expect(miss.cache).toBeNull();
+      expect(JSON.parse(miss.text).data.counties.nodes.length).toBeGreaterThan(2000);
+      for (const hit of hits) {
+        expect(hit.cache).toBe('hit');
+        expect(hit.text).toBe(miss.text);
+      }
+    } finally {
+      await prod.close();
+    }
+  });
+
   it('is invalidated by ingestion, on every instance at once', async () => {
     await post(a, SUMMARY, { code: county });
     await post(b, SUMMARY, { code: county });
