@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { bootstrap } from '../src/bootstrap';
 import { makeApp } from '../src/server';
-import { openBenchDatabase, ROOT } from './setup';
+import { inProcessServerEnv, openBenchDatabase, ROOT } from './setup';
 import { operationText } from './operations';
 import { DEMO_PEOPLE } from '../src/seed/demoPeople';
 
@@ -15,18 +15,13 @@ async function main() {
   const db = await openBenchDatabase((m) => process.stderr.write(`[profile] ${m}\n`));
   const rt = await bootstrap({
     applicationName: 'changxing-profile',
-    env: {
-      ...process.env,
+    env: inProcessServerEnv(db, {
       NODE_ENV: 'production',
-      DATABASE_URL: db.url,
-      ID_HASH_SECRET: db.secrets.idHashSecret,
-      PASS_SIGNING_KEY: db.secrets.passSigningKey,
-      RESPONSE_CACHE: 'off',
       LOG_LEVEL: 'warn',
       SELF_SERVICE_MAX_IDS_PER_DAY: '100000000',
       SELF_SERVICE_RATE_PER_MINUTE: '100000000',
       DATA_DIR: path.join(ROOT, '.data/bench-profile'),
-    },
+    }),
   });
   const app = makeApp({ config: rt.config, pools: rt.db.pools, logger: rt.logger, secrets: rt.secrets });
   await app.start();

@@ -13,7 +13,7 @@ import pg from 'pg';
 import autocannon from 'autocannon';
 import { startBenchServer, type BenchServer } from './server';
 import { operationText } from './operations';
-import { openBenchDatabase, ROOT, type BenchDatabase } from './setup';
+import { inProcessServerEnv, openBenchDatabase, ROOT, type BenchDatabase } from './setup';
 import { DEMO_PEOPLE } from '../src/seed/demoPeople';
 import { todayCst } from '../src/clock';
 import { addDays } from '../src/risk/dates';
@@ -195,16 +195,7 @@ interface Captured {
 async function captureStatements(db: BenchDatabase, requests: { body: Body; key?: string }[]): Promise<Captured[][]> {
   const rt = await bootstrap({
     applicationName: 'changxing-bench-capture',
-    env: {
-      ...process.env,
-      NODE_ENV: 'development',
-      DATABASE_URL: db.url,
-      ID_HASH_SECRET: db.secrets.idHashSecret,
-      PASS_SIGNING_KEY: db.secrets.passSigningKey,
-      RESPONSE_CACHE: 'off',
-      LOG_LEVEL: 'silent',
-      DATA_DIR: path.join(ROOT, '.data/bench-capture'),
-    },
+    env: inProcessServerEnv(db, { NODE_ENV: 'development', LOG_LEVEL: 'silent', DATA_DIR: path.join(ROOT, '.data/bench-capture') }),
   });
   const app = makeApp({ config: rt.config, pools: rt.db.pools, logger: rt.logger, secrets: rt.secrets });
   await app.start();

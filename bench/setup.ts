@@ -155,3 +155,15 @@ COMMENT ON VIEW bench_pg.county_summary IS E'@primaryKey code\\nEvery county wit
 async function createPostgraphileView(pool: pg.Pool): Promise<void> {
   await pool.query(POSTGRAPHILE_VIEW_SQL);
 }
+
+/** Environment of an in-process server over the bench database (statement capture, profiles). */
+export function inProcessServerEnv(db: BenchDatabase, extra: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    DATABASE_URL: db.url,
+    ID_HASH_SECRET: db.secrets.idHashSecret,
+    PASS_SIGNING_KEY: db.secrets.passSigningKey,
+    RESPONSE_CACHE: 'off',
+    ...extra,
+  };
+}

@@ -87,3 +87,12 @@ export async function startTestServer(
     },
   };
 }
+
+/**
+ * Two servers over the same seed: every county (`full`) and 50 counties (`fifty`), for suites that
+ * show SQL round trips do not grow with the data.
+ */
+export async function startFullAndFifty(): Promise<{ full: TestServer; fifty: TestServer }> {
+  const [full, fifty] = await Promise.all([startTestServer(), startTestServer({ databaseUrl: process.env.TEST_DATABASE_URL_50 })]);
+  return { full, fifty };
+}

@@ -1,4 +1,4 @@
-import { startTestServer, type TestServer } from '../helpers/server';
+import { startFullAndFifty, type TestServer } from '../helpers/server';
 import { todayCst } from '../../src/clock';
 
 /**
@@ -8,14 +8,8 @@ import { todayCst } from '../../src/clock';
  */
 let full: TestServer;
 let fifty: TestServer;
-beforeAll(async () => {
-  full = await startTestServer();
-  fifty = await startTestServer({ databaseUrl: process.env.TEST_DATABASE_URL_50 });
-});
-afterAll(async () => {
-  await full.close();
-  await fifty.close();
-});
+beforeAll(async () => ({ full, fifty } = await startFullAndFifty()));
+afterAll(() => Promise.all([full.close(), fifty.close()]));
 
 const GOV = { authorization: 'Bearer demo-gov' };
 const today = todayCst();

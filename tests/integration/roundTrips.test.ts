@@ -1,4 +1,4 @@
-import { startTestServer, type TestServer } from '../helpers/server';
+import { startFullAndFifty, type TestServer } from '../helpers/server';
 import { operation } from '../helpers/operations';
 import { todayCst } from '../../src/clock';
 import { addDays } from '../../src/risk/dates';
@@ -9,14 +9,8 @@ import { addDays } from '../../src/risk/dates';
  */
 let full: TestServer;
 let fifty: TestServer;
-beforeAll(async () => {
-  full = await startTestServer();
-  fifty = await startTestServer({ databaseUrl: process.env.TEST_DATABASE_URL_50 });
-});
-afterAll(async () => {
-  await full.close();
-  await fifty.close();
-});
+beforeAll(async () => ({ full, fifty } = await startFullAndFifty()));
+afterAll(() => Promise.all([full.close(), fifty.close()]));
 
 async function statements(server: TestServer, query: string, variables: Record<string, unknown>, headers: Record<string, string> = {}) {
   const { body } = await server.gql(query, variables, headers);
