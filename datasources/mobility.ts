@@ -24,6 +24,16 @@ export interface StayRow {
   leftAt: Date;
 }
 
+/** What a retention purge removed. */
+export interface StayPurge {
+  /** Partitions dropped whole (every stay in them had ended before the cutoff), with their stay counts. */
+  droppedPartitions: { name: string; stays: number }[];
+  /** Stays deleted row by row, from the partition straddling the cutoff and from DEFAULT. */
+  deletedRows: number;
+  /** Every stay that went. */
+  stays: number;
+}
+
 export type FlowDirection = 'in' | 'out';
 export interface FlowKey extends ScopeWindow {
   direction: FlowDirection;
@@ -155,14 +165,37 @@ export class MobilitySource {
     );
   }
 
-  /** Retention: deletes stays that ended before `cutoff` (index on left_at). */
-  async purgeStaysEndedBefore(cutoff: Date): Promise<number> {
-    const rows = await this.sql.query<{ n: number }>(
+  /**
+   * Partition upkeep (flows and stays are partitioned by month, see the migration
+   * 1700000000001_monthly_partitions): creates the partitions of this month and the next in
+   * Asia/Shanghai, and of every month with rows in a DEFAULT partition, moving those rows there.
+   * Returns how many partitions were created and how many rows are still in DEFAULT (0 normally).
+   */
+  async maintainPartitions(now: Date): Promise<{ created: number; inDefault: number }> {
+    const rows = await this.sql.query<{ created: number; in_default: number }>(
+      'MobilitySource.maintainPartitions',
+      `SELECT mobility.ensure_month_partitions(d, (d + interval '1 month')::date) AS created,
+              mobility.adopt_default_rows()::int AS in_default
+         FROM (SELECT ($1::timestamptz AT TIME ZONE 'Asia/Shanghai')::date AS d) today`,
+      [now],
+    );
+    return { created: rows[0].created, inDefault: rows[0].in_default };
+  }
+
+  /**
+   * Retention: drops the stay partitions that lie entirely before `cutoff`, then deletes the stays
+   * that ended before it from the one partition straddling it (index on left_at) and DEFAULT. One
+   * statement, so either all of it happens or none.
+   */
+  async purgeStaysEndedBefore(cutoff: Date): Promise<StayPurge> {
+    const rows = await this.sql.query<{ partition: string | null; stays: number }>(
       'MobilitySource.purgeStaysEndedBefore',
-      'WITH gone AS (DELETE FROM mobility.stays WHERE left_at < $1 RETURNING 1) SELECT count(*)::int AS n FROM gone',
+      'SELECT partition, stays::int AS stays FROM mobility.purge_stays_before($1)',
       [cutoff],
     );
-    return rows[0].n;
+    const droppedPartitions = rows.flatMap((r) => (r.partition === null ? [] : [{ name: r.partition, stays: r.stays }]));
+    const deletedRows = rows.find((r) => r.partition === null)?.stays ?? 0;
+    return { droppedPartitions, deletedRows, stays: deletedRows + droppedPartitions.reduce((n, p) => n + p.stays, 0) };
   }
 
   /**

@@ -1,12 +1,16 @@
 import { bootstrap } from '../bootstrap';
-import { purgeExpiredStays } from '../retention';
+import { describePurge, purgeExpiredStays } from '../retention';
 
-/** `npm run purge`: deletes itinerary stays older than RETENTION_DAYS (the server also does this daily). */
+/**
+ * `npm run purge`: drops the monthly partitions of itinerary stays older than RETENTION_DAYS and
+ * deletes the older stays of the partition straddling the cutoff (the server also does this daily).
+ */
 async function main() {
   const rt = await bootstrap({ applicationName: 'changxing-purge' });
   try {
-    const deleted = await purgeExpiredStays(rt.db.pools, rt.config.retentionDays);
-    process.stdout.write(`purged ${deleted} stays that ended more than ${rt.config.retentionDays} days ago\n`);
+    const started = performance.now();
+    const result = await purgeExpiredStays(rt.db.pools, rt.config.retentionDays);
+    process.stdout.write(`${describePurge(result, rt.config.retentionDays)} (${Math.round(performance.now() - started)} ms)\n`);
   } finally {
     await rt.db.close();
   }

@@ -175,6 +175,10 @@ export interface MobilityCounts {
 export async function loadMobility(pool: pg.Pool, data: SeedData, onProgress?: ProgressListener): Promise<MobilityCounts> {
   return inTransaction(pool, async (client) => {
     await client.query('TRUNCATE mobility.flows, mobility.stays RESTART IDENTITY');
+    // Both tables are partitioned by month: every month of the timeline gets its partition first
+    // (stays lie within it too), so that no row lands in the DEFAULT partition.
+    const { dates } = data.timeline;
+    await client.query('SELECT mobility.ensure_month_partitions($1, $2)', [dates[0], dates[dates.length - 1]]);
     const flowProgress = progressOf(onProgress, 'load flows', countFlows(data));
     const flows = await copyRows(
       client, 'mobility.flows', ['date', 'origin_code', 'dest_code', 'trips'], flowRows(data), (row) => row, flowProgress.update,
