@@ -2,7 +2,7 @@ import { bootstrap } from './bootstrap';
 import { makeApp } from './server';
 import { seedIfNeeded } from './seed/onStart';
 import { ConfigError } from './config';
-import { schedulePurge } from './retention';
+import { describePurge, schedulePurge } from './retention';
 import Redis from 'ioredis';
 
 /** config → database (embedded if no URL) → migrate → seed if empty → listen; stop cleanly on SIGTERM/SIGINT. */
@@ -20,7 +20,7 @@ async function main() {
   const stopPurge = schedulePurge(db.pools, config.retentionDays, (result) =>
     result instanceof Error
       ? logger.error({ err: result }, 'retention purge failed')
-      : logger.info({ deletedStays: result, retentionDays: config.retentionDays }, 'retention purge'),
+      : logger.info({ purge: result, retentionDays: config.retentionDays }, describePurge(result, config.retentionDays)),
   );
 
   let stopping = false;
