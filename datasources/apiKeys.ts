@@ -102,7 +102,7 @@ export class KeyStore {
       throw new Error(`the owner name must be 1–200 characters, got ${ownerName.length}`);
     }
     const key = KEY_PREFIX + randomBytes(32).toString('base64url');
-    const [row] = await this.sql.query<KeyRow>(
+    const [row] = await this.sql.write<KeyRow>(
       'KeyStore.create',
       `INSERT INTO access.api_keys (id, key_hash, role, owner_name) VALUES ($2, $3, $4, $5)
        RETURNING ${INFO_COLUMNS}`,
@@ -128,7 +128,7 @@ export class KeyStore {
    */
   async revoke(id: string): Promise<ApiKeyInfo | null> {
     if (!isUuid(id)) throw new Error(`a key id is a UUID (see the list command), got '${id}'`);
-    const rows = await this.sql.query<KeyRow>(
+    const rows = await this.sql.write<KeyRow>(
       'KeyStore.revoke',
       `UPDATE access.api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $2
        RETURNING ${INFO_COLUMNS}`,
@@ -161,7 +161,7 @@ export class KeyStore {
       throw new Error('Refusing to create demo API keys with NODE_ENV=production');
     }
     const entries = Object.entries(DEMO_KEYS) as [KeyRole, string][];
-    await this.sql.query(
+    await this.sql.write(
       'KeyStore.ensureDemoKeys',
       `INSERT INTO access.api_keys (key_hash, role, owner_name)
        SELECT * FROM unnest($1::bytea[], $2::text[], $3::text[])

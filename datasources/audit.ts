@@ -71,7 +71,7 @@ export class AuditSource {
     rows: readonly Pick<AuditRow, 'operation' | 'subjectPersonId' | 'outcome' | 'detail'>[],
   ): Promise<void> {
     if (rows.length === 0) return;
-    await this.sql.query(
+    await this.sql.write(
       'AuditSource.append',
       `INSERT INTO access.audit_log (key_id, role, request_id, operation, subject_person_id, outcome, detail)
        SELECT $1::uuid, $2::text, $3::text, u.operation, u.subject_person_id, u.outcome, u.detail

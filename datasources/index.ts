@@ -1,4 +1,4 @@
-import type { Pools } from '../src/db/pools';
+import type { Pools, SourceName } from '../src/db/pools';
 import type { AuditLog } from '../src/auth/audit';
 import type { PassSigner } from '../src/pass/token';
 import type { CountyLevelCache } from '../src/cache/countyLevels';
@@ -40,11 +40,11 @@ export interface ServiceDeps {
 
 /** Per-request datasource instances over the shared pools; their loaders cache for this request only. */
 export function createSources(pools: Pools, recorder: SqlRecorder, deps: ServiceDeps, options: SourceOptions = {}): Sources {
-  const regions = new RegionSource(new Sql(pools.region, 'region', recorder), options);
-  const cases = new CaseSource(new Sql(pools.cases, 'cases', recorder), options);
-  const mobility = new MobilitySource(new Sql(pools.mobility, 'mobility', recorder), options);
-  const persons = new PersonSource(new Sql(pools.cases, 'cases', recorder), options);
-  const registry = new PassRegistry(new Sql(pools.access, 'access', recorder));
+  const regions = new RegionSource(requestSql(pools, 'region', recorder), options);
+  const cases = new CaseSource(requestSql(pools, 'cases', recorder), options);
+  const mobility = new MobilitySource(requestSql(pools, 'mobility', recorder), options);
+  const persons = new PersonSource(requestSql(pools, 'cases', recorder), options);
+  const registry = new PassRegistry(requestSql(pools, 'access', recorder));
   const risk = new RiskService(regions, cases, mobility);
   return {
     regions,
@@ -55,6 +55,14 @@ export function createSources(pools: Pools, recorder: SqlRecorder, deps: Service
     passes: new PassService(persons, mobility, regions, risk, registry, deps.signer, deps.audit, deps.countyLevels, deps.passChecks, recorder),
     ingest: new IngestService(regions, cases),
   };
+}
+
+/**
+ * A request's Sql over a source: its primary, and its read replica when one is configured. The
+ * request's recorder carries read-your-writes across the Sql objects of one source (cases, persons).
+ */
+export function requestSql(pools: Pools, source: SourceName, recorder: SqlRecorder): Sql {
+  return new Sql(pools[source], source, recorder, pools.read?.[source] ?? null);
 }
 
 export { SqlRecorder };

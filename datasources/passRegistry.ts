@@ -47,7 +47,8 @@ export interface PassCheckKey {
  */
 export async function checkAndAudit(sql: Sql, keys: readonly PassCheckKey[]): Promise<{ status: CheckStatus; record: PassRecord | null }[]> {
   if (keys.length === 0) return [];
-  const rows = await sql.query<PassRow & { status: CheckStatus }>(
+  // a write (the audited CTE): on the primary, and the request's later access reads follow it there
+  const rows = await sql.write<PassRow & { status: CheckStatus }>(
     'PassRegistry.checkAndAudit',
     `WITH k AS (
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[])

@@ -58,7 +58,12 @@ const passFactsKey = (k: PassFactsKey) => `${k.personId}|${k.since}`;
 export async function passFactsOf(sql: Sql, keys: readonly PassFactsKey[]): Promise<(PassFacts | null)[]> {
   // Keys repeat when requests share a batch: each distinct key is read once.
   const distinct = [...new Map(keys.map((k) => [passFactsKey(k), k])).values()];
-  const rows = await sql.query<{ key: string; id: string; name: string; active_cases: { status: string; reportedOn: string }[]; exposures: string[]; version: string }>(
+  // On the primary, and the request's later case reads too (read replicas): the version keys the
+  // process-wide county-level cache (src/cache/countyLevels.ts), and the levels this request then
+  // computes from case data are filed under it. Read on a replica behind the last commit, levels of
+  // old data could be filed under the newest version and shown until the next write.
+  sql.pinToPrimary();
+  const rows = await sql.queryPrimary<{ key: string; id: string; name: string; active_cases: { status: string; reportedOn: string }[]; exposures: string[]; version: string }>(
     'PersonSource.passFacts',
     `SELECT k.key, p.id, p.name,
             coalesce((SELECT json_agg(json_build_object('status', c.status, 'reportedOn', c.reported_on) ORDER BY c.reported_on DESC)

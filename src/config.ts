@@ -16,6 +16,12 @@ const Env = z.object({
   CASE_DATABASE_URL: z.url().optional(),
   MOBILITY_DATABASE_URL: z.url().optional(),
   ACCESS_DATABASE_URL: z.url().optional(),
+  // read replicas (README, "Read replicas"): unset → reads go to the primary
+  READ_DATABASE_URL: z.url().optional(),
+  REGION_READ_DATABASE_URL: z.url().optional(),
+  CASE_READ_DATABASE_URL: z.url().optional(),
+  MOBILITY_READ_DATABASE_URL: z.url().optional(),
+  ACCESS_READ_DATABASE_URL: z.url().optional(),
   DATA_DIR: z.string().min(1).default('.data'),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
   SEED_ON_START: z.enum(['auto', 'always', 'never']).default('auto'),
@@ -65,6 +71,8 @@ export interface Config {
   host: string;
   /** Explicit database URLs per source; null when the embedded PostgreSQL is to be used. */
   databaseUrls: Record<SourceName, string> | null;
+  /** Read-replica URL of each source that has one (empty: every read goes to the primary). */
+  readDatabaseUrls: Partial<Record<SourceName, string>>;
   dataDir: string;
   embeddedPgPort: number;
   seedOnStart: 'auto' | 'always' | 'never';
@@ -128,6 +136,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         'a source without a URL would silently fall back to nothing.',
     );
   }
+  const readBase = e.READ_DATABASE_URL;
+  const readPerSource = {
+    region: e.REGION_READ_DATABASE_URL ?? readBase,
+    cases: e.CASE_READ_DATABASE_URL ?? readBase,
+    mobility: e.MOBILITY_READ_DATABASE_URL ?? readBase,
+    access: e.ACCESS_READ_DATABASE_URL ?? readBase,
+  };
+  const readDatabaseUrls = Object.fromEntries(Object.entries(readPerSource).filter(([, url]) => url)) as Partial<Record<SourceName, string>>;
+  if (!allSet && Object.keys(readDatabaseUrls).length > 0) {
+    throw new ConfigError('*_READ_DATABASE_URL needs DATABASE_URL (or the per-source URLs): a replica of the embedded PostgreSQL does not exist.');
+  }
   if (isProduction) {
     const missing = [
       !allSet && 'DATABASE_URL (the embedded PostgreSQL is for development only)',
@@ -144,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     databaseUrls: allSet ? (perSource as Record<SourceName, string>) : null,
+    readDatabaseUrls,
     dataDir: e.DATA_DIR,
     embeddedPgPort: e.EMBEDDED_PG_PORT,
     seedOnStart: isProduction ? 'never' : e.SEED_ON_START,

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Pools } from './db/pools';
-import { createSources, SqlRecorder, type SourceOptions, type Sources } from '../datasources';
-import { Sql } from '../datasources/sql';
+import { createSources, requestSql, SqlRecorder, type SourceOptions, type Sources } from '../datasources';
 import { AuditSource } from '../datasources/audit';
 import { AuditLog } from './auth/audit';
 import { PUBLIC_VIEWER, type Viewer } from './auth/viewer';
@@ -52,7 +51,7 @@ export function createContext(
   const sql = options.sql ?? new SqlRecorder();
   const requestId = options.requestId ?? randomUUID();
   const viewer = options.viewer ?? PUBLIC_VIEWER('internal');
-  const audit = new AuditLog(new AuditSource(new Sql(pools.access, 'access', sql)), viewer, requestId);
+  const audit = new AuditLog(new AuditSource(requestSql(pools, 'access', sql)), viewer, requestId);
   return {
     requestId,
     sql,

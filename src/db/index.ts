@@ -36,6 +36,7 @@ export async function openDatabase(
   }
   const pools = createPools({
     urls,
+    readUrls: config.readDatabaseUrls,
     max: config.pgPoolMax,
     statementTimeoutMs: config.pgStatementTimeoutMs,
     connectionTimeoutMs: config.pgConnectionTimeoutMs,

@@ -7,12 +7,18 @@ import pg from 'pg';
 export const SOURCES = ['region', 'cases', 'mobility', 'access'] as const;
 export type SourceName = (typeof SOURCES)[number];
 
-/** One pg pool per datasource. Pools that point at the same URL are still separate objects. */
-export type Pools = Record<SourceName, pg.Pool>;
+/**
+ * One pg pool per datasource. Pools that point at the same URL are still separate objects.
+ * `read`: the read-replica pool of each source that has one (`*_READ_DATABASE_URL`); absent when
+ * none is configured, and then every statement goes to the primary pools, as before.
+ */
+export type Pools = Record<SourceName, pg.Pool> & { read?: Partial<Record<SourceName, pg.Pool>> };
 
 export interface PoolOptions {
   /** Connection URL per datasource. */
   urls: Record<SourceName, string>;
+  /** Read-replica URL per datasource, for those that have one (README, "Read replicas"). */
+  readUrls?: Partial<Record<SourceName, string>>;
   /** Upper bound of connections per pool. */
   max: number;
   /** Per-statement timeout in milliseconds (sent as the session's statement_timeout). */
@@ -33,35 +39,54 @@ export interface PoolOptions {
   onIdleError?: (source: SourceName, err: Error) => void;
 }
 
+/** A pool's name in metrics, /readyz and application_name: `cases`, or `cases:read` for its replica. */
+export type PoolLabel = SourceName | `${SourceName}:read`;
+
 // DATE columns come back as 'YYYY-MM-DD' strings instead of JavaScript Dates at local midnight:
 // the API's Date scalar is a calendar date, and time zones must not shift it.
 pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
 // bigint (COUNT(*), SUM over integers) as a JavaScript number: our sums stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
+/** The pool of one source: its primary, or (`read`) its read replica at `options.readUrls[source]`. */
+export function createPool(options: PoolOptions, source: SourceName, read = false): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: read ? options.readUrls?.[source] : options.urls[source],
+    max: options.max,
+    statement_timeout: options.statementTimeoutMs,
+    application_name: `${options.applicationName}:${source}${read ? ':read' : ''}`,
+    // A replica is read-only anyway; saying so on the session too makes a write sent to the read
+    // pool by mistake fail the same way everywhere (also when the "replica" is a writable copy).
+    ...(read ? { options: '-c default_transaction_read_only=on' } : {}),
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 5000,
+    idleTimeoutMillis: 30000,
+  });
+  pool.on('error', (err) => options.onIdleError?.(source, err));
+  // A checked-out client whose connection drops between two statements (inside a transaction,
+  // say) emits 'error' with no query to fail; unhandled, that would crash the process. The caller
+  // still learns of it: its next statement fails ("not queryable" → SERVICE_UNAVAILABLE), and the
+  // pool discards the client on release.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
+  return pool;
+}
+
 export function createPools(options: PoolOptions): Pools {
-  const make = (source: SourceName) => {
-    const pool = new pg.Pool({
-      connectionString: options.urls[source],
-      max: options.max,
-      statement_timeout: options.statementTimeoutMs,
-      application_name: `${options.applicationName}:${source}`,
-      connectionTimeoutMillis: options.connectionTimeoutMs ?? 5000,
-      idleTimeoutMillis: 30000,
-    });
-    pool.on('error', (err) => options.onIdleError?.(source, err));
-    // A checked-out client whose connection drops between two statements (inside a transaction,
-    // say) emits 'error' with no query to fail; unhandled, that would crash the process. The caller
-    // still learns of it: its next statement fails ("not queryable" → SERVICE_UNAVAILABLE), and the
-    // pool discards the client on release.
-    pool.on('connect', (client) => {
-      client.on('error', () => undefined);
-    });
-    return pool;
-  };
-  return { region: make('region'), cases: make('cases'), mobility: make('mobility'), access: make('access') };
+  const make = (source: SourceName) => createPool(options, source);
+  const pools: Pools = { region: make('region'), cases: make('cases'), mobility: make('mobility'), access: make('access') };
+  // Read pools only for sources with a replica: without any, `read` stays absent (one pool per source).
+  const replicated = SOURCES.filter((s) => options.readUrls?.[s]);
+  if (replicated.length > 0) pools.read = Object.fromEntries(replicated.map((s) => [s, createPool(options, s, true)]));
+  return pools;
+}
+
+/** Every pool, primaries first, with its label (`cases`, `cases:read`). */
+export function labelledPools(pools: Pools): [PoolLabel, pg.Pool][] {
+  const read = SOURCES.flatMap((s): [PoolLabel, pg.Pool][] => (pools.read?.[s] ? [[`${s}:read`, pools.read[s]]] : []));
+  return [...SOURCES.map((s): [PoolLabel, pg.Pool] => [s, pools[s]]), ...read];
 }
 
 export async function closePools(pools: Pools): Promise<void> {
-  await Promise.all(SOURCES.map((s) => pools[s].end()));
+  await Promise.all(labelledPools(pools).map(([, pool]) => pool.end()));
 }

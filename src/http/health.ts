@@ -1,7 +1,7 @@
 import type { Router } from 'express';
 import express from 'express';
 import type { Pools } from '../db/pools';
-import { SOURCES } from '../db/pools';
+import { labelledPools } from '../db/pools';
 import { pendingMigrations } from '../db/migrationStatus';
 
 /**
@@ -17,10 +17,11 @@ export function healthRoutes(pools: Pools, readyTimeoutMs = 2000): Router {
   router.get('/readyz', async (_req, res) => {
     const checks: Record<string, string> = {};
     let ready = true;
+    // read replicas (`cases:read`) too: a dead replica would fail every read routed to it
     await Promise.all(
-      SOURCES.map(async (source) => {
+      labelledPools(pools).map(async ([source, pool]) => {
         try {
-          await withTimeout(pools[source].query('/* readyz */ SELECT 1'), readyTimeoutMs);
+          await withTimeout(pool.query('/* readyz */ SELECT 1'), readyTimeoutMs);
           checks[source] = 'ok';
         } catch {
           checks[source] = 'unreachable';

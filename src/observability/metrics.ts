@@ -1,7 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RequestHandler } from 'express';
+import type pg from 'pg';
 import type { Pools } from '../db/pools';
-import { SOURCES } from '../db/pools';
+import { labelledPools } from '../db/pools';
 
 /**
  * Prometheus metrics of one app. A Registry per app, not prom-client's global one: tests start
@@ -69,14 +70,15 @@ export function createMetrics(pools: Pools, options: { defaultMetrics?: boolean 
     registers: [registry],
   });
   // Pool gauges are read on scrape: the pools already know their numbers.
-  const poolGauge = (name: string, help: string, read: (p: Pools[keyof Pools]) => number) =>
+  // `source` is the datasource, or e.g. `cases:read` for its read replica's pool.
+  const poolGauge = (name: string, help: string, read: (p: pg.Pool) => number) =>
     new Gauge({
       name,
       help,
       labelNames: ['source'] as const,
       registers: [registry],
       collect() {
-        for (const source of SOURCES) this.set({ source }, read(pools[source]));
+        for (const [source, pool] of labelledPools(pools)) this.set({ source }, read(pool));
       },
     });
   poolGauge('changxing_pg_pool_connections', 'Open connections of the pg pool of each datasource.', (p) => p.totalCount);
