@@ -3,9 +3,9 @@ import { randomUUID } from 'node:crypto';
 import express from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import type { Pools } from './db/pools';
@@ -45,6 +45,8 @@ export interface AppOptions {
   secrets: Pick<Secrets, 'idHashSecret' | 'passSigningKey'>;
   /** Shared store for rate limits when REDIS_URL is set; null keeps them in memory. */
   redis?: Redis | null;
+  /** Federation (src/federation): a subgraph's schema instead of the whole one, and the gate in front of its /graphql. */
+  subgraph?: { schema: GraphQLSchema; gate: express.RequestHandler };
 }
 
 export interface App {
@@ -61,7 +63,7 @@ export interface App {
 }
 
 /** Assembles the HTTP app: build here, listen elsewhere. */
-export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secrets, redis = null }: AppOptions): App {
+export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secrets, redis = null, subgraph }: AppOptions): App {
   const authenticator = new Authenticator(pools.access, {
     cacheTtlMs: apiKeyCacheTtlMs ?? config.apiKeyCacheTtlMs,
     isProduction: config.isProduction,
@@ -76,7 +78,7 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
 
   const inFlight = inFlightOperations();
   // One schema for HTTP and the WebSocket subscriptions (src/subscriptions), so @auth applies to both.
-  const schema = buildSchema();
+  const schema = subgraph?.schema ?? buildSchema();
   let live: LiveServer | null = null;
   const apollo = new ApolloServer<Context>({
     schema,
@@ -101,6 +103,8 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
       ApolloServerPluginLandingPageDisabled(),
       // No HTTP cache hints are set; the plugin's per-field hook showed in CPU profiles of the national map.
       ApolloServerPluginCacheControlDisabled(),
+      // a subgraph sends no Apollo usage traces (the gateway is Hive's; src/federation)
+      ...(subgraph ? [ApolloServerPluginInlineTraceDisabled()] : []),
       requestLogPlugin(logger, config, metrics),
       responseCachePlugin(config.responseCache),
       operationLimitsPlugin(config.limits),
@@ -146,6 +150,7 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
       });
       // The dashboard, pass pages and (outside production, or EXPLORER=on) GraphiQL: README, "Dashboard and pass pages".
       app.use(webRoutes({ explorer: config.explorer }));
+      if (subgraph) app.use('/graphql', subgraph.gate);
       app.use(
         '/graphql',
         // GraphQL-over-HTTP details Apollo leaves out, and the body limit (413 above it)

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { loadConfig } from '../../src/config';
+import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { makeApp, type App } from '../../src/server';
 import { closePools, createPools, type Pools } from '../../src/db/pools';
@@ -10,7 +10,7 @@ import { TEST_ID_HASH_SECRET } from './secrets';
 import { generatePassSigningKey } from '../../src/pass/token';
 
 /** One signing key per test process, as a server would keep one across restarts. */
-const TEST_PASS_SIGNING_KEY = generatePassSigningKey();
+export const TEST_PASS_SIGNING_KEY = generatePassSigningKey();
 
 export interface GraphQLResponse<D = any> {
   status: number;
@@ -39,19 +39,8 @@ export async function startTestServer(
     pool?: { max?: number; connectionTimeoutMs?: number; statementTimeoutMs?: number };
   } = {},
 ): Promise<TestServer> {
-  const url = options.databaseUrl ?? process.env.TEST_DATABASE_URL;
-  if (!url) throw new Error('TEST_DATABASE_URL is not set: run through jest (tests/helpers/globalSetup.ts)');
-  // Self-service limits are raised unless a test sets them: most tests look up several demo people.
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    DATABASE_URL: url,
-    LOG_LEVEL: 'silent',
-    SELF_SERVICE_MAX_IDS_PER_DAY: '10000',
-    SELF_SERVICE_RATE_PER_MINUTE: '100000',
-    // most suites send ad-hoc documents as PARTNER (field rules); trustedDocuments.test.ts turns this on.
-    TRUSTED_DOCUMENTS_ROLES: '',
-    ...options.env,
-  });
+  const url = testDatabaseUrl(options.databaseUrl);
+  const config = testConfig(url, options.env);
   const pools = options.pool
     ? createPools({
         urls: { region: url, cases: url, mobility: url, access: url },
@@ -72,20 +61,44 @@ export async function startTestServer(
     url: base,
     pools,
     app,
-    async gql(query, variables, headers = {}) {
-      const res = await fetch(`${base}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
-        body: JSON.stringify({ query, variables }),
-      });
-      return { status: res.status, body: (await res.json()) as GraphQLResponse['body'] };
-    },
+    gql: (query, variables, headers) => postGraphQL(base, query, variables, headers),
     async close() {
       await app.stop();
       await redis?.quit();
       await closePools(pools);
     },
   };
+}
+
+export function testDatabaseUrl(given?: string): string {
+  const url = given ?? process.env.TEST_DATABASE_URL;
+  if (!url) throw new Error('TEST_DATABASE_URL is not set: run through jest (tests/helpers/globalSetup.ts)');
+  return url;
+}
+
+/** The test servers' configuration (also the federated stack's: tests/helpers/federation.ts). */
+export function testConfig(url: string, env: Record<string, string> = {}): Config {
+  // Self-service limits are raised unless a test sets them: most tests look up several demo people.
+  return loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: url,
+    LOG_LEVEL: 'silent',
+    SELF_SERVICE_MAX_IDS_PER_DAY: '10000',
+    SELF_SERVICE_RATE_PER_MINUTE: '100000',
+    // most suites send ad-hoc documents as PARTNER (field rules); trustedDocuments.test.ts turns this on.
+    TRUSTED_DOCUMENTS_ROLES: '',
+    ...env,
+  });
+}
+
+/** POSTs an operation to `${base}/graphql`; returns status and parsed body. */
+export async function postGraphQL<D = any>(base: string, query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<GraphQLResponse<D>> {
+  const res = await fetch(`${base}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: res.status, body: (await res.json()) as GraphQLResponse['body'] };
 }
 
 /**

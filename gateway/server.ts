@@ -1,0 +1,58 @@
+import http from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createGatewayRuntime, usePrometheus } from '@graphql-hive/gateway';
+import { SUBGRAPH_NAMES, SUBGRAPH_SECRET_HEADER, SUPERGRAPH_PATH, type SubgraphName } from '../src/federation/names';
+
+export interface GatewayOptions {
+  /** Where each subgraph listens, e.g. http://127.0.0.1:4102/graphql. */
+  urls: Record<SubgraphName, string>;
+  /** Sent to every subgraph in SUBGRAPH_SECRET_HEADER. */
+  secret: string;
+  isProduction: boolean;
+  /** Hive's log level, or false for none. */
+  logging?: false | 'debug' | 'info' | 'warn' | 'error';
+  /** The supergraph SDL (default: the committed supergraph.graphql). */
+  supergraph?: string;
+}
+
+/** The supergraph with each `@join__graph(name:, url:)` pointing at the given URL. */
+export function withSubgraphUrls(supergraph: string, urls: Record<SubgraphName, string>): string {
+  let sdl = supergraph;
+  for (const name of SUBGRAPH_NAMES) {
+    const pattern = new RegExp(`(@join__graph\\(name: "${name}", url: ")[^"]*(")`);
+    if (!pattern.test(sdl)) throw new Error(`supergraph has no subgraph ${name}: run npm run compose`);
+    sdl = sdl.replace(pattern, `$1${urls[name]}$2`);
+  }
+  return sdl;
+}
+
+/**
+ * The Hive gateway over the four subgraphs, with the endpoints of `npm start`: /graphql, /healthz,
+ * /readyz and /metrics. It forwards the caller's Authorization (every subgraph authenticates the
+ * key and enforces @auth itself) and x-request-id (Hive's request-id plugin), and adds the secret.
+ */
+export function createGatewayServer(options: GatewayOptions): http.Server {
+  const supergraph = withSubgraphUrls(options.supergraph ?? readFileSync(SUPERGRAPH_PATH, 'utf8'), options.urls);
+  const gateway = createGatewayRuntime({
+    supergraph,
+    graphqlEndpoint: '/graphql',
+    healthCheckEndpoint: '/healthz',
+    readinessCheckEndpoint: '/readyz',
+    landingPage: false,
+    graphiql: false,
+    logging: options.logging ?? 'info',
+    // subgraph errors are already public (formatError in each subgraph): pass them on as they are.
+    maskedErrors: false,
+    disableIntrospection: options.isProduction ? { disableIf: () => true } : undefined,
+    propagateHeaders: {
+      fromClientToSubgraphs: ({ request }) => ({
+        authorization: request.headers.get('authorization'),
+        [SUBGRAPH_SECRET_HEADER]: options.secret,
+      }),
+    },
+    plugins: (ctx) => [usePrometheus({ ...ctx, endpoint: '/metrics', metrics: {} })],
+  });
+  const server = http.createServer(gateway);
+  server.on('close', () => void gateway.dispose());
+  return server;
+}

@@ -1,0 +1,64 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Names, ports and the shared secret of the federated deployment (README, "Federation"). No
+ * imports from the server: the gateway (gateway/) reads this module without loading the schema.
+ */
+export const SUBGRAPH_NAMES = ['region', 'case', 'mobility', 'person'] as const;
+export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
+
+/** Default ports, each overridable with <NAME>_SUBGRAPH_PORT (e.g. CASE_SUBGRAPH_PORT). */
+export const SUBGRAPH_PORTS: Record<SubgraphName, number> = { region: 4101, case: 4102, mobility: 4103, person: 4104 };
+
+/** Header by which the gateway proves itself to a subgraph. */
+export const SUBGRAPH_SECRET_HEADER = 'x-subgraph-secret';
+
+/** The committed supergraph (`npm run compose`); a test fails when it differs from a fresh composition. */
+export const SUPERGRAPH_PATH = path.resolve(__dirname, '../../supergraph.graphql');
+
+export class FederationConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function parseSubgraphName(value: string | undefined): SubgraphName {
+  const name = SUBGRAPH_NAMES.find((n) => n === value);
+  if (!name) throw new FederationConfigError(`name a subgraph: ${SUBGRAPH_NAMES.join(' | ')} (got ${value ?? 'nothing'})`);
+  return name;
+}
+
+/** Port of a subgraph: <NAME>_SUBGRAPH_PORT, else 4101–4104. */
+export function subgraphPort(name: SubgraphName, env: NodeJS.ProcessEnv = process.env): number {
+  const variable = `${name.toUpperCase()}_SUBGRAPH_PORT`;
+  const given = env[variable];
+  if (given === undefined || given === '') return SUBGRAPH_PORTS[name];
+  const port = Number(given);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new FederationConfigError(`${variable} must be a port number (got ${given})`);
+  return port;
+}
+
+/** Where the gateway finds each subgraph: on 127.0.0.1 at its port. */
+export function subgraphUrls(env: NodeJS.ProcessEnv = process.env): Record<SubgraphName, string> {
+  return Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, `http://127.0.0.1:${subgraphPort(n, env)}/graphql`])) as Record<SubgraphName, string>;
+}
+
+/**
+ * SUBGRAPH_SECRET (≥ 32 characters), required in production; in development one is generated
+ * once as DATA_DIR/subgraph-secret, so that subgraphs and a gateway started separately share it.
+ */
+export function subgraphSecret(options: { isProduction: boolean; dataDir: string }, env: NodeJS.ProcessEnv = process.env): string {
+  const given = env.SUBGRAPH_SECRET;
+  if (given !== undefined && given !== '') {
+    if (given.length < 32) throw new FederationConfigError('SUBGRAPH_SECRET must be at least 32 characters');
+    return given;
+  }
+  if (options.isProduction) throw new FederationConfigError('SUBGRAPH_SECRET is required in production (federation: README, "Federation")');
+  const file = path.resolve(options.dataDir, 'subgraph-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(path.dirname(file), { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return secret;
+}

@@ -1,0 +1,73 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { bootstrap, type Runtime } from '../bootstrap';
+import { ConfigError } from '../config';
+import { seedIfNeeded } from '../seed/onStart';
+import type { App } from '../server';
+import { makeSubgraphApp } from './subgraphServer';
+import { FederationConfigError, parseSubgraphName, subgraphPort, subgraphSecret, SUBGRAPH_NAMES, type SubgraphName } from './names';
+
+/** Starts subgraphs over one runtime, each on 127.0.0.1 (they answer the gateway only). */
+async function serveSubgraphs(rt: Runtime, names: readonly SubgraphName[], secret: string): Promise<App[]> {
+  const apps: App[] = [];
+  for (const name of names) {
+    const app = makeSubgraphApp(name, { config: rt.config, pools: rt.db.pools, logger: rt.logger.child({ subgraph: name }), secrets: rt.secrets, secret });
+    await app.start();
+    const port = subgraphPort(name);
+    await new Promise<void>((resolve) => app.httpServer.listen(port, '127.0.0.1', resolve));
+    rt.logger.info({ subgraph: name, port }, `subgraph ${name} listening on http://127.0.0.1:${port}/graphql`);
+    apps.push(app);
+  }
+  return apps;
+}
+
+/** The Hive gateway as a child process (gateway/main.ts), on PORT; resolves once it listens. */
+function startGateway(rt: Runtime): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../../gateway/main.ts')], {
+    env: { ...process.env, PORT: String(rt.config.port), HOST: rt.config.host, DATA_DIR: rt.config.dataDir },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      process.stdout.write(chunk);
+      if (chunk.toString().includes('"gateway listening"')) resolve(child);
+    });
+  });
+}
+
+/**
+ * `npm run start:subgraph -- <name>` serves one subgraph; `npm run start:federated` serves all four
+ * and the gateway (one migrated, seeded database: the embedded one when DATABASE_URL is unset).
+ */
+async function main(argv: string[]) {
+  const federated = argv[0] === '--all';
+  const names = federated ? SUBGRAPH_NAMES : [parseSubgraphName(argv[0])];
+  const rt = await bootstrap({ applicationName: federated ? 'changxing-federated' : `changxing-${names[0]}` });
+  await seedIfNeeded(rt);
+  const secret = subgraphSecret(rt.config);
+  const apps = await serveSubgraphs(rt, names, secret);
+  const gateway = federated ? await startGateway(rt) : null;
+  if (gateway) rt.logger.info({ port: rt.config.port }, `changxing gateway listening on http://localhost:${rt.config.port}/graphql`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    rt.logger.info({ signal }, 'shutting down');
+    setTimeout(() => process.exit(1), rt.config.shutdownGraceMs).unref();
+    gateway?.removeAllListeners('exit');
+    gateway?.kill('SIGTERM');
+    await Promise.all(apps.map((a) => a.stop()));
+    await rt.db.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main(process.argv.slice(2)).catch((err) => {
+  const known = err instanceof ConfigError || err instanceof FederationConfigError;
+  process.stderr.write(`changxing federation failed to start: ${known ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

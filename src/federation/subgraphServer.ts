@@ -1,0 +1,37 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import type { Config } from '../config';
+import { ROLES } from '../auth/viewer';
+import { makeApp, type App, type AppOptions } from '../server';
+import { buildSubgraph } from './subgraphs';
+import { SUBGRAPH_SECRET_HEADER, type SubgraphName } from './names';
+
+/** Refuses every /graphql request that does not carry the shared secret: a subgraph answers the gateway only. */
+export function secretGate(secret: string): RequestHandler {
+  const expected = Buffer.from(secret);
+  return (req, res, next) => {
+    const sent = Buffer.from(String(req.headers[SUBGRAPH_SECRET_HEADER] ?? ''));
+    if (sent.length === expected.length && timingSafeEqual(sent, expected)) return next();
+    res.status(403).json({ errors: [{ message: 'This subgraph answers its gateway only.', extensions: { code: 'FORBIDDEN' } }] });
+  };
+}
+
+/**
+ * What differs in a subgraph: the gateway's queries (`_entities`, plans) are not client documents,
+ * so trusted documents and per-role cost budgets (checked on whole client operations) are off, as
+ * is the response cache (its keys are client operations).
+ */
+function subgraphConfig(config: Config): Config {
+  return {
+    ...config,
+    trustedDocuments: { ...config.trustedDocuments, roles: [] },
+    responseCache: { ...config.responseCache, enabled: false },
+    limits: { ...config.limits, maxCost: Object.fromEntries(ROLES.map((r) => [r, Number.MAX_SAFE_INTEGER])) as Config['limits']['maxCost'] },
+  };
+}
+
+/** One subgraph: the app of `npm start` over that subgraph's schema, behind the secret gate. */
+export function makeSubgraphApp(name: SubgraphName, options: Omit<AppOptions, 'subgraph'> & { secret: string }): App {
+  const { secret, ...rest } = options;
+  return makeApp({ ...rest, config: subgraphConfig(options.config), subgraph: { schema: buildSubgraph(name), gate: secretGate(secret) } });
+}

@@ -1,0 +1,181 @@
+import { readFileSync } from 'node:fs';
+import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/server';
+import { startFederatedStack, type FederatedStack } from '../helpers/federation';
+import { contractOperations, operation } from '../helpers/operations';
+import { composeSupergraph } from '../../src/federation/compose';
+import { SUBGRAPH_SECRET_HEADER, SUPERGRAPH_PATH } from '../../src/federation/names';
+import { DEMO_PEOPLE, NOBODY_ID_NUMBER } from '../../src/seed/demoPeople';
+import { todayCst } from '../../src/clock';
+import { addDays } from '../../src/risk/dates';
+
+const ROLES = {
+  PUBLIC: {},
+  PARTNER: { authorization: 'Bearer demo-partner' },
+  GOV: { authorization: 'Bearer demo-gov' },
+  HEALTH: { authorization: 'Bearer demo-health' },
+} as const;
+const today = todayCst();
+
+let single: TestServer;
+let federated: FederatedStack;
+
+beforeAll(async () => {
+  [single, federated] = await Promise.all([startTestServer(), startFederatedStack()]);
+}, 60000);
+afterAll(async () => {
+  await Promise.all([single?.close(), federated?.close()]);
+});
+
+/**
+ * Known differences, until the gateway enforces them too (README, "Federation"): the per-role cost
+ * budget is checked on the client's whole operation by `npm start`, and the gateway has none yet.
+ */
+const KNOWN_GAPS = new Set(['ProvinceDrilldown PARTNER']);
+
+/** What must be the same on both: the data (tokens and check times aside) and the errors' codes by path. */
+function comparable(res: GraphQLResponse) {
+  const data = JSON.parse(JSON.stringify(res.body.data ?? null), (key, value) =>
+    key === 'token' && typeof value === 'string' ? '<token>' : key === 'asOf' && typeof value === 'string' && value.includes('T') ? '<now>' : value,
+  );
+  const errors = (res.body.errors ?? []).map((e) => `${(e.path ?? []).join('.')} ${e.extensions?.code}`).sort();
+  return { data, errors };
+}
+
+/** Variables for each contract operation; ingestion inputs are refused (userErrors), so the shared test data stays as seeded. */
+function variablesFor(name: string, tokens: string[]): Record<string, unknown>[] {
+  const people = DEMO_PEOPLE.map((p) => ({ name: p.name, idNumber: p.idNumber }));
+  switch (name) {
+    case 'NationalRiskMap':
+      return [{}, { asOf: addDays(today, -3) }];
+    case 'ProvinceDrilldown':
+      return [{ code: '420000', from: addDays(today, -6), to: today }];
+    case 'CountyInflows':
+      return [{ code: '420106', days: 7 }];
+    case 'PersonRecord':
+      return [...people.map((p) => ({ idNumber: p.idNumber })), { idNumber: NOBODY_ID_NUMBER }];
+    case 'ReportDailyCases':
+      return [{ input: [{ regionCode: '999999', date: today, newConfirmed: 1 }] }];
+    case 'ReportCluster':
+      return [{ input: { regionCode: '420106', detectedOn: today, size: 1 } }];
+    case 'CheckPass':
+      return [...tokens.map((token) => ({ token })), { token: 'not-a-pass' }];
+    case 'CheckPasses':
+      return [{ tokens: [...tokens, 'not-a-pass'] }];
+    case 'IssuePass':
+    case 'CloseContactCheck':
+      return [...people, { name: '王红', idNumber: NOBODY_ID_NUMBER }];
+    default:
+      throw new Error(`no variables for contract operation ${name}: add them to federation.test.ts`);
+  }
+}
+
+describe('supergraph.graphql', () => {
+  it('is the composition of the subgraphs derived from schema/ (run `npm run compose` after changing schema/)', () => {
+    expect(readFileSync(SUPERGRAPH_PATH, 'utf8')).toBe(composeSupergraph());
+  });
+});
+
+describe('the gateway answers as the single server', () => {
+  it('for every contract operation and every role: same data, same error codes', async () => {
+    const names = [...contractOperations().keys()];
+    // passes are issued first (issuing again revokes the earlier pass), then checked with fresh tokens.
+    const order = [...names.filter((n) => n === 'IssuePass'), ...names.filter((n) => n !== 'IssuePass' && !n.startsWith('Check')), ...names.filter((n) => n.startsWith('Check'))];
+    const tokens: string[] = [];
+    let compared = 0;
+    let gaps = 0;
+    const differences: unknown[] = [];
+    for (const name of order) {
+      if (name.startsWith('Check') && tokens.length === 0) {
+        for (const p of DEMO_PEOPLE) {
+          const issued = await single.gql(operation('IssuePass'), { name: p.name, idNumber: p.idNumber });
+          tokens.push(issued.body.data.issuePass.pass.token);
+        }
+      }
+      for (const variables of variablesFor(name, tokens)) {
+        for (const [role, headers] of Object.entries(ROLES)) {
+          const [a, b] = [await single.gql(operation(name), variables, headers), await federated.gql(operation(name), variables, headers)];
+          const [want, got] = [comparable(a), comparable(b)];
+          if (KNOWN_GAPS.has(`${name} ${role}`)) {
+            expect(want.errors).toEqual([' QUERY_TOO_COMPLEX']);
+            gaps++;
+          } else if (JSON.stringify(want) !== JSON.stringify(got)) differences.push({ name, role, variables, single: want.errors, gateway: got.errors, sameData: JSON.stringify(want.data) === JSON.stringify(got.data) });
+          compared++;
+        }
+      }
+    }
+    expect(differences).toEqual([]);
+    expect(gaps).toBe(KNOWN_GAPS.size);
+    expect(compared).toBeGreaterThanOrEqual(names.length * 4);
+  });
+
+  it('refuses an unknown API key with 401 UNAUTHENTICATED, as the single server does', async () => {
+    const headers = { authorization: 'Bearer not-a-key' };
+    const [a, b] = await Promise.all([single.gql('{ apiInfo { version } }', {}, headers), federated.gql('{ apiInfo { version } }', {}, headers)]);
+    expect(a.status).toBe(401);
+    expect(b.body.errors?.map((e) => e.extensions?.code)).toContain('UNAUTHENTICATED');
+    expect(b.body.data?.apiInfo ?? null).toBeNull();
+  });
+});
+
+/** Subgraph fetches the gateway made so far (its Prometheus counter of outgoing calls). */
+async function subgraphFetches(stack: FederatedStack): Promise<number> {
+  let total = 0;
+  for (const m of (await stack.metrics()).matchAll(/^graphql_gateway_fetch_duration_count\{[^}]*\} (\d+)$/gm)) total += Number(m[1]);
+  return total;
+}
+
+describe('batching across subgraphs', () => {
+  it('NationalRiskMap makes as many subgraph fetches with 2,978 counties as with 50 (one _entities call per plan step)', async () => {
+    const fifty = await startFederatedStack(process.env.TEST_DATABASE_URL_50);
+    try {
+      const counts: Record<string, number> = {};
+      for (const [label, stack] of [['full', federated], ['fifty', fifty]] as const) {
+        const before = await subgraphFetches(stack);
+        const res = await stack.gql(operation('NationalRiskMap'), {});
+        expect(res.body.errors).toBeUndefined();
+        counts[label] = (await subgraphFetches(stack)) - before;
+        counts[`${label}Counties`] = res.body.data.counties.nodes.length;
+      }
+      expect(counts.fullCounties).toBeGreaterThan(2900);
+      expect(counts.fiftyCounties).toBe(50);
+      // regions (region subgraph), then caseSummary and risk of every county (case subgraph) in one _entities call
+      expect(counts.full).toBe(counts.fifty);
+      expect(counts.full).toBeLessThanOrEqual(3);
+    } finally {
+      await fifty.close();
+    }
+  });
+});
+
+describe('across the hop', () => {
+  it('subgraphs answer the gateway only: no secret, no answer', async () => {
+    for (const url of Object.values(federated.subgraphUrls)) {
+      const bare = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+      expect(bare.status).toBe(403);
+      const wrong = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [SUBGRAPH_SECRET_HEADER]: 'x'.repeat(43) },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      });
+      expect(wrong.status).toBe(403);
+      const right = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [SUBGRAPH_SECRET_HEADER]: federated.secret },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      });
+      expect(right.status).toBe(200);
+    }
+  });
+
+  it('forwards the request id: the audit row of a read through the gateway carries it', async () => {
+    const requestId = `fed-${Date.now()}-trace`;
+    const read = await federated.gql(operation('PersonRecord'), { idNumber: DEMO_PEOPLE[0].idNumber }, { ...ROLES.HEALTH, 'x-request-id': requestId });
+    expect(read.body.errors).toBeUndefined();
+    const trail = await single.gql('{ auditTrail(first: 20) { nodes { requestId operation } } }', {}, ROLES.HEALTH);
+    expect(trail.body.data.auditTrail.nodes).toContainEqual({ requestId, operation: 'person' });
+  });
+
+  it('serves /healthz, /readyz and /metrics like `npm start`', async () => {
+    for (const p of ['/healthz', '/readyz', '/metrics']) expect((await fetch(`${federated.url}${p}`)).status).toBe(200);
+  });
+});
