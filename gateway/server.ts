@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
+import { GraphQLError, type ExecutionResult } from 'graphql';
 import { createGatewayRuntime, usePrometheus } from '@graphql-hive/gateway';
 import { SUBGRAPH_NAMES, SUBGRAPH_SECRET_HEADER, SUPERGRAPH_PATH, type SubgraphName } from '../src/federation/names';
 
@@ -27,6 +28,22 @@ export function withSubgraphUrls(supergraph: string, urls: Record<SubgraphName, 
 }
 
 /**
+ * A bad API key fails the whole request with HTTP 401, as on `npm start`: every subgraph refuses
+ * it (UNAUTHENTICATED), and the gateway answers that error alone instead of a partial result.
+ */
+const refuseBadKeys = {
+  onExecutionResult({ result, setResult }: { result: unknown; setResult: (r: ExecutionResult) => void }) {
+    const errors = (result as ExecutionResult | null)?.errors;
+    const bad = errors?.find((e) => e.extensions?.code === 'UNAUTHENTICATED');
+    if (!bad) return;
+    setResult({
+      errors: [new GraphQLError(bad.message, { extensions: { code: 'UNAUTHENTICATED' } })],
+      extensions: { http: { status: 401, headers: { 'www-authenticate': 'Bearer realm="changxing"' } } },
+    });
+  },
+};
+
+/**
  * The Hive gateway over the four subgraphs, with the endpoints of `npm start`: /graphql, /healthz,
  * /readyz and /metrics. It forwards the caller's Authorization (every subgraph authenticates the
  * key and enforces @auth itself) and x-request-id (Hive's request-id plugin), and adds the secret.
@@ -50,7 +67,7 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
         [SUBGRAPH_SECRET_HEADER]: options.secret,
       }),
     },
-    plugins: (ctx) => [usePrometheus({ ...ctx, endpoint: '/metrics', metrics: {} })],
+    plugins: (ctx) => [usePrometheus({ ...ctx, endpoint: '/metrics', metrics: {} }), refuseBadKeys],
   });
   const server = http.createServer(gateway);
   server.on('close', () => void gateway.dispose());

@@ -111,9 +111,8 @@ describe('the gateway answers as the single server', () => {
   it('refuses an unknown API key with 401 UNAUTHENTICATED, as the single server does', async () => {
     const headers = { authorization: 'Bearer not-a-key' };
     const [a, b] = await Promise.all([single.gql('{ apiInfo { version } }', {}, headers), federated.gql('{ apiInfo { version } }', {}, headers)]);
-    expect(a.status).toBe(401);
-    expect(b.body.errors?.map((e) => e.extensions?.code)).toContain('UNAUTHENTICATED');
-    expect(b.body.data?.apiInfo ?? null).toBeNull();
+    expect([a.status, b.status]).toEqual([401, 401]);
+    expect(b.body).toEqual({ errors: [{ message: a.body.errors![0].message, extensions: { code: 'UNAUTHENTICATED' } }] });
   });
 });
 
