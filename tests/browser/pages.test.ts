@@ -121,15 +121,22 @@ describe('the risk dashboard at /', () => {
     await page.getByText('实时更新已连接').waitFor();
     await page.getByPlaceholder('按名称或代码筛选').fill(county.code);
     await expect(levelOf(page, county.code).textContent()).resolves.toBe('低风险');
-    // the subscribe message follows the connection ack; give the server a moment to register it
+    // The subscribe message follows the connection ack, and the server starts the subscription once
+    // LISTEN is in place; a report committed before that is not announced (by design). So under load:
+    // MEDIUM, and if the page does not change, back to LOW and MEDIUM again (every change is announced).
     await page.waitForTimeout(500);
-    const report = await server.gql(
-      operation('ReportDailyCases'),
-      { input: [{ regionCode: county.code, date: today, newConfirmed: 3 }] },
-      { authorization: `Bearer ${DEMO_KEYS.HEALTH}` },
-    );
-    expect(report.body.data.reportDailyCases).toEqual({ accepted: 1, userErrors: [] });
-    await levelOf(page, county.code).filter({ hasText: '中风险' }).waitFor({ timeout: 15_000 });
+    const medium = levelOf(page, county.code).filter({ hasText: '中风险' });
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const report = await server.gql(
+        operation('ReportDailyCases'),
+        { input: [{ regionCode: county.code, date: today, newConfirmed: attempt % 2 === 0 ? 3 : 0 }] },
+        { authorization: `Bearer ${DEMO_KEYS.HEALTH}` },
+      );
+      expect(report.body.data.reportDailyCases).toEqual({ accepted: 1, userErrors: [] });
+      if (attempt % 2 === 0 && (await medium.waitFor({ timeout: 6_000 }).then(() => true, () => false))) break;
+      if (attempt % 2 === 1) await page.waitForTimeout(1_000);
+    }
+    await medium.waitFor({ timeout: 1_000 });
     await expect(page.getByTestId('live-events').textContent()).resolves.toContain(`${county.name}：低风险 → 中风险`);
     await page.getByTestId('import-risk').waitFor();
     await page.screenshot({ path: path.join(shots, 'live-update.png') });
@@ -218,16 +225,33 @@ describe('the explorer at /explorer', () => {
     await page.goto(server.url + '/explorer');
     await introspected;
     await page.getByRole('tab', { name: /DashboardRiskLevelChanged/ }).click();
+    // The tab switch is asynchronous in GraphiQL: wait until its query editor holds the subscription.
+    await page.waitForFunction(() =>
+      [...(globalThis as any).document.querySelectorAll('.graphiql-query-editor .CodeMirror')].some((el: any) => /\bsubscription\b/.test((el as any).CodeMirror.getValue())),
+    );
     const editor = page.locator('.graphiql-editor-tool .graphiql-editor').filter({ hasText: 'regionCodes' }).locator('.CodeMirror');
     await editor.evaluate((el, code) => (el as any).CodeMirror.setValue(JSON.stringify({ regionCodes: [code] })), county.code);
-    const subscribed = page
-      .waitForEvent('websocket', { timeout: 15_000 })
-      .then((ws) => ws.waitForEvent('framesent', { predicate: (f) => String(f.payload).includes('"subscribe"'), timeout: 15_000 }));
-    await page.locator('.graphiql-execute-button').click();
+    const socket = page.waitForEvent('websocket', { timeout: 40_000 });
+    const subscribed = socket.then((ws) => ws.waitForEvent('framesent', { predicate: (f) => String(f.payload).includes('"subscribe"'), timeout: 15_000 }));
+    // Under load a first click can land before GraphiQL has settled on the tab (it then runs nothing
+    // over the socket): click again only while no socket has opened, never to stop a running one.
+    let opened = false;
+    void socket.then(() => (opened = true), () => undefined);
+    for (let attempt = 0; attempt < 4 && !opened; attempt++) {
+      await page.locator('.graphiql-execute-button').click();
+      await Promise.race([socket.catch(() => undefined), page.waitForTimeout(8_000)]);
+    }
     await subscribed;
-    await page.waitForTimeout(300);
-    await server.gql(operation('ReportDailyCases'), { input: [{ regionCode: county.code, date: today, newConfirmed: 2 }] }, { authorization: `Bearer ${DEMO_KEYS.HEALTH}` });
-    await page.locator('.result-window').getByText('"previousLevel"').waitFor({ timeout: 15_000 });
+    // The frame is sent; the server starts the subscription once the key is checked and LISTEN is in
+    // place. A report committed before that is not announced (by design), so under load the county
+    // is turned MEDIUM, and if nothing arrives, back to LOW and again: every change is announced.
+    const arrived = page.locator('.result-window').getByText('"previousLevel"');
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const newConfirmed = attempt % 2 === 0 ? 2 : 0;
+      await server.gql(operation('ReportDailyCases'), { input: [{ regionCode: county.code, date: today, newConfirmed }] }, { authorization: `Bearer ${DEMO_KEYS.HEALTH}` });
+      if (await arrived.waitFor({ timeout: 6_000 }).then(() => true, () => false)) break;
+    }
+    await arrived.waitFor({ timeout: 1_000 });
     await expect(page.locator('.result-window').textContent()).resolves.toContain(county.code);
   });
 
