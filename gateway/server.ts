@@ -61,6 +61,10 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
     // subgraph errors are already public (formatError in each subgraph): pass them on as they are.
     maskedErrors: false,
     disableIntrospection: options.isProduction ? { disableIf: () => true } : undefined,
+    // Hive deduplicates identical in-flight subgraph requests by default: 200 partners checking the
+    // same pass at once became 8 subgraph requests and 8 audit rows. Every read of personal data is
+    // audited, so each client request must reach the subgraph (test: federation.test.ts, audit).
+    transportEntries: { '*.http': { options: { deduplicateInflightRequests: false } } },
     propagateHeaders: {
       fromClientToSubgraphs: ({ request }) => ({
         authorization: request.headers.get('authorization'),

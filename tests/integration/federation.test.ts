@@ -174,6 +174,17 @@ describe('across the hop', () => {
     expect(trail.body.data.auditTrail.nodes).toContainEqual({ requestId, operation: 'person' });
   });
 
+  it('audits every pass check, also identical ones that arrive together (no in-flight deduplication)', async () => {
+    const issued = await single.gql(operation('IssuePass'), { name: DEMO_PEOPLE[3].name, idNumber: DEMO_PEOPLE[3].idNumber });
+    const token = issued.body.data.issuePass.pass.token;
+    const run = `fed-dedupe-${Date.now()}`;
+    const n = 40;
+    const answers = await Promise.all(Array.from({ length: n }, () => federated.gql(operation('CheckPass'), { token }, { ...ROLES.PARTNER, 'x-request-id': run })));
+    expect(answers.every((a) => a.body.data?.checkPass?.status === 'VALID')).toBe(true);
+    const { rows } = await single.pools.access.query<{ n: number }>(`SELECT count(*)::int AS n FROM access.audit_log WHERE request_id = $1 AND operation = 'checkPass'`, [run]);
+    expect(rows[0].n).toBe(n);
+  });
+
   it('serves /healthz, /readyz and /metrics like `npm start`', async () => {
     for (const p of ['/healthz', '/readyz', '/metrics']) expect((await fetch(`${federated.url}${p}`)).status).toBe(200);
   });
