@@ -5,6 +5,7 @@
  * floor) and the W4 floor, prints a table and writes bench/results/latest.json.
  */
 import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -427,6 +428,19 @@ async function main() {
       log('W1 PostGraphile 5 over bench_pg.county_summary');
       workloads.W1.postgraphile = await runPostgraphile(db.url, 8);
     }
+    if (want('W1') || want('W3')) {
+      // Issue 9: the same operations through the Hive gateway over the four subgraphs (one process
+      // for the subgraphs, one for the gateway). Neither has the response cache: compare W1 with
+      // W1.uncached. CPU and RSS are the subgraphs' process only.
+      log('federated: W1 and W3 through the gateway (npm run start:federated)');
+      const federated = await startBenchServer(serverEnv({ SUBGRAPH_SECRET: randomBytes(24).toString('hex') }), PORT + 6, ['src/federation/run.ts', '--all']);
+      servers.push(federated);
+      const gatewayUrl = `${federated.url}/graphql`;
+      if (want('W1')) workloads.W1.gateway = { ...(await workload(federated, 'NationalRiskMap', () => cannon(gatewayUrl, json(W1), 8))), note: 'gateway + subgraphs; no response cache' };
+      if (want('W3')) workloads.W3.gateway = { ...(await workload(federated, 'CheckPass', () => cannon(gatewayUrl, json(W3), 64, partner))), note: 'gateway + subgraphs' };
+      await federated.stop();
+      servers.pop();
+    }
     const floors = [want('W1') ? { body: W1 } : null, want('W3') ? { body: W3, key: db.keys.partner } : null, want('W4') ? { body: W4, key: db.keys.partner } : null];
     const captured = await captureStatements(db, floors.filter((f) => f != null));
     if (want('W1')) {
@@ -461,6 +475,10 @@ async function main() {
     W1_nPlusOne_vs_uncached_p50: ratio(w.W1?.nPlusOne?.p50Ms, w.W1?.uncached?.p50Ms),
     W1_uncached_vs_cached_p50: ratio(w.W1?.uncached?.p50Ms, w.W1?.p50Ms),
     W1_uncached_vs_floor_p50: ratio(w.W1?.uncached?.p50Ms, w.W1?.floor?.p50Ms),
+    W1_gateway_vs_uncached_rps: ratio(w.W1?.gateway?.rps, w.W1?.uncached?.rps),
+    W1_gateway_vs_uncached_p50: ratio(w.W1?.gateway?.p50Ms, w.W1?.uncached?.p50Ms),
+    W3_gateway_vs_single_rps: ratio(w.W3?.gateway?.rps, w.W3?.rps),
+    W3_gateway_vs_single_p50: ratio(w.W3?.gateway?.p50Ms, w.W3?.p50Ms),
     W3_vs_stack_floor_rps: ratio(w.W3?.rps, w.W3?.stackFloor?.rps),
     W3_vs_sql_floor_rps: ratio(w.W3?.rps, w.W3?.floor?.rps),
     W4_vs_floor_p50: ratio(w.W4?.p50Ms, w.W4?.floor?.p50Ms),
@@ -516,10 +534,12 @@ async function main() {
   row('W1 N+1 (batching off)', w.W1?.nPlusOne);
   row('W1 PostGraphile 5', w.W1?.postgraphile);
   row('W1 SQL floor (pg)', w.W1?.floor);
+  row('W1 through the gateway', w.W1?.gateway);
   row('W2 ProvinceDrilldown', w.W2);
   row('W3 CheckPass', w.W3);
   row('W3 stack floor ({ __typename })', w.W3?.stackFloor);
   row('W3 SQL floor (pg)', w.W3?.floor);
+  row('W3 through the gateway', w.W3?.gateway);
   row('W4 CheckPasses ×1000', w.W4);
   row('W4 ×1000, 8 connections', w.W4?.concurrent);
   row('W4 SQL floor (pg)', w.W4?.floor);
