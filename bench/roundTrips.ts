@@ -36,7 +36,11 @@ async function main() {
   line('ProvinceDrilldown 420000 30 days', await gql('ProvinceDrilldown', { code: '420000', from: addDays(today, -29), to: today }));
   line('CountyInflows 420106 7 days (GOV)', await gql('CountyInflows', { code: '420106', days: 7 }, 'demo-gov'));
   const [wang] = DEMO_PEOPLE;
-  line('IssuePass', await gql('IssuePass', { name: wang.name, idNumber: wang.idNumber }));
+  const issued = await gql('IssuePass', { name: wang.name, idNumber: wang.idNumber });
+  // A userError here means the demo people were hashed with another ID_HASH_SECRET: the counts
+  // that follow would be of "not found" paths, so stop instead of printing them.
+  if (!issued.data.issuePass.pass) throw new Error(`IssuePass found no demo person: run with the ID_HASH_SECRET the database was seeded with (${JSON.stringify(issued.data.issuePass.userErrors)})`);
+  line('IssuePass', issued);
   line('CloseContactCheck', await gql('CloseContactCheck', { name: wang.name, idNumber: wang.idNumber }));
   line('PersonRecord (HEALTH)', await gql('PersonRecord', { idNumber: wang.idNumber }, 'demo-health'));
   const tokens: string[] = [];
