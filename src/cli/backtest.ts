@@ -1,9 +1,8 @@
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { loadConfig } from '../config';
 import { loadSecrets } from '../secrets';
 import { createLogger } from '../logger';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded';
+import { openDatabaseCluster, type DatabaseCluster } from '../db/cluster';
 import { closePools, createPools } from '../db/pools';
 import { migrateAll } from '../db/migrate';
 import { seedDatabase } from '../seed';
@@ -36,7 +35,7 @@ async function main() {
   const log = (line: string) => process.stderr.write(`${line}\n`);
 
   const cluster = await openCluster(config.databaseUrls?.cases ?? null, { dataDir: config.dataDir, port: config.embeddedPgPort, password: secrets.embeddedPgPassword });
-  const url = await cluster.fresh(DATABASE);
+  const url = await cluster.createDatabase(DATABASE);
   log(`backtest database: ${DATABASE} (${cluster.kind})`);
   const pools = createPools({ urls: { region: url, cases: url, mobility: url, access: url }, max: 4, statementTimeoutMs: 600_000, applicationName: 'changxing-backtest' });
   try {
@@ -106,7 +105,7 @@ async function main() {
     );
   } finally {
     await closePools(pools);
-    if (!values.keep) await cluster.drop(DATABASE).catch((err) => log(`could not drop ${DATABASE}: ${String(err)}`));
+    if (!values.keep) await cluster.dropDatabase(DATABASE).catch((err) => log(`could not drop ${DATABASE}: ${String(err)}`));
     await cluster.stop();
   }
 }
@@ -116,49 +115,18 @@ function round(x: number): number {
 }
 
 /** The configured server (through its URL) or the embedded one: where the backtest database lives. */
-async function openCluster(adminUrl: string | null, embeddedOptions: { dataDir: string; port: number; password: string }) {
-  if (adminUrl) {
-    const admin = async (sql: string) => {
-      const client = new pg.Client({ connectionString: adminUrl });
-      await client.connect();
-      try {
-        await client.query(sql);
-      } finally {
-        await client.end();
-      }
-    };
-    return {
-      kind: 'on the server in DATABASE_URL',
-      async fresh(name: string) {
-        await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await admin(`CREATE DATABASE ${name}`);
-        const url = new URL(adminUrl);
-        url.pathname = `/${name}`;
-        return url.toString();
-      },
-      drop: (name: string) => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
-      stop: async () => undefined,
-    };
-  }
-  let embedded: EmbeddedDatabase;
+async function openCluster(adminUrl: string | null, embeddedOptions: { dataDir: string; port: number; password: string }): Promise<DatabaseCluster> {
   try {
-    embedded = await startEmbeddedPostgres({ ...embeddedOptions, logger: createLogger('warn') });
+    // The embedded cluster's log lines go to stderr: stdout ends with the result's JSON line.
+    return await openDatabaseCluster(adminUrl, { ...embeddedOptions, logger: createLogger('warn', process.stderr) });
   } catch (err) {
+    if (adminUrl) throw err;
     // Most often the embedded cluster is already running under `npm start` on the same data directory.
     throw new Error(
       `could not start the embedded PostgreSQL in ${embeddedOptions.dataDir} (${err instanceof Error ? err.message : String(err)}); ` +
         'stop the server that uses it, or set DATABASE_URL to a PostgreSQL server (the backtest creates its own database there)',
     );
   }
-  return {
-    kind: 'embedded PostgreSQL',
-    async fresh(name: string) {
-      await embedded.dropDatabase(name).catch(() => undefined);
-      return embedded.createDatabase(name);
-    },
-    drop: (name: string) => embedded.dropDatabase(name),
-    stop: () => embedded.stop(),
-  };
 }
 
 main().catch((err) => {

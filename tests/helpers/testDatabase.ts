@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded';
+import { openDatabaseCluster } from '../../src/db/cluster';
 import { closePools } from '../../src/db/pools';
 import { poolsFor } from './pools';
 import { migrateAll } from '../../src/db/migrate';
@@ -20,46 +19,11 @@ export interface TestCluster {
 export const TEST_EMBEDDED_PORT = Number(process.env.TEST_EMBEDDED_PG_PORT ?? 54339);
 
 export async function openTestCluster(): Promise<TestCluster> {
-  const adminUrl = process.env.DATABASE_URL;
-  if (adminUrl) {
-    const admin = async <T>(fn: (c: pg.Client) => Promise<T>) => {
-      const client = new pg.Client({ connectionString: adminUrl });
-      await client.connect();
-      try {
-        return await fn(client);
-      } finally {
-        await client.end();
-      }
-    };
-    return {
-      async createDatabase(prefix) {
-        const name = `${prefix}_${randomBytes(4).toString('hex')}`;
-        await admin((c) => c.query(`CREATE DATABASE ${name}`));
-        const url = new URL(adminUrl);
-        url.pathname = `/${name}`;
-        return url.toString();
-      },
-      async dropDatabase(url) {
-        const name = new URL(url).pathname.slice(1);
-        await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-      },
-      stop: async () => undefined,
-    };
-  }
-  const embedded: EmbeddedDatabase = await startEmbeddedPostgres({
-    dataDir: '.data/test',
-    port: TEST_EMBEDDED_PORT,
-    password: 'changxing-test',
-    database: 'postgres',
-  });
+  const cluster = await openDatabaseCluster(process.env.DATABASE_URL ?? null, { dataDir: '.data/test', port: TEST_EMBEDDED_PORT, password: 'changxing-test' });
   return {
-    async createDatabase(prefix) {
-      return embedded.createDatabase(`${prefix}_${randomBytes(4).toString('hex')}`);
-    },
-    async dropDatabase(url) {
-      await embedded.dropDatabase(new URL(url).pathname.slice(1));
-    },
-    stop: () => embedded.stop(),
+    createDatabase: (prefix) => cluster.createDatabase(`${prefix}_${randomBytes(4).toString('hex')}`),
+    dropDatabase: (url) => cluster.dropDatabase(new URL(url).pathname.slice(1)),
+    stop: () => cluster.stop(),
   };
 }
 
