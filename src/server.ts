@@ -45,8 +45,11 @@ export interface AppOptions {
   secrets: Pick<Secrets, 'idHashSecret' | 'passSigningKey'>;
   /** Shared store for rate limits when REDIS_URL is set; null keeps them in memory. */
   redis?: Redis | null;
-  /** Federation (src/federation): a subgraph's schema instead of the whole one, and the gate in front of its /graphql. */
-  subgraph?: { schema: GraphQLSchema; gate: express.RequestHandler };
+  /**
+   * Federation (src/federation): a subgraph's schema instead of the whole one, the gate in front of
+   * its /graphql, and where the caller's address comes from (the gateway's header, past the gate).
+   */
+  subgraph?: { schema: GraphQLSchema; gate: express.RequestHandler; clientAddress?: (req: express.Request) => string | undefined };
 }
 
 export interface App {
@@ -159,7 +162,9 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
           context: async ({ req }) => {
             // The key lookup is counted with the request's other statements; a bad key throws 401 here.
             const sql = new SqlRecorder();
-            const viewer = await authenticator.viewerFor(req.headers.authorization, req.ip ?? req.socket.remoteAddress ?? 'unknown', sql);
+            // PUBLIC callers are rate-limited by address; behind a gateway that is the gateway's, so a subgraph takes the one it forwards.
+            const address = subgraph?.clientAddress?.(req) ?? req.ip ?? req.socket.remoteAddress ?? 'unknown';
+            const viewer = await authenticator.viewerFor(req.headers.authorization, address, sql);
             return createContext(pools, ready, { batch, requestId: requestIdOf(req.headers['x-request-id']), viewer, sql });
           },
         }),

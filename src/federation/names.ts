@@ -15,6 +15,12 @@ export const SUBGRAPH_PORTS: Record<SubgraphName, number> = { region: 4101, case
 /** Header by which the gateway proves itself to a subgraph. */
 export const SUBGRAPH_SECRET_HEADER = 'x-subgraph-secret';
 
+/**
+ * Header in which the gateway forwards its caller's address (self-service rate limits are per
+ * address). A subgraph believes it only on requests that passed the secret gate.
+ */
+export const CLIENT_ADDRESS_HEADER = 'x-changxing-client-address';
+
 /** The committed supergraph (`npm run compose`); a test fails when it differs from a fresh composition. */
 export const SUPERGRAPH_PATH = path.resolve(__dirname, '../../supergraph.graphql');
 

@@ -4,7 +4,7 @@ import type { Config } from '../config';
 import { ROLES } from '../auth/viewer';
 import { makeApp, type App, type AppOptions } from '../server';
 import { buildSubgraph } from './subgraphs';
-import { SUBGRAPH_SECRET_HEADER, type SubgraphName } from './names';
+import { CLIENT_ADDRESS_HEADER, SUBGRAPH_SECRET_HEADER, type SubgraphName } from './names';
 
 /** Refuses every /graphql request that does not carry the shared secret: a subgraph answers the gateway only. */
 export function secretGate(secret: string): RequestHandler {
@@ -33,5 +33,19 @@ function subgraphConfig(config: Config): Config {
 /** One subgraph: the app of `npm start` over that subgraph's schema, behind the secret gate. */
 export function makeSubgraphApp(name: SubgraphName, options: Omit<AppOptions, 'subgraph'> & { secret: string }): App {
   const { secret, ...rest } = options;
-  return makeApp({ ...rest, config: subgraphConfig(options.config), subgraph: { schema: buildSubgraph(name), gate: secretGate(secret) } });
+  return makeApp({
+    ...rest,
+    config: subgraphConfig(options.config),
+    subgraph: { schema: buildSubgraph(name), gate: secretGate(secret), clientAddress: forwardedClientAddress },
+  });
+}
+
+/**
+ * The caller's address as the gateway forwarded it. Only read behind the secret gate (every
+ * /graphql request of a subgraph passes it first), so a client cannot choose its own rate-limit
+ * bucket; a request without the header (the gateway's own, e.g. a health probe) keeps the socket's.
+ */
+export function forwardedClientAddress(req: { headers: Record<string, string | string[] | undefined> }): string | undefined {
+  const value = req.headers[CLIENT_ADDRESS_HEADER];
+  return typeof value === 'string' && value.length > 0 && value.length <= 64 ? value : undefined;
 }
