@@ -43,7 +43,7 @@ export function createSources(pools: Pools, recorder: SqlRecorder, deps: Service
   const regions = new RegionSource(requestSql(pools, 'region', recorder), options);
   const cases = new CaseSource(requestSql(pools, 'cases', recorder), options);
   const mobility = new MobilitySource(requestSql(pools, 'mobility', recorder), options);
-  const persons = new PersonSource(requestSql(pools, 'cases', recorder), options);
+  const persons = new PersonSource(requestSql(pools, 'cases', recorder), options, deps.audit);
   const registry = new PassRegistry(requestSql(pools, 'access', recorder));
   const risk = new RiskService(regions, cases, mobility);
   return {

@@ -1,5 +1,7 @@
 import type { Sql } from './sql';
+import type { AuditLog } from '../src/auth/audit';
 import { Loader } from './loader';
+import { isUuid } from './apiKeys';
 
 /** A person record (never with the ID number: only its keyed hash is stored). */
 export interface PersonRecord {
@@ -94,7 +96,17 @@ export class PersonSource {
   /** Name, active cases and recent exposures per person, keyed by `personId` and window start. */
   readonly passFacts: Loader<PassFactsKey, PassFacts | null>;
 
-  constructor(sql: Sql, options: { batch?: boolean } = {}) {
+  /** By `Person.id`; null for an unknown id or one that is not a UUID. Not audited: callers audit. */
+  readonly byId: Loader<string, PersonRecord | null>;
+  /**
+   * By `Person.id` for references from other subgraphs (federation `_entities`): byId, then one
+   * audit row per person asked for (FOUND with the person, or NOT_FOUND), written in one INSERT
+   * per batch before any person is returned, as `Query.person` audits each read.
+   */
+  readonly referenceById: Loader<string, PersonRecord | null>;
+
+  /** `audit`: the request's audit log, which referenceById writes to (absent: referenceById refuses). */
+  constructor(sql: Sql, options: { batch?: boolean } = {}, audit: AuditLog | null = null) {
     this.passFacts = new Loader((keys) => passFactsOf(sql, keys), passFactsKey, options);
 
     const toPerson = (r: { id: string; name: string; home_region_code: string }): PersonRecord => ({
@@ -102,6 +114,36 @@ export class PersonSource {
       name: r.name,
       homeRegionCode: r.home_region_code,
     });
+    this.byId = new Loader(
+      async (ids) => {
+        // Representations come from outside: an id that is no UUID is nobody, not a failed cast of the whole batch.
+        const wellFormed = ids.filter(isUuid);
+        const rows = wellFormed.length === 0
+          ? []
+          : await sql.query<{ id: string; name: string; home_region_code: string }>(
+              'PersonSource.byId',
+              'SELECT id, name, home_region_code FROM cases.persons WHERE id = ANY($1::uuid[])',
+              [wellFormed],
+            );
+        // Keyed by the canonical (lower-case) text PostgreSQL returns; a key in upper case is the same UUID.
+        const found = new Map(rows.map((r) => [r.id, toPerson(r)]));
+        return ids.map((id) => found.get(id.toLowerCase()) ?? null);
+      },
+      identity,
+      options,
+    );
+    this.referenceById = new Loader(
+      async (ids) => {
+        if (!audit) throw new Error('PersonSource.referenceById needs the request\'s audit log (createSources passes it)');
+        const persons = await this.byId.loadAll(ids);
+        await audit.recordMany(
+          persons.map((p) => ({ operation: 'personReference', subjectPersonId: p?.id ?? null, outcome: p ? 'FOUND' : 'NOT_FOUND' })),
+        );
+        return persons;
+      },
+      identity,
+      { ...options, name: 'PersonSource.referenceById' },
+    );
     this.byIdHash = new Loader(
       async (hashes) => {
         const rows = await sql.query<{ id: string; name: string; home_region_code: string; id_hash: Buffer }>(

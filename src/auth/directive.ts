@@ -1,4 +1,4 @@
-import { defaultFieldResolver, GraphQLError, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
+import { defaultFieldResolver, GraphQLError, GraphQLObjectType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
 import { getDirective, MapperKind, mapSchema } from '@graphql-tools/utils';
 import { ErrorCode } from '../errors';
 import { ROLES, type Role, type Viewer } from './viewer';
@@ -61,9 +61,44 @@ function guard(
   };
 }
 
+/** Where @apollo/subgraph keeps a type's `__resolveReference` (its `_entities` resolver calls it). */
+type ReferenceResolver = (reference: object, context: AuthContext, info: unknown) => unknown;
+interface SubgraphTypeExtensions {
+  apollo?: { subgraph?: { resolveReference?: ReferenceResolver } };
+}
+
+/**
+ * A federation subgraph's `_entities` field is public (the gateway resolves Regions through it),
+ * and it hands each representation to the type's `__resolveReference` before any field of the
+ * type runs: without this, a PUBLIC caller of a subgraph would have Persons read (and audited)
+ * and only their fields refused. So an entity type's @auth rule gates its reference resolver too.
+ * A refused reference is a rejected promise, so that only its own `_entities` entry is null
+ * (FORBIDDEN at `_entities.<i>`), not the Regions of the same call.
+ */
+function guardReference(type: GraphQLObjectType, requires: readonly Role[]): GraphQLObjectType {
+  const extensions = type.extensions as SubgraphTypeExtensions;
+  const resolveReference = extensions.apollo?.subgraph?.resolveReference;
+  if (!resolveReference) return type;
+  const allowed: ReadonlySet<Role> = new Set(requires);
+  const guarded: ReferenceResolver = (reference, context, info) => {
+    const role = context.viewer.role;
+    if (!allowed.has(role)) return Promise.reject(forbidden(`${type.name} (entity reference)`, requires, role));
+    return resolveReference(reference, context, info);
+  };
+  const config = type.toConfig();
+  return new GraphQLObjectType({
+    ...config,
+    extensions: { ...config.extensions, apollo: { ...extensions.apollo, subgraph: { ...extensions.apollo!.subgraph, resolveReference: guarded } } },
+  });
+}
+
 /** The schema with every @auth rule enforced (applied last in buildSchema, after resolvers are attached). */
 export function applyAuth(schema: GraphQLSchema): GraphQLSchema {
   return mapSchema(schema, {
+    [MapperKind.OBJECT_TYPE]: (type) => {
+      const requires = requiresOf(schema, type, `type ${type.name}`);
+      return !requires || ROLES.every((r) => requires.includes(r)) ? type : guardReference(type, requires);
+    },
     [MapperKind.OBJECT_FIELD]: (fieldConfig, fieldName, typeName) => {
       const requires = authRule(schema, typeName, fieldConfig);
       if (!requires || ROLES.every((r) => requires.includes(r))) return fieldConfig;

@@ -17,6 +17,7 @@ import { mergeResolvers } from '@graphql-tools/merge';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { resolvers } from '../../resolvers';
 import type { Region } from '../../datasources/region';
+import type { PersonRecord } from '../../datasources/person';
 import type { Context } from '../context';
 import { applyAuth } from '../auth/directive';
 import { SCHEMA_DIR } from '../schema';
@@ -49,10 +50,13 @@ const FILE_OWNERS: Record<string, SubgraphName | null> = {
 /**
  * Fields owned by another subgraph than their file's: the import-risk model and the forecast are
  * driven by flows (mobility, GOV/HEALTH like `inflows`), `risk` stays with the case figures it rates.
+ * `apiInfo` reports the latest case report date, a case fact: with it the region subgraph would
+ * need the cases database (SUBGRAPH_SOURCES in names.ts) for one field.
  */
 const FIELD_OWNERS: Record<string, SubgraphName> = {
   'Region.importRisk': 'mobility',
   'Query.riskForecast': 'mobility',
+  'Query.apiInfo': 'case',
 };
 
 /** Entities and their keys. */
@@ -192,10 +196,18 @@ export function subgraphSdl(name: SubgraphName): string {
   return print(subgraphDocuments()[name]);
 }
 
-/** Entity references: the gateway sends `{ __typename, code }`; the datasource loads them in one batch. */
+/**
+ * Entity references: the gateway sends `{ __typename, code }` or `{ __typename, id }`; the
+ * datasource loads a request's references in one batch. A Person reference is a read of personal
+ * data: audited by the loader (PersonSource.referenceById), and refused before it by @auth on the
+ * type, which applyAuth extends to __resolveReference (src/auth/directive.ts).
+ */
 const referenceResolvers = {
   Region: {
     __resolveReference: (ref: { code: string }, { sources }: Context): Region | null | Promise<Region | null> => sources.regions.byCode.get(ref.code),
+  },
+  Person: {
+    __resolveReference: (ref: { id: string }, { sources }: Context): Promise<PersonRecord | null> => sources.persons.referenceById.load(String(ref.id)),
   },
 };
 
