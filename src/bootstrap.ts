@@ -3,6 +3,7 @@ import { loadConfig, type Config } from './config';
 import { loadSecrets, type Secrets } from './secrets';
 import { createLogger } from './logger';
 import { openDatabase, type Database } from './db';
+import type { SourceName } from './db/pools';
 
 export interface Runtime {
   config: Config;
@@ -11,11 +12,14 @@ export interface Runtime {
   db: Database;
 }
 
-/** What every entry point (server, seed, migrate, keys…) needs: config, secrets, logger, migrated database. */
-export async function bootstrap(options: { applicationName: string; env?: NodeJS.ProcessEnv }): Promise<Runtime> {
+/**
+ * What every entry point (server, seed, migrate, keys…) needs: config, secrets, logger, migrated
+ * database. `sources`: open only these (a subgraph's; default all).
+ */
+export async function bootstrap(options: { applicationName: string; env?: NodeJS.ProcessEnv; sources?: readonly SourceName[] }): Promise<Runtime> {
   const config = loadConfig(options.env);
   const logger = createLogger(config.logLevel);
   const secrets = loadSecrets(config);
-  const db = await openDatabase(config, secrets, logger, { applicationName: options.applicationName });
+  const db = await openDatabase(config, secrets, logger, { applicationName: options.applicationName, sources: options.sources });
   return { config, secrets, logger, db };
 }

@@ -14,14 +14,16 @@ export interface Database {
 }
 
 /**
- * Opens the three datasources: the configured URLs, or the embedded PostgreSQL when none is set.
+ * Opens the datasources: the configured URLs, or the embedded PostgreSQL when none is set.
  * Migrations run here, so every process that opens the database sees the current schema.
+ * `sources`: only these are opened, migrated and checked by /readyz (a subgraph's row of the
+ * matrix, README "Federation"); the URLs of the others are never dialled. Default: all.
  */
 export async function openDatabase(
   config: Config,
   secrets: Secrets,
   logger: Logger,
-  options: { migrate?: boolean; applicationName?: string } = {},
+  options: { migrate?: boolean; applicationName?: string; sources?: readonly SourceName[] } = {},
 ): Promise<Database> {
   let embedded: EmbeddedDatabase | null = null;
   let urls = config.databaseUrls;
@@ -36,6 +38,7 @@ export async function openDatabase(
   }
   const pools = createPools({
     urls,
+    sources: options.sources,
     readUrls: config.readDatabaseUrls,
     max: config.pgPoolMax,
     statementTimeoutMs: config.pgStatementTimeoutMs,

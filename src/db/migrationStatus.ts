@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Pools, SourceName } from './pools';
-import { SOURCES } from './pools';
+import { openedSources, SOURCES } from './pools';
 
 // Kept apart from migrate.ts: node-pg-migrate is ESM-only, and what the server needs at run time
 // (readiness) should not load the migration runner.
@@ -24,11 +24,12 @@ const MIGRATION_FILES: Record<SourceName, string[]> = Object.fromEntries(
 
 /**
  * Migrations that a source's database has not applied yet (`readyz`). Connection errors propagate:
- * an unreachable database is not the same answer as an unmigrated one.
+ * an unreachable database is not the same answer as an unmigrated one. Only the sources this process
+ * opened: a subgraph is not made unready by a database it never reads.
  */
 export async function pendingMigrations(pools: Pools): Promise<string[]> {
   const pending: string[] = [];
-  for (const source of SOURCES) {
+  for (const source of openedSources(pools)) {
     let applied: Set<string>;
     try {
       const r = await pools[source].query<{ name: string }>(

@@ -12,11 +12,21 @@ export type SourceName = (typeof SOURCES)[number];
  * `read`: the read-replica pool of each source that has one (`*_READ_DATABASE_URL`); absent when
  * none is configured, and then every statement goes to the primary pools, as before.
  */
-export type Pools = Record<SourceName, pg.Pool> & { read?: Partial<Record<SourceName, pg.Pool>> };
+export type Pools = Record<SourceName, pg.Pool> & {
+  read?: Partial<Record<SourceName, pg.Pool>>;
+  /**
+   * The sources this process opened (a subgraph opens only those its resolvers read: README,
+   * "Federation"). Absent: all of them. The others hold an UnopenedPool that refuses every statement,
+   * and migrations, /readyz and the pool gauges leave them out.
+   */
+  opened?: readonly SourceName[];
+};
 
 export interface PoolOptions {
-  /** Connection URL per datasource. */
+  /** Connection URL per datasource (only those of `sources` are used). */
   urls: Record<SourceName, string>;
+  /** Sources to open; default all. The others get an UnopenedPool and their URLs are never dialled. */
+  sources?: readonly SourceName[];
   /** Read-replica URL per datasource, for those that have one (README, "Read replicas"). */
   readUrls?: Partial<Record<SourceName, string>>;
   /** Upper bound of connections per pool. */
@@ -73,18 +83,70 @@ export function createPool(options: PoolOptions, source: SourceName, read = fals
 }
 
 export function createPools(options: PoolOptions): Pools {
-  const make = (source: SourceName) => createPool(options, source);
+  const opened = options.sources ?? SOURCES;
+  const make = (source: SourceName) => (opened.includes(source) ? createPool(options, source) : new UnopenedPool(source, opened));
   const pools: Pools = { region: make('region'), cases: make('cases'), mobility: make('mobility'), access: make('access') };
-  // Read pools only for sources with a replica: without any, `read` stays absent (one pool per source).
-  const replicated = SOURCES.filter((s) => options.readUrls?.[s]);
+  if (options.sources) pools.opened = [...opened];
+  // Read pools only for opened sources with a replica: without any, `read` stays absent (one pool per source).
+  const replicated = opened.filter((s) => options.readUrls?.[s]);
   if (replicated.length > 0) pools.read = Object.fromEntries(replicated.map((s) => [s, createPool(options, s, true)]));
   return pools;
 }
 
+/** The sources of `pools` that were opened (all, unless created or restricted with a list). */
+export function openedSources(pools: Pools): readonly SourceName[] {
+  return pools.opened ? SOURCES.filter((s) => pools.opened!.includes(s)) : SOURCES;
+}
+
+/**
+ * A view of `pools` with only `sources` usable (the same pool objects; the others refuse), so that
+ * a subgraph served by a process that opened more (`npm run start:federated`) fails on a source
+ * outside its row of the matrix just as it would alone. Closing the view's owner closes the pools.
+ */
+export function restrictPools(pools: Pools, sources: readonly SourceName[]): Pools {
+  const missing = sources.filter((s) => !openedSources(pools).includes(s));
+  if (missing.length > 0) throw new Error(`restrictPools: ${missing.join(', ')} not opened by this process (opened: ${openedSources(pools).join(', ')})`);
+  const pick = (source: SourceName) => (sources.includes(source) ? pools[source] : new UnopenedPool(source, sources));
+  const view: Pools = { region: pick('region'), cases: pick('cases'), mobility: pick('mobility'), access: pick('access'), opened: [...sources] };
+  const read = Object.entries(pools.read ?? {}).filter(([s]) => sources.includes(s as SourceName));
+  if (read.length > 0) view.read = Object.fromEntries(read);
+  return view;
+}
+
+/**
+ * The pool of a source this process did not open. Every statement fails with a message naming the
+ * source and what was opened: a resolver that reaches outside its subgraph's row of the matrix is
+ * a bug to fix (or a row to widen), never a silent connection to whatever libpq defaults point at.
+ * Constructing a pg.Pool opens no connection; connect() and query() are the only ways to one.
+ */
+export class UnopenedPool extends pg.Pool {
+  constructor(
+    readonly source: SourceName,
+    private readonly openedSources: readonly SourceName[],
+  ) {
+    // host: a path that is no socket directory, should anything bypass the overrides below
+    super({ max: 1, host: '/nonexistent/unopened-source' });
+  }
+
+  private refusal(): Error {
+    return new Error(`the ${this.source} source is not opened by this process (opened: ${this.openedSources.join(', ')}); see SUBGRAPH_SOURCES in src/federation/names.ts`);
+  }
+
+  // Both overloaded in pg's types (callback and promise forms); only the promise forms are used here.
+  override connect(): any {
+    return Promise.reject(this.refusal());
+  }
+
+  override query(): any {
+    return Promise.reject(this.refusal());
+  }
+}
+
 /** Every pool, primaries first, with its label (`cases`, `cases:read`). */
 export function labelledPools(pools: Pools): [PoolLabel, pg.Pool][] {
-  const read = SOURCES.flatMap((s): [PoolLabel, pg.Pool][] => (pools.read?.[s] ? [[`${s}:read`, pools.read[s]]] : []));
-  return [...SOURCES.map((s): [PoolLabel, pg.Pool] => [s, pools[s]]), ...read];
+  const opened = openedSources(pools);
+  const read = opened.flatMap((s): [PoolLabel, pg.Pool][] => (pools.read?.[s] ? [[`${s}:read`, pools.read[s]]] : []));
+  return [...opened.map((s): [PoolLabel, pg.Pool] => [s, pools[s]]), ...read];
 }
 
 export async function closePools(pools: Pools): Promise<void> {

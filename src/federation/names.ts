@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import type { SourceName } from '../db/pools';
 
 /**
  * Names, ports and the shared secret of the federated deployment (README, "Federation"). No
@@ -8,6 +9,32 @@ import { randomBytes } from 'node:crypto';
  */
 export const SUBGRAPH_NAMES = ['region', 'case', 'mobility', 'person'] as const;
 export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
+
+/**
+ * The datasources each subgraph's resolvers read: a subgraph process opens, migrates and checks
+ * (/readyz) only these, so each can run with its own databases (README, "Federation"). Worked out
+ * from resolvers/ and datasources/, and enforced: the others are UnopenedPools that refuse every
+ * statement (tests/integration/subgraphDatabases.test.ts runs every field of every subgraph so).
+ * - access everywhere: API keys authenticate every request, and reads of personal data are audited.
+ * - region: Query.regions/region and the Region tree.
+ * - case: case figures, clusters and risk aggregate a province's counties (region.countyCodesUnder),
+ *   and `apiInfo.latestReportDate` is a case fact (so `Query.apiInfo` belongs to case).
+ * - mobility: flows, and the import-risk model and forecast (flows × active cases of the origins).
+ * - person: persons and case records (cases), itineraries (mobility), pass colours (county risk
+ *   from cases + regions), passes and the audit trail (access).
+ */
+export const SUBGRAPH_SOURCES: Record<SubgraphName, readonly SourceName[]> = {
+  region: ['region', 'access'],
+  case: ['region', 'cases', 'access'],
+  mobility: ['region', 'cases', 'mobility', 'access'],
+  person: ['region', 'cases', 'mobility', 'access'],
+};
+
+/** The sources a process serving `names` opens: the union of their rows. */
+export function sourcesOf(names: readonly SubgraphName[]): SourceName[] {
+  const all: readonly SourceName[] = ['region', 'cases', 'mobility', 'access'];
+  return all.filter((s) => names.some((n) => SUBGRAPH_SOURCES[n].includes(s)));
+}
 
 /** Default ports, each overridable with <NAME>_SUBGRAPH_PORT (e.g. CASE_SUBGRAPH_PORT). */
 export const SUBGRAPH_PORTS: Record<SubgraphName, number> = { region: 4101, case: 4102, mobility: 4103, person: 4104 };

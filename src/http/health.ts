@@ -6,8 +6,9 @@ import { pendingMigrations } from '../db/migrationStatus';
 
 /**
  * `/healthz`: the process is alive (no I/O, so a slow database never gets a live process killed).
- * `/readyz`: every datasource answers and its migrations are applied; 503 otherwise, so a load
- * balancer sends no traffic to an instance that could only fail.
+ * `/readyz`: every datasource this process opened answers and its migrations are applied; 503
+ * otherwise, so a load balancer sends no traffic to an instance that could only fail. A subgraph
+ * opens only its sources (SUBGRAPH_SOURCES): a database it never reads does not make it unready.
  */
 export function healthRoutes(pools: Pools, readyTimeoutMs = 2000): Router {
   const router = express.Router();
