@@ -4,14 +4,20 @@ import { bootstrap, type Runtime } from '../bootstrap';
 import { ConfigError } from '../config';
 import { seedIfNeeded } from '../seed/onStart';
 import type { App } from '../server';
+import { openedSources, restrictPools, SOURCES } from '../db/pools';
 import { makeSubgraphApp } from './subgraphServer';
-import { FederationConfigError, parseSubgraphName, subgraphPort, subgraphSecret, SUBGRAPH_NAMES, type SubgraphName } from './names';
+import { FederationConfigError, parseSubgraphName, sourcesOf, subgraphPort, subgraphSecret, SUBGRAPH_NAMES, SUBGRAPH_SOURCES, type SubgraphName } from './names';
 
-/** Starts subgraphs over one runtime, each on 127.0.0.1 (they answer the gateway only). */
+/**
+ * Starts subgraphs over one runtime, each on 127.0.0.1 (they answer the gateway only). Each sees
+ * only the pools of its row of SUBGRAPH_SOURCES, also when the process opened more (--all), so
+ * that a resolver reaching outside its row fails here as it would in a process of its own.
+ */
 async function serveSubgraphs(rt: Runtime, names: readonly SubgraphName[], secret: string): Promise<App[]> {
   const apps: App[] = [];
   for (const name of names) {
-    const app = makeSubgraphApp(name, { config: rt.config, pools: rt.db.pools, logger: rt.logger.child({ subgraph: name }), secrets: rt.secrets, secret });
+    const pools = restrictPools(rt.db.pools, SUBGRAPH_SOURCES[name]);
+    const app = makeSubgraphApp(name, { config: rt.config, pools, logger: rt.logger.child({ subgraph: name }), secrets: rt.secrets, secret });
     await app.start();
     const port = subgraphPort(name);
     await new Promise<void>((resolve) => app.httpServer.listen(port, '127.0.0.1', resolve));
@@ -21,10 +27,15 @@ async function serveSubgraphs(rt: Runtime, names: readonly SubgraphName[], secre
   return apps;
 }
 
-/** The Hive gateway as a child process (gateway/main.ts), on PORT; resolves once it listens. */
+/**
+ * The Hive gateway as a child process (gateway/main.ts), on PORT; resolves once it listens. It
+ * authenticates API keys itself, so it gets the access database's URL as ACCESS_DATABASE_URL: the
+ * configured one, or the embedded cluster's, which is in no variable of this process. The rest of
+ * the environment (REDIS_URL, SUBGRAPH_SECRET, trusted documents, limits) passes through as is.
+ */
 function startGateway(rt: Runtime): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../../gateway/main.ts')], {
-    env: { ...process.env, PORT: String(rt.config.port), HOST: rt.config.host, DATA_DIR: rt.config.dataDir },
+    env: { ...process.env, PORT: String(rt.config.port), HOST: rt.config.host, DATA_DIR: rt.config.dataDir, ACCESS_DATABASE_URL: rt.db.urls.access },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -37,14 +48,17 @@ function startGateway(rt: Runtime): Promise<ChildProcess> {
 }
 
 /**
- * `npm run start:subgraph -- <name>` serves one subgraph; `npm run start:federated` serves all four
- * and the gateway (one migrated, seeded database: the embedded one when DATABASE_URL is unset).
+ * `npm run start:subgraph -- <name>` serves one subgraph over the databases of its sources only
+ * (SUBGRAPH_SOURCES); `npm run start:federated` serves all four and the gateway (one migrated,
+ * seeded database: the embedded one when DATABASE_URL is unset).
  */
 async function main(argv: string[]) {
   const federated = argv[0] === '--all';
   const names = federated ? SUBGRAPH_NAMES : [parseSubgraphName(argv[0])];
-  const rt = await bootstrap({ applicationName: federated ? 'changxing-federated' : `changxing-${names[0]}` });
-  await seedIfNeeded(rt);
+  const rt = await bootstrap({ applicationName: federated ? 'changxing-federated' : `changxing-${names[0]}`, sources: sourcesOf(names) });
+  // The demo seed writes every source; a process that opened fewer leaves it to `npm run seed`.
+  if (openedSources(rt.db.pools).length === SOURCES.length) await seedIfNeeded(rt);
+  else rt.logger.info({ sources: openedSources(rt.db.pools) }, 'demo seed skipped: this subgraph does not open every source (npm run seed)');
   const secret = subgraphSecret(rt.config);
   const apps = await serveSubgraphs(rt, names, secret);
   const gateway = federated ? await startGateway(rt) : null;
