@@ -1,4 +1,5 @@
 import { subgraphSecret, subgraphUrls } from '../src/federation/names';
+import { loadGatewayConfig } from './config';
 
 /**
  * `npm run start:gateway`: the Hive gateway alone, over subgraphs already running on 127.0.0.1
@@ -7,6 +8,7 @@ import { subgraphSecret, subgraphUrls } from '../src/federation/names';
  */
 async function main() {
   const env = process.env;
+  const config = loadGatewayConfig(env);
   const isProduction = env.NODE_ENV === 'production';
   const port = Number(env.PORT ?? 4000);
   const host = env.HOST ?? '0.0.0.0';
@@ -20,6 +22,7 @@ async function main() {
     secret: subgraphSecret({ isProduction, dataDir: env.DATA_DIR ?? '.data' }),
     isProduction,
     logging,
+    config,
   });
   server.listen(port, host, () => {
     const address = server.address();

@@ -2,7 +2,12 @@ import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import { createGatewayRuntime, usePrometheus } from '@graphql-hive/gateway';
-import { SUBGRAPH_NAMES, SUBGRAPH_SECRET_HEADER, SUPERGRAPH_PATH, type SubgraphName } from '../src/federation/names';
+import { CLIENT_ADDRESS_HEADER, SUBGRAPH_NAMES, SUBGRAPH_SECRET_HEADER, SUPERGRAPH_PATH, type SubgraphName } from '../src/federation/names';
+import { createPool } from '../src/db/pools';
+import { DEFAULT_MANIFEST_PATH, documentsById, readManifest } from '../src/documents/manifest';
+import { createAuthenticator, createPersistedQueries } from './serverModules';
+import type { GatewayConfig } from './config';
+import { socketAddress, useClientContract } from './contract';
 
 export interface GatewayOptions {
   /** Where each subgraph listens, e.g. http://127.0.0.1:4102/graphql. */
@@ -14,6 +19,8 @@ export interface GatewayOptions {
   logging?: false | 'debug' | 'info' | 'warn' | 'error';
   /** The supergraph SDL (default: the committed supergraph.graphql). */
   supergraph?: string;
+  /** Limits, trusted documents and the key database, from the environment of `npm start` (gateway/config.ts). */
+  config: GatewayConfig;
 }
 
 /** The supergraph with each `@join__graph(name:, url:)` pointing at the given URL. */
@@ -28,31 +35,58 @@ export function withSubgraphUrls(supergraph: string, urls: Record<SubgraphName, 
 }
 
 /**
- * A bad API key fails the whole request with HTTP 401, as on `npm start`: every subgraph refuses
- * it (UNAUTHENTICATED), and the gateway answers that error alone instead of a partial result.
+ * The HTTP status `npm start` gives errors raised in resolvers, whose `extensions.http` a subgraph
+ * does not send on (Apollo strips it): the gateway sees their codes only.
+ * - UNAUTHENTICATED: a key the gateway accepted but a subgraph refused (revoked within the gateway's
+ *   key cache TTL) fails the whole request with 401, instead of a partial result;
+ * - RATE_LIMITED: 429 with Retry-After (self-service lookups, counted per caller by the subgraph);
+ * - no data and nothing but SERVICE_UNAVAILABLE: 503 with Retry-After 2, so clients retry.
  */
-const refuseBadKeys = {
+const statusOfSubgraphErrors = {
   onExecutionResult({ result, setResult }: { result: unknown; setResult: (r: ExecutionResult) => void }) {
-    const errors = (result as ExecutionResult | null)?.errors;
-    const bad = errors?.find((e) => e.extensions?.code === 'UNAUTHENTICATED');
-    if (!bad) return;
-    setResult({
-      errors: [new GraphQLError(bad.message, { extensions: { code: 'UNAUTHENTICATED' } })],
-      extensions: { http: { status: 401, headers: { 'www-authenticate': 'Bearer realm="changxing"' } } },
-    });
+    const single = result as ExecutionResult | null;
+    const errors = single?.errors;
+    if (!single || !errors?.length) return;
+    const bad = errors.find((e) => e.extensions?.code === 'UNAUTHENTICATED');
+    if (bad) {
+      setResult({
+        errors: [new GraphQLError(bad.message, { extensions: { code: 'UNAUTHENTICATED' } })],
+        extensions: { http: { status: 401, headers: { 'www-authenticate': 'Bearer realm="changxing"' } } },
+      });
+      return;
+    }
+    const limited = errors.find((e) => e.extensions?.code === 'RATE_LIMITED');
+    const retryAfter = Number(limited?.extensions?.retryAfterSeconds);
+    if (limited) {
+      setResult({ ...single, extensions: { ...single.extensions, http: { status: 429, headers: Number.isFinite(retryAfter) ? { 'retry-after': String(retryAfter) } : {} } } });
+    } else if (single.data == null && errors.every((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE')) {
+      setResult({ ...single, extensions: { ...single.extensions, http: { status: 503, headers: { 'retry-after': '2' } } } });
+    }
   },
 };
 
 /**
  * The Hive gateway over the four subgraphs, with the endpoints of `npm start`: /graphql, /healthz,
- * /readyz and /metrics. It forwards the caller's Authorization (every subgraph authenticates the
- * key and enforces @auth itself) and x-request-id (Hive's request-id plugin), and adds the secret.
+ * /readyz and /metrics. It authenticates the caller and enforces `npm start`'s limits, APQ and
+ * trusted documents itself (gateway/contract.ts), then forwards the caller's Authorization (every
+ * subgraph authenticates the key and enforces @auth again), address and x-request-id (Hive's
+ * request-id plugin), and adds the secret.
  */
 export function createGatewayServer(options: GatewayOptions): http.Server {
+  const { config } = options;
   const supergraph = withSubgraphUrls(options.supergraph ?? readFileSync(SUPERGRAPH_PATH, 'utf8'), options.urls);
+  const url = config.accessDatabaseUrl;
+  // a few connections: a key is looked up once per API_KEY_CACHE_TTL_MS and process
+  const keys = createPool(
+    { urls: { region: url, cases: url, mobility: url, access: url }, max: 4, statementTimeoutMs: config.pgStatementTimeoutMs, connectionTimeoutMs: config.pgConnectionTimeoutMs, applicationName: 'changxing-gateway' },
+    'access',
+  );
+  const authenticator = createAuthenticator(keys, { cacheTtlMs: config.apiKeyCacheTtlMs, isProduction: config.isProduction });
+  const trusted = documentsById(readManifest(config.trustedDocuments.manifestPath ?? DEFAULT_MANIFEST_PATH));
+  const graphqlEndpoint = '/graphql';
   const gateway = createGatewayRuntime({
     supergraph,
-    graphqlEndpoint: '/graphql',
+    graphqlEndpoint,
     healthCheckEndpoint: '/healthz',
     readinessCheckEndpoint: '/readyz',
     landingPage: false,
@@ -66,14 +100,30 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
     // audited, so each client request must reach the subgraph (test: federation.test.ts, audit).
     transportEntries: { '*.http': { options: { deduplicateInflightRequests: false } } },
     propagateHeaders: {
-      fromClientToSubgraphs: ({ request }) => ({
+      fromClientToSubgraphs: ({ request, context }) => ({
         authorization: request.headers.get('authorization'),
         [SUBGRAPH_SECRET_HEADER]: options.secret,
+        // PUBLIC self-service lookups are rate-limited per address; the subgraph sees only the gateway's
+        [CLIENT_ADDRESS_HEADER]: socketAddress(context),
       }),
     },
-    plugins: (ctx) => [usePrometheus({ ...ctx, endpoint: '/metrics', metrics: {} }), refuseBadKeys],
+    plugins: (ctx) => [
+      usePrometheus({ ...ctx, endpoint: '/metrics', metrics: {} }),
+      useClientContract({
+        limits: config.limits,
+        authenticator,
+        trusted,
+        trustedRoles: new Set(config.trustedDocuments.roles),
+        persistedQueries: createPersistedQueries(trusted),
+        graphqlEndpoint,
+      }),
+      statusOfSubgraphErrors,
+    ],
   });
   const server = http.createServer(gateway);
-  server.on('close', () => void gateway.dispose());
+  server.on('close', () => {
+    void gateway.dispose();
+    void keys.end();
+  });
   return server;
 }

@@ -3,8 +3,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import type { Role } from '../auth/viewer';
-import type { Context } from '../context';
+import type { Role, Viewer } from '../auth/viewer';
 import { ErrorCode } from '../errors';
 import { operationCost } from './cost';
 
@@ -90,6 +89,28 @@ export function costRefusal(
 }
 
 /**
+ * The error for an operation HTTP does not run, else null: one of a type the schema lacks, or a
+ * subscription. Shared with the gateway (gateway/contract.ts), whose supergraph has no subscriptions
+ * but must answer a subscription as `npm start` does.
+ */
+export function httpOperationRefusal(schema: GraphQLSchema, operation: OperationDefinitionNode): GraphQLError | null {
+  // Subscriptions are served over WebSocket only (src/subscriptions); over HTTP they would run as a query.
+  if (operation.operation === 'subscription') {
+    return new GraphQLError('Subscriptions are served over WebSocket (graphql-transport-ws protocol) at /graphql, not over HTTP.', {
+      extensions: { code: ErrorCode.BAD_REQUEST, http: { status: 400 } },
+    });
+  }
+  // graphql-js 16 lets `mutation { … }` through validation on a schema without mutations and fails
+  // in execute (an internal error); graphql-js 17's KnownOperationTypesRule refuses it.
+  if (!schema.getRootType(operation.operation)) {
+    return new GraphQLError(`This API has no ${operation.operation} operations.`, {
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
+    });
+  }
+  return null;
+}
+
+/**
  * The per-role cost budget, and the public codes of limit errors.
  *
  * Cost is checked in `didResolveOperation`: after validation (so the document is known to be valid and
@@ -100,26 +121,15 @@ export function costRefusal(
  * Tokens and gross nesting are checked before Apollo parses (src/limits/precheck.ts); graphql-js'
  * `maxTokens` parse option stays on as a backstop (answered GRAPHQL_PARSE_FAILED).
  */
-export function operationLimitsPlugin(limits: OperationLimits): ApolloServerPlugin<Context> {
+// Typed by the part of the context it reads: the gateway's type program (gateway/) imports this
+// module, and src/context.ts's imports do not type-check there (Hive declares its own error extensions).
+export function operationLimitsPlugin(limits: OperationLimits): ApolloServerPlugin<{ viewer: Viewer }> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, operation, request, contextValue }) {
           if (!operation) return; // Apollo answers "unknown operation" itself
-          // graphql-js 16 lets `subscription { … }` through validation on a schema without subscriptions
-          // and fails in execute (an internal error); graphql-js 17's KnownOperationTypesRule refuses it.
-          if (!schema.getRootType(operation.operation)) {
-            throw new GraphQLError(`This API has no ${operation.operation} operations.`, {
-              extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
-            });
-          }
-          // Subscriptions are served over WebSocket only (src/subscriptions); over HTTP they would run as a query.
-          if (operation.operation === 'subscription') {
-            throw new GraphQLError('Subscriptions are served over WebSocket (graphql-transport-ws protocol) at /graphql, not over HTTP.', {
-              extensions: { code: ErrorCode.BAD_REQUEST, http: { status: 400 } },
-            });
-          }
-          const refusal = costRefusal(limits, contextValue.viewer.role, { schema, document, operation, variables: request.variables });
+          const refusal = httpOperationRefusal(schema, operation) ?? costRefusal(limits, contextValue.viewer.role, { schema, document, operation, variables: request.variables });
           if (refusal) throw refusal;
         },
         async didEncounterErrors({ errors }) {

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -28,14 +29,26 @@ export interface FederatedStack {
  * startTestServer, and the Hive gateway as a child process (gateway/main.ts under tsx: the
  * gateway's packages are kept out of the server's type program and jest's module graph).
  */
-export async function startFederatedStack(givenUrl?: string): Promise<FederatedStack> {
+export async function startFederatedStack(givenUrl?: string, options: { env?: Record<string, string> } = {}): Promise<FederatedStack> {
   const databaseUrl = testDatabaseUrl(givenUrl);
-  const config = testConfig(databaseUrl);
+  const config = testConfig(databaseUrl, options.env);
   const secret = randomBytes(32).toString('base64url');
   const pools: Pools = poolsFor(databaseUrl, 8);
   const apps: App[] = [];
   const subgraphUrls = {} as Record<SubgraphName, string>;
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', SUBGRAPH_SECRET: secret, LOG_LEVEL: 'silent' };
+  // The gateway reads npm start's variables itself (gateway/config.ts): the key database, and the
+  // test servers' settings that it enforces (trusted documents are off unless a suite sets them).
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    SUBGRAPH_SECRET: secret,
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: databaseUrl,
+    TRUSTED_DOCUMENTS_ROLES: config.trustedDocuments.roles.join(','),
+    ...options.env,
+  };
   for (const name of SUBGRAPH_NAMES) {
     const app = makeSubgraphApp(name, {
       config,
@@ -95,5 +108,34 @@ function spawnGateway(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; po
         resolve({ child, port: Number(line[1]) });
       }
     });
+  });
+}
+
+/** Subgraph fetches the gateway made so far (its Prometheus counter of outgoing calls). */
+export async function subgraphFetches(stack: FederatedStack): Promise<number> {
+  let total = 0;
+  for (const m of (await stack.metrics()).matchAll(/^graphql_gateway_fetch_duration_count\{[^}]*\} (\d+)$/gm)) total += Number(m[1]);
+  return total;
+}
+
+/**
+ * POSTs an operation to `${base}/graphql` from the local address `from` (any of 127.0.0.0/8 on
+ * Linux): callers the gateway must tell apart by address, as it tells apart clients on the internet.
+ */
+export function postGraphQLFrom<D = any>(from: string, base: string, query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<GraphQLResponse<D>> {
+  const body = JSON.stringify({ query, variables });
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      `${base}/graphql`,
+      { method: 'POST', localAddress: from, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
   });
 }

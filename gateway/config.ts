@@ -1,0 +1,48 @@
+import { ConfigError, loadConfig, type Config } from '../src/config';
+
+/** The parts of `npm start`'s configuration the gateway enforces itself (README, "Federation"). */
+export interface GatewayConfig {
+  isProduction: boolean;
+  /** Where API keys are looked up: ACCESS_DATABASE_URL, else DATABASE_URL. */
+  accessDatabaseUrl: string;
+  limits: Config['limits'];
+  trustedDocuments: Config['trustedDocuments'];
+  apiKeyCacheTtlMs: number;
+  pgStatementTimeoutMs: number;
+  pgConnectionTimeoutMs: number;
+  redisUrl: string | null;
+  redisKeyPrefix: string;
+}
+
+/**
+ * Variables the gateway leaves to the subgraphs. loadConfig would require them in production
+ * (every source's database, the ID hash key, the pass signing key), and the gateway reads none of
+ * their data: it looks up API keys, nothing else.
+ */
+const SUBGRAPHS_ONLY = /^((REGION_|CASE_|MOBILITY_|ACCESS_)?(READ_)?DATABASE_URL|ID_HASH_SECRET|PASS_SIGNING_KEY)$/;
+
+/**
+ * Parsed by src/config.ts's own schema, so every variable means and is validated as on `npm start`
+ * (GRAPHQL_MAX_*, GRAPHQL_BODY_LIMIT, TRUSTED_DOCUMENTS_*, API_KEY_CACHE_TTL_MS, REDIS_*, PG_*).
+ */
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const isProduction = env.NODE_ENV === 'production';
+  const rest = Object.fromEntries(Object.entries(env).filter(([name]) => !SUBGRAPHS_ONLY.test(name)));
+  // production's only other effects in loadConfig are on seeding and the explorer, which the gateway has neither of
+  const config = loadConfig({ ...rest, NODE_ENV: isProduction ? 'development' : env.NODE_ENV });
+  const accessDatabaseUrl = env.ACCESS_DATABASE_URL || env.DATABASE_URL;
+  if (!accessDatabaseUrl) {
+    throw new ConfigError('The gateway authenticates API keys itself: set ACCESS_DATABASE_URL (or DATABASE_URL) to the database of access.api_keys.');
+  }
+  return {
+    isProduction,
+    accessDatabaseUrl,
+    limits: config.limits,
+    trustedDocuments: config.trustedDocuments,
+    apiKeyCacheTtlMs: config.apiKeyCacheTtlMs,
+    pgStatementTimeoutMs: config.pgStatementTimeoutMs,
+    pgConnectionTimeoutMs: config.pgConnectionTimeoutMs,
+    redisUrl: config.redisUrl,
+    redisKeyPrefix: config.redisKeyPrefix,
+  };
+}

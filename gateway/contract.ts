@@ -1,0 +1,234 @@
+import { GraphQLError, getOperationAST } from 'graphql';
+import type { GatewayPlugin } from '@graphql-hive/gateway';
+import type { KeyAuthenticator, PersistedQueries } from './serverModules';
+import type { Role, Viewer } from '../src/auth/viewer';
+import { SqlRecorder } from '../datasources/sql';
+import { costRefusal, httpOperationRefusal, limitValidationRules, type OperationLimits } from '../src/limits';
+import { precheckDocument } from '../src/limits/precheck';
+import { sha256 } from '../src/documents/manifest';
+import { ErrorCode } from '../src/errors';
+
+/**
+ * What `npm start` enforces on a client's request before any resolver runs, enforced at the gateway
+ * the same way, so that a client sees the same HTTP status, error code and `extensions.limit` from
+ * either (tests/integration/federationLimits.test.ts), and a refused request reaches no subgraph:
+ *
+ *   body limit (413) and JSON          src/http/graphqlHttp.ts (express.json)
+ *   tokens and gross nesting (400)     src/limits/precheck.ts
+ *   CSRF prevention (400)              Apollo's csrfPrevention
+ *   API key (401/503)                  src/auth/authenticate.ts, the context function of src/server.ts
+ *   APQ                                Apollo's persisted queries over src/documents/trusted.ts's cache
+ *   depth, aliases, directives (400)   limitValidationRules
+ *   subscriptions over HTTP (400)      httpOperationRefusal
+ *   cost per role (400)                costRefusal, on the supergraph's API schema
+ *   trusted documents per role (403)   trustedDocumentsPlugin
+ *
+ * in that order, which is Apollo's. The subgraphs check the key and their own limits again
+ * (defence in depth); the gateway's checks are what a client meets first.
+ */
+export interface ContractOptions {
+  limits: OperationLimits;
+  authenticator: KeyAuthenticator;
+  /** The trusted documents by SHA-256 (documents/manifest.json), and the roles limited to them. */
+  trusted: ReadonlyMap<string, string>;
+  trustedRoles: ReadonlySet<Role>;
+  /** Apollo's APQ cache shape; keys carry Apollo's `apq:` prefix, so a shared Redis holds one set. */
+  persistedQueries: PersistedQueries;
+  graphqlEndpoint: string;
+}
+
+/** What the gateway learnt of one request before execution, for the checks after validation and the log line. */
+export interface RequestFacts {
+  viewer: Viewer;
+  /** SHA-256 of the document received, or the APQ hash sent: what the trusted-documents check looks up. */
+  queryHash: string;
+  /** A document sent with its APQ hash: stored once the request passed every check (Apollo does the same). */
+  register: string | null;
+}
+
+const facts = new WeakMap<Request, RequestFacts>();
+
+/** The facts of a request that got as far as its parameters (null: refused earlier, or not GraphQL). */
+export function requestFacts(request: Request): RequestFacts | null {
+  return facts.get(request) ?? null;
+}
+
+/** Apollo's prefix of APQ cache keys (requestPipeline APQ_CACHE_PREFIX). */
+const APQ_PREFIX = 'apq:';
+
+/** Apollo's CSRF prevention: requests a browser may send cross-site without a preflight. */
+const NON_PREFLIGHTED_CONTENT_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain'];
+const PREFLIGHT_HEADERS = ['x-apollo-operation-name', 'apollo-require-preflight'];
+
+/**
+ * A request error answered with this status whatever the client accepts: Yoga answers errors it
+ * marks as the GraphQL-over-HTTP spec's with 200 to application/json clients, Apollo with 400.
+ */
+function refusal(status: number, message: string, extensions: Record<string, unknown> = {}, headers?: Record<string, string>): GraphQLError {
+  return new GraphQLError(message, { extensions: { ...extensions, http: { status, spec: false, ...(headers ? { headers } : {}) } } });
+}
+
+/** The same error with Yoga's idea of `extensions.http`: headers as a plain object, never the spec's status. */
+function forYoga(error: GraphQLError): GraphQLError {
+  const http = (error.extensions.http ?? {}) as { status?: number; headers?: Map<string, string> | Record<string, string> };
+  const headers = http.headers instanceof Map ? Object.fromEntries(http.headers) : http.headers;
+  const { http: _http, ...extensions } = error.extensions;
+  return refusal(http.status ?? 400, error.message, extensions, headers);
+}
+
+/** express' size syntax as GRAPHQL_BODY_LIMIT allows it (src/config.ts): 100kb, 1mb, 512b. */
+export function bodyLimitBytes(limit: string): number {
+  const match = /^(\d+)(b|kb|mb)$/i.exec(limit);
+  if (!match) throw new Error(`body limit ${limit}: expected a size such as 100kb or 1mb`);
+  return Number(match[1]) * { b: 1, kb: 1024, mb: 1024 * 1024 }[match[2].toLowerCase() as 'b' | 'kb' | 'mb'];
+}
+
+/** The body as text, refused (413) as soon as it grows past `max` bytes, also without a Content-Length. */
+async function readLimited(request: Request, max: number, tooLarge: () => GraphQLError): Promise<string> {
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The caller's socket address, from the Node request Hive's server adapter puts in the server context. */
+export function socketAddress(context: unknown): string {
+  const req = (context as { req?: { socket?: { remoteAddress?: string } } } | null)?.req;
+  return req?.socket?.remoteAddress ?? 'unknown';
+}
+
+export function useClientContract(options: ContractOptions): GatewayPlugin {
+  const { limits, authenticator, trusted, trustedRoles, persistedQueries } = options;
+  const maxBytes = bodyLimitBytes(limits.bodyLimit);
+  const rules = limitValidationRules(limits);
+  const tooLarge = () => refusal(413, `The request body is larger than the limit of ${limits.bodyLimit}.`, { code: ErrorCode.BAD_REQUEST });
+  const isGraphQL = (request: Request) => new URL(request.url, 'http://gateway').pathname === options.graphqlEndpoint;
+
+  return {
+    onRequestParse({ request, setRequestParser }) {
+      if (!isGraphQL(request)) return;
+      const contentType = request.headers.get('content-type');
+      const essence = contentType?.split(';')[0].trim().toLowerCase();
+      const preflighted = PREFLIGHT_HEADERS.some((h) => (request.headers.get(h) ?? '') !== '');
+      if ((contentType === null || NON_PREFLIGHTED_CONTENT_TYPES.includes(essence!)) && !preflighted) {
+        throw refusal(
+          400,
+          `This operation has been blocked as a potential Cross-Site Request Forgery (CSRF). Please either specify a 'content-type' header ` +
+            `(with a type that is not one of ${NON_PREFLIGHTED_CONTENT_TYPES.join(', ')}) or provide a non-empty value for one of the following headers: ${PREFLIGHT_HEADERS.join(', ')}\n`,
+          { code: ErrorCode.BAD_REQUEST },
+        );
+      }
+      if (request.method !== 'POST' || essence !== 'application/json') return;
+      const length = request.headers.get('content-length');
+      if (length !== null && Number(length) > maxBytes) throw tooLarge();
+      // express.json's reading: an empty body is {}, anything but an object or array is not JSON
+      setRequestParser(async (req) => {
+        const text = await readLimited(req, maxBytes, tooLarge);
+        if (text.length === 0) return {};
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = undefined;
+        }
+        if (typeof body !== 'object' || body === null) throw refusal(400, 'The request body is not valid JSON.', { code: ErrorCode.BAD_REQUEST });
+        return body as Record<string, unknown>;
+      });
+    },
+
+    async onParams({ params, request, setParams, context }) {
+      if (typeof params.query === 'string') {
+        const refused = precheckDocument(params.query, limits);
+        if (refused) throw refusal(400, refused.message, { code: refused.code, limit: refused.limit });
+      }
+      // as in `npm start`'s context function: the caller is known (or refused) before the document is looked at
+      let viewer: Viewer;
+      try {
+        viewer = await authenticator.viewerFor(request.headers.get('authorization') ?? undefined, socketAddress(context), new SqlRecorder());
+      } catch (err) {
+        throw err instanceof GraphQLError ? forYoga(err) : err;
+      }
+      const persisted = (params.extensions as { persistedQuery?: { version?: unknown; sha256Hash?: unknown } } | undefined)?.persistedQuery;
+      let query = params.query;
+      let queryHash: string;
+      let register: string | null = null;
+      if (persisted) {
+        if (persisted.version !== 1) throw refusal(400, 'Unsupported persisted query version', { code: ErrorCode.INTERNAL_SERVER_ERROR });
+        queryHash = String(persisted.sha256Hash);
+        if (query === undefined) {
+          query = await persistedQueries.get(`${APQ_PREFIX}${queryHash}`);
+          if (query === undefined) {
+            throw refusal(200, 'PersistedQueryNotFound', { code: 'PERSISTED_QUERY_NOT_FOUND' }, { 'cache-control': 'private, no-cache, must-revalidate' });
+          }
+        } else if (sha256(query) !== queryHash) {
+          throw refusal(400, 'provided sha does not match query', { code: ErrorCode.INTERNAL_SERVER_ERROR });
+        } else {
+          register = query;
+        }
+        // the subgraphs get the gateway's own documents; the client's APQ extension stays here
+        const { persistedQuery: _sent, ...extensions } = params.extensions as Record<string, unknown>;
+        setParams({ ...params, query, extensions });
+      } else if (query) {
+        queryHash = sha256(query);
+      } else {
+        throw refusal(400, 'GraphQL operations must contain a non-empty `query` or a `persistedQuery` extension.', { code: ErrorCode.BAD_REQUEST });
+      }
+      facts.set(request, { viewer, queryHash, register });
+    },
+
+    onValidate({ addValidationRule, params: { documentAST, schema }, context }) {
+      for (const rule of rules) addValidationRule(rule);
+      return ({ valid, setResult }) => {
+        if (!valid) return;
+        // role-independent, so it may be kept in Yoga's validation cache with the document
+        const operation = getOperationAST(documentAST, (context as { params?: { operationName?: string } }).params?.operationName);
+        const refused = operation && httpOperationRefusal(schema, operation);
+        if (refused) setResult([forYoga(refused)]);
+      };
+    },
+
+    // Apollo answers parse and validation errors with 400 also to application/json clients; Yoga
+    // marks them as the GraphQL-over-HTTP spec's (`spec`), which it answers with 200 to those.
+    onResultProcess({ result }) {
+      const errors = Array.isArray(result) ? result.flatMap((r) => r.errors ?? []) : 'errors' in result ? (result.errors ?? []) : [];
+      for (const error of errors) {
+        const http = error.extensions?.http as { spec?: boolean } | undefined;
+        if (http?.spec) http.spec = false;
+      }
+    },
+
+    // Checks that depend on the caller run here, after validation: results set in onValidate are
+    // cached per document by Yoga, whoever asked.
+    onExecute({ args, setResultAndStopExecution }) {
+      const known = requestFacts((args.contextValue as { request: Request }).request);
+      const operation = getOperationAST(args.document, args.operationName ?? undefined);
+      if (!known || !operation) return;
+      const role = known.viewer.role;
+      const refused =
+        costRefusal(limits, role, { schema: args.schema, document: args.document, operation, variables: args.variableValues as Record<string, unknown> | undefined }) ??
+        (trustedRoles.has(role) && !trusted.has(known.queryHash)
+          ? refusal(
+              403,
+              `Role ${role} may run only trusted documents: send one of documents/manifest.json, as its exact text or as extensions.persistedQuery.sha256Hash.`,
+              { code: ErrorCode.PERSISTED_QUERY_NOT_ALLOWED },
+            )
+          : null);
+      if (refused) {
+        setResultAndStopExecution({ errors: [forYoga(refused)] });
+        return;
+      }
+      if (known.register !== null) void persistedQueries.set(`${APQ_PREFIX}${known.queryHash}`, known.register).catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import type { Pool } from 'pg';
+import type { Viewer } from '../src/auth/viewer';
+import type { SqlRecorder } from '../datasources/sql';
+
+/*
+ * Server modules the gateway uses whose source does not type-check in the gateway's program: they
+ * build errors with Apollo's `extensions.http.headers` (a Map), and Hive's GraphQL Yoga declares
+ * that field as a plain object for every GraphQLError in the program. The server's program
+ * (tsconfig.json) type-checks them; here they are loaded by `require`, typed by what the gateway calls.
+ */
+
+/** src/auth/authenticate.ts's Authenticator: the caller of a request, or a 401/503 GraphQLError. */
+export interface KeyAuthenticator {
+  viewerFor(authorization: string | undefined, clientAddress: string, recorder: SqlRecorder): Promise<Viewer>;
+}
+
+export function createAuthenticator(pool: Pool, options: { cacheTtlMs: number; isProduction: boolean }): KeyAuthenticator {
+  const { Authenticator } = require('../src/auth/authenticate') as { Authenticator: new (pool: Pool, o: typeof options) => KeyAuthenticator };
+  return new Authenticator(pool, options);
+}
+
+/** src/documents/trusted.ts's PersistedQueryCache (Apollo's APQ cache shape), seeded with the trusted documents. */
+export interface PersistedQueries {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string): Promise<void>;
+}
+
+export function createPersistedQueries(trusted: ReadonlyMap<string, string>): PersistedQueries {
+  const { PersistedQueryCache } = require('../src/documents/trusted') as { PersistedQueryCache: new (trusted: ReadonlyMap<string, string>) => PersistedQueries };
+  return new PersistedQueryCache(trusted);
+}

@@ -1,0 +1,215 @@
+import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/server';
+import { postGraphQLFrom, startFederatedStack, subgraphFetches, type FederatedStack } from '../helpers/federation';
+import { operation } from '../helpers/operations';
+import { sha256 } from '../../src/documents/manifest';
+import { CLIENT_ADDRESS_HEADER, SUBGRAPH_SECRET_HEADER } from '../../src/federation/names';
+import { DEMO_PEOPLE, NOBODY_ID_NUMBER } from '../../src/seed/demoPeople';
+import { todayCst } from '../../src/clock';
+import { addDays } from '../../src/risk/dates';
+
+const PARTNER = { authorization: 'Bearer demo-partner' };
+const GOV = { authorization: 'Bearer demo-gov' };
+const today = todayCst();
+
+/** Both servers as deployed by default: trusted documents for PARTNER, 3 ID numbers per address and day. */
+const ENV = { TRUSTED_DOCUMENTS_ROLES: 'PARTNER', SELF_SERVICE_MAX_IDS_PER_DAY: '3', SELF_SERVICE_RATE_PER_MINUTE: '10' };
+
+let single: TestServer;
+let federated: FederatedStack;
+beforeAll(async () => {
+  [single, federated] = await Promise.all([startTestServer({ env: ENV }), startFederatedStack(undefined, { env: ENV })]);
+}, 60000);
+afterAll(async () => {
+  await Promise.all([single?.close(), federated?.close()]);
+});
+
+/** What a client can tell apart: the status, and each error's message, code and limit. */
+interface Seen {
+  status: number;
+  errors: { message: string; code: unknown; limit?: unknown }[];
+  data: unknown;
+}
+
+async function seen(res: Response): Promise<Seen> {
+  // check times are the server's clock
+  const body = JSON.parse(await res.text(), (key, value) => (key === 'asOf' && typeof value === 'string' && value.includes('T') ? '<now>' : value)) as GraphQLResponse['body'];
+  const errors = (body.errors ?? []).map((e) => ({ message: e.message, code: e.extensions?.code, ...(e.extensions?.limit ? { limit: e.extensions.limit } : {}) }));
+  return { status: res.status, errors, data: body.data ?? null };
+}
+
+/** Sends one request to `npm start` and to the gateway; returns what each client saw. */
+async function both(send: (base: string) => Promise<Response>): Promise<{ single: Seen; gateway: Seen }> {
+  return { single: await seen(await send(single.url)), gateway: await seen(await send(federated.url)) };
+}
+
+const post = (body: unknown, headers: Record<string, string> = {}) => (base: string) =>
+  fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+const get = (params: Record<string, unknown>, headers: Record<string, string> = {}) => (base: string) => {
+  const query = Object.entries(params).map(([k, v]) => `${k}=${encodeURIComponent(typeof v === 'string' ? v : JSON.stringify(v))}`);
+  return fetch(`${base}/graphql?${query.join('&')}`, { headers: { 'apollo-require-preflight': 'true', ...headers } });
+};
+const apq = (hash: string) => ({ persistedQuery: { version: 1, sha256Hash: hash } });
+
+/** `{ region(code: "420106") { parent { … code … } } }`: `depth` fields nested. */
+const nested = (depth: number) => `{ region(code: "420106") ${'{ parent '.repeat(depth - 2)}{ code }${' }'.repeat(depth - 2)} }`;
+
+/** Each refused request, and the status, code and limit `npm start` answers it with. */
+interface Refused {
+  name: string;
+  send: (base: string) => Promise<Response>;
+  status: number;
+  code: string;
+  limit?: string;
+}
+const refused = (name: string, send: Refused['send'], status: number, code: string, limit?: string): Refused => ({ name, send, status, code, limit });
+const REFUSED: Refused[] = [
+  refused('depth 13', post({ query: nested(13) }), 400, 'QUERY_TOO_COMPLEX', 'depth'),
+  refused('nesting 100 (before parsing)', post({ query: nested(100) }), 400, 'QUERY_TOO_COMPLEX', 'depth'),
+  refused('21 aliases', post({ query: `{ ${Array.from({ length: 21 }, (_, i) => `a${i}: region(code: "420106") { code }`).join(' ')} }` }), 400, 'QUERY_TOO_COMPLEX', 'aliases'),
+  refused('11 directives', post({ query: `{ __typename ${'@include(if: true) '.repeat(11)} }` }), 400, 'QUERY_TOO_COMPLEX', 'directives'),
+  refused('10,000 aliases (tokens)', post({ query: `{ ${Array.from({ length: 10_000 }, (_, i) => `a${i}: __typename`).join(' ')} }` }), 400, 'BAD_REQUEST', 'tokens'),
+  refused('a 2 MB body', post({ query: '{ __typename }', variables: { pad: 'x'.repeat(2 * 1024 * 1024) } }), 413, 'BAD_REQUEST'),
+  refused('a body that is not JSON', (base) => fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' }), 400, 'BAD_REQUEST'),
+  refused('a subscription over HTTP', post({ query: 'subscription { riskLevelChanged(regionCodes: ["420106"]) { level } }' }), 400, 'BAD_REQUEST'),
+  refused('a GET without a preflight header (CSRF)', (base) => fetch(`${base}/graphql?query=${encodeURIComponent('{ __typename }')}`), 400, 'BAD_REQUEST'),
+  refused('cost 510,000 for PUBLIC', post({ query: '{ regions(level: PROVINCE, first: 5000) { nodes { children(first: 100) { totalCount } } } }' }), 400, 'QUERY_TOO_COMPLEX', 'cost'),
+  refused(
+    'PARTNER ProvinceDrilldown (over its 50,000 budget)',
+    post({ query: operation('ProvinceDrilldown'), variables: { code: '420000', from: addDays(today, -6), to: today } }, PARTNER),
+    400,
+    'QUERY_TOO_COMPLEX',
+    'cost',
+  ),
+  refused('PARTNER, a document not in the manifest', post({ query: '{ checkPass(token: "x") { status } }' }, PARTNER), 403, 'PERSISTED_QUERY_NOT_ALLOWED'),
+  refused('an unknown API key', post({ query: '{ __typename }' }, { authorization: 'Bearer not-a-key' }), 401, 'UNAUTHENTICATED'),
+  refused('a malformed Authorization header', post({ query: '{ __typename }' }, { authorization: 'Basic abc' }), 401, 'UNAUTHENTICATED'),
+  refused('a syntax error', post({ query: '{ region(code: ' }), 400, 'GRAPHQL_PARSE_FAILED'),
+  refused('an unknown field', post({ query: '{ nope }' }), 400, 'GRAPHQL_VALIDATION_FAILED'),
+  refused('a fragment cycle', post({ query: '{ region(code: "420106") { ...A } } fragment A on Region { parent { ...B } } fragment B on Region { parent { ...A } }' }), 400, 'GRAPHQL_VALIDATION_FAILED'),
+];
+
+describe('the gateway refuses what `npm start` refuses, as it does, before any subgraph is called', () => {
+  it.each(REFUSED)('$name: HTTP $status $code', async ({ send, status, code, limit }) => {
+    const before = await subgraphFetches(federated);
+    const { single: want, gateway: got } = await both(send);
+    expect(want.status).toBe(status);
+    expect(want.errors[0]).toMatchObject({ code, ...(limit ? { limit } : {}) });
+    expect(want.data).toBeNull();
+    expect(got).toEqual(want);
+    expect(await subgraphFetches(federated)).toBe(before);
+  });
+
+  it('names the same cost for the same operation: the cost walk gives the same figure on the supergraph', async () => {
+    const { single: want, gateway: got } = await both(REFUSED.find((r) => r.name.startsWith('PARTNER ProvinceDrilldown'))!.send);
+    expect(want.errors[0].message).toMatch(/^cost \d+ exceeds the limit of 50000 for role PARTNER/);
+    expect(got.errors[0].message).toBe(want.errors[0].message);
+  });
+
+  it('lets through what fits, and each such request reaches the subgraphs (the fetch count can move)', async () => {
+    const before = await subgraphFetches(federated);
+    const { single: want, gateway: got } = await both(post({ query: nested(12) }));
+    expect([want.status, want.errors]).toEqual([200, []]);
+    expect(got).toEqual(want);
+    expect(await subgraphFetches(federated)).toBeGreaterThan(before);
+    const province = await both(post({ query: operation('ProvinceDrilldown'), variables: { code: '420000', from: addDays(today, -6), to: today } }, GOV));
+    expect(province.gateway).toEqual(province.single);
+    expect(province.single.errors).toEqual([]);
+  });
+});
+
+describe('trusted documents (PARTNER) and automatic persisted queries, as on `npm start`', () => {
+  let token: string;
+  beforeAll(async () => {
+    const issued = await single.gql(operation('IssuePass'), { name: DEMO_PEOPLE[0].name, idNumber: DEMO_PEOPLE[0].idNumber });
+    token = issued.body.data.issuePass.pass.token;
+  });
+
+  it('runs a manifest document sent by PARTNER as its text, and by its hash alone (POST and GET)', async () => {
+    for (const send of [
+      post({ query: operation('CheckPass'), variables: { token } }, PARTNER),
+      post({ extensions: apq(sha256(operation('CheckPass'))), variables: { token } }, PARTNER),
+      get({ extensions: apq(sha256(operation('CheckPass'))), variables: { token } }, PARTNER),
+    ]) {
+      const { single: want, gateway: got } = await both(send);
+      expect([want.status, want.errors]).toEqual([200, []]);
+      expect(got).toEqual(want);
+    }
+  });
+
+  it('refuses to register a document PARTNER may not run, and keeps it out of the cache', async () => {
+    const query = '{ checkPass(token: "apq-partner") { status } }';
+    const register = await both(post({ query, extensions: apq(sha256(query)) }, PARTNER));
+    expect([register.single.status, register.single.errors[0].code]).toEqual([403, 'PERSISTED_QUERY_NOT_ALLOWED']);
+    expect(register.gateway).toEqual(register.single);
+    const again = await both(post({ extensions: apq(sha256(query)) }, PARTNER));
+    expect([again.single.status, again.single.errors[0].code]).toEqual([200, 'PERSISTED_QUERY_NOT_FOUND']);
+    expect(again.gateway).toEqual(again.single);
+  });
+
+  it('answers an unknown hash with PERSISTED_QUERY_NOT_FOUND, registers the document with its hash, then runs it by hash (POST and GET)', async () => {
+    const query = `{ region(code: "420106") { name apqAt: code } }`;
+    const hash = sha256(query);
+    for (const hashOnly of [post({ extensions: apq(hash) }), get({ extensions: apq(hash) })]) {
+      const miss = await both(hashOnly);
+      expect([miss.single.status, miss.single.errors]).toEqual([200, [{ message: 'PersistedQueryNotFound', code: 'PERSISTED_QUERY_NOT_FOUND' }]]);
+      expect(miss.gateway).toEqual(miss.single);
+    }
+    const register = await both(post({ query, extensions: apq(hash) }));
+    expect([register.single.status, register.single.errors]).toEqual([200, []]);
+    expect(register.gateway).toEqual(register.single);
+    for (const hashOnly of [post({ extensions: apq(hash) }), get({ extensions: apq(hash) })]) {
+      const hit = await both(hashOnly);
+      expect(hit.single).toEqual(register.single);
+      expect(hit.gateway).toEqual(register.single);
+    }
+  });
+
+  it('refuses a hash that does not match the document, and an unknown protocol version', async () => {
+    for (const send of [
+      post({ query: '{ __typename }', extensions: apq(sha256('{ other }')) }),
+      post({ query: '{ __typename }', extensions: { persistedQuery: { version: 2, sha256Hash: sha256('{ __typename }') } } }),
+    ]) {
+      const { single: want, gateway: got } = await both(send);
+      expect(want.status).toBe(400);
+      expect(got).toEqual(want);
+    }
+  });
+
+  it('refuses a document another role registered, when PARTNER sends its hash', async () => {
+    const query = '{ regions(first: 1) { totalCount } }';
+    expect((await both(post({ query, extensions: apq(sha256(query)) }, GOV))).gateway.errors).toEqual([]);
+    const partner = await both(post({ extensions: apq(sha256(query)) }, PARTNER));
+    expect([partner.single.status, partner.single.errors[0].code]).toEqual([403, 'PERSISTED_QUERY_NOT_ALLOWED']);
+    expect(partner.gateway).toEqual(partner.single);
+  });
+});
+
+describe("the caller's address reaches the subgraphs", () => {
+  // Self-service lookups are limited to 3 ID numbers per address and day (ENV). Each caller below
+  // connects from its own loopback address, as clients on the internet come from theirs.
+  const check = (i: number) => (i < DEMO_PEOPLE.length ? { name: DEMO_PEOPLE[i].name, idNumber: DEMO_PEOPLE[i].idNumber } : { name: '王红', idNumber: NOBODY_ID_NUMBER });
+  const codes = (res: GraphQLResponse) => (res.body.errors ?? []).map((e) => e.extensions?.code);
+
+  it('limits close-contact checks through the gateway per address: 3 ID numbers, the 4th RATE_LIMITED; another address has its own count', async () => {
+    for (const i of [0, 1, 2]) {
+      const res = await postGraphQLFrom('127.0.0.2', federated.url, operation('CloseContactCheck'), check(i));
+      expect([res.status, codes(res)]).toEqual([200, []]);
+    }
+    const fourth = await postGraphQLFrom('127.0.0.2', federated.url, operation('CloseContactCheck'), check(3));
+    expect([fourth.status, codes(fourth)]).toEqual([429, ['RATE_LIMITED']]);
+    // without the forwarded address every caller would share the gateway's count, and this one would be refused
+    const other = await postGraphQLFrom('127.0.0.3', federated.url, operation('CloseContactCheck'), check(3));
+    expect([other.status, codes(other)]).toEqual([200, []]);
+  });
+
+  it('is what the subgraph counts by: past the secret, the forwarded address picks the count', async () => {
+    const direct = (address: string) =>
+      postGraphQLFrom('127.0.0.1', federated.subgraphUrls.person.replace(/\/graphql$/, ''), operation('CloseContactCheck'), check(4), {
+        [SUBGRAPH_SECRET_HEADER]: federated.secret,
+        [CLIENT_ADDRESS_HEADER]: address,
+      });
+    // 127.0.0.2 used up its 3 ID numbers through the gateway (test above)
+    expect(codes(await direct('127.0.0.2'))).toEqual(['RATE_LIMITED']);
+    expect(codes(await direct('203.0.113.9'))).toEqual([]);
+  });
+});
