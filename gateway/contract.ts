@@ -40,6 +40,10 @@ export interface ContractOptions {
 /** What the gateway learnt of one request before execution, for the checks after validation and the log line. */
 export interface RequestFacts {
   viewer: Viewer;
+  /** The operation's name: the client's until the document is resolved, then the operation's own. */
+  operationName: string | null;
+  /** Key lookups made for this request (0 when the key was cached). */
+  sqlStatements: number;
   /** SHA-256 of the document received, or the APQ hash sent: what the trusted-documents check looks up. */
   queryHash: string;
   /** A document sent with its APQ hash: stored once the request passed every check (Apollo does the same). */
@@ -47,10 +51,17 @@ export interface RequestFacts {
 }
 
 const facts = new WeakMap<Request, RequestFacts>();
+/** Requests whose caller was refused (the error code): `npm start` logs them apart, having no role. */
+const callerRefusals = new WeakMap<Request, string>();
 
 /** The facts of a request that got as far as its parameters (null: refused earlier, or not GraphQL). */
 export function requestFacts(request: Request): RequestFacts | null {
   return facts.get(request) ?? null;
+}
+
+/** The code of a request refused for its caller (UNAUTHENTICATED, SERVICE_UNAVAILABLE), else null. */
+export function callerRefusal(request: Request): string | null {
+  return callerRefusals.get(request) ?? null;
 }
 
 /** Apollo's prefix of APQ cache keys (requestPipeline APQ_CACHE_PREFIX). */
@@ -154,9 +165,11 @@ export function useClientContract(options: ContractOptions): GatewayPlugin {
       }
       // as in `npm start`'s context function: the caller is known (or refused) before the document is looked at
       let viewer: Viewer;
+      const sql = new SqlRecorder();
       try {
-        viewer = await authenticator.viewerFor(request.headers.get('authorization') ?? undefined, socketAddress(context), new SqlRecorder());
+        viewer = await authenticator.viewerFor(request.headers.get('authorization') ?? undefined, socketAddress(context), sql);
       } catch (err) {
+        callerRefusals.set(request, String((err as GraphQLError).extensions?.code ?? ErrorCode.INTERNAL_SERVER_ERROR));
         throw err instanceof GraphQLError ? forYoga(err) : err;
       }
       const persisted = (params.extensions as { persistedQuery?: { version?: unknown; sha256Hash?: unknown } } | undefined)?.persistedQuery;
@@ -184,7 +197,7 @@ export function useClientContract(options: ContractOptions): GatewayPlugin {
       } else {
         throw refusal(400, 'GraphQL operations must contain a non-empty `query` or a `persistedQuery` extension.', { code: ErrorCode.BAD_REQUEST });
       }
-      facts.set(request, { viewer, queryHash, register });
+      facts.set(request, { viewer, operationName: params.operationName ?? null, sqlStatements: sql.statements, queryHash, register });
     },
 
     onValidate({ addValidationRule, params: { documentAST, schema }, context }) {
@@ -214,6 +227,7 @@ export function useClientContract(options: ContractOptions): GatewayPlugin {
       const known = requestFacts((args.contextValue as { request: Request }).request);
       const operation = getOperationAST(args.document, args.operationName ?? undefined);
       if (!known || !operation) return;
+      known.operationName = operation.name?.value ?? known.operationName;
       const role = known.viewer.role;
       const refused =
         costRefusal(limits, role, { schema: args.schema, document: args.document, operation, variables: args.variableValues as Record<string, unknown> | undefined }) ??

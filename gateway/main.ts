@@ -1,4 +1,5 @@
 import { subgraphSecret, subgraphUrls } from '../src/federation/names';
+import { createLogger } from '../src/logger';
 import { loadGatewayConfig } from './config';
 
 /**
@@ -13,6 +14,7 @@ async function main() {
   const port = Number(env.PORT ?? 4000);
   const host = env.HOST ?? '0.0.0.0';
   // Hive reads LOG_LEVEL too, and knows no `silent` (its `logging: false` below turns it off).
+  const logger = createLogger(env.LOG_LEVEL ?? 'info');
   const logging = env.LOG_LEVEL === 'silent' ? false : env.LOG_LEVEL === 'debug' || env.LOG_LEVEL === 'warn' || env.LOG_LEVEL === 'error' ? env.LOG_LEVEL : 'info';
   env.LOG_LEVEL = logging === false ? 'error' : logging;
   // imported after LOG_LEVEL is set: Hive reads it when its modules load.
@@ -23,6 +25,7 @@ async function main() {
     isProduction,
     logging,
     config,
+    logger,
   });
   server.listen(port, host, () => {
     const address = server.address();

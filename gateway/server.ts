@@ -3,11 +3,14 @@ import { readFileSync } from 'node:fs';
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import { createGatewayRuntime, usePrometheus } from '@graphql-hive/gateway';
 import { CLIENT_ADDRESS_HEADER, SUBGRAPH_NAMES, SUBGRAPH_SECRET_HEADER, SUPERGRAPH_PATH, type SubgraphName } from '../src/federation/names';
-import { createPool } from '../src/db/pools';
 import { DEFAULT_MANIFEST_PATH, documentsById, readManifest } from '../src/documents/manifest';
 import { createAuthenticator, createPersistedQueries } from './serverModules';
+import type { Logger } from 'pino';
+import { createPools } from '../src/db/pools';
+import { createMetrics } from '../src/observability/metrics';
 import type { GatewayConfig } from './config';
 import { socketAddress, useClientContract } from './contract';
+import { useRequestLog } from './observability';
 
 export interface GatewayOptions {
   /** Where each subgraph listens, e.g. http://127.0.0.1:4102/graphql. */
@@ -21,6 +24,8 @@ export interface GatewayOptions {
   supergraph?: string;
   /** Limits, trusted documents and the key database, from the environment of `npm start` (gateway/config.ts). */
   config: GatewayConfig;
+  /** Where the per-request lines go (`npm start`'s format). */
+  logger: Logger;
 }
 
 /** The supergraph with each `@join__graph(name:, url:)` pointing at the given URL. */
@@ -77,11 +82,17 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
   const supergraph = withSubgraphUrls(options.supergraph ?? readFileSync(SUPERGRAPH_PATH, 'utf8'), options.urls);
   const url = config.accessDatabaseUrl;
   // a few connections: a key is looked up once per API_KEY_CACHE_TTL_MS and process
-  const keys = createPool(
-    { urls: { region: url, cases: url, mobility: url, access: url }, max: 4, statementTimeoutMs: config.pgStatementTimeoutMs, connectionTimeoutMs: config.pgConnectionTimeoutMs, applicationName: 'changxing-gateway' },
-    'access',
-  );
-  const authenticator = createAuthenticator(keys, { cacheTtlMs: config.apiKeyCacheTtlMs, isProduction: config.isProduction });
+  const pools = createPools({
+    urls: { region: url, cases: url, mobility: url, access: url },
+    sources: ['access'],
+    max: 4,
+    statementTimeoutMs: config.pgStatementTimeoutMs,
+    connectionTimeoutMs: config.pgConnectionTimeoutMs,
+    applicationName: 'changxing-gateway',
+  });
+  // npm start's changxing_* series (and its access pool's gauges), in the registry Hive's /metrics serves
+  const metrics = createMetrics(pools);
+  const authenticator = createAuthenticator(pools.access, { cacheTtlMs: config.apiKeyCacheTtlMs, isProduction: config.isProduction });
   const trusted = documentsById(readManifest(config.trustedDocuments.manifestPath ?? DEFAULT_MANIFEST_PATH));
   const graphqlEndpoint = '/graphql';
   const gateway = createGatewayRuntime({
@@ -108,7 +119,8 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
       }),
     },
     plugins: (ctx) => [
-      usePrometheus({ ...ctx, endpoint: '/metrics', metrics: {} }),
+      usePrometheus({ ...ctx, endpoint: '/metrics', metrics: {}, registry: metrics.registry }),
+      useRequestLog(options.logger, metrics, graphqlEndpoint),
       useClientContract({
         limits: config.limits,
         authenticator,
@@ -123,7 +135,7 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
   const server = http.createServer(gateway);
   server.on('close', () => {
     void gateway.dispose();
-    void keys.end();
+    void pools.access.end();
   });
   return server;
 }

@@ -21,6 +21,8 @@ export interface FederatedStack {
   gql<D = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<D>>;
   /** The gateway's Prometheus text (its per-subgraph fetch counts). */
   metrics(): Promise<string>;
+  /** The gateway's JSON log lines so far (at LOG_LEVEL, silent unless the suite sets it). */
+  logLines(): Record<string, unknown>[];
   close(): Promise<void>;
 }
 
@@ -68,7 +70,7 @@ export async function startFederatedStack(givenUrl?: string, options: { env?: Re
     for (const app of apps) await app.stop();
     await closePools(pools);
   };
-  const { child, port } = await spawnGateway(env).catch(async (err) => {
+  const { child, port, stdout } = await spawnGateway(env).catch(async (err) => {
     await stopSubgraphs();
     throw err;
   });
@@ -79,6 +81,16 @@ export async function startFederatedStack(givenUrl?: string, options: { env?: Re
     secret,
     gql: (query, variables, headers) => postGraphQL(url, query, variables, headers),
     metrics: async () => (await fetch(`${url}/metrics`)).text(),
+    logLines: () =>
+      stdout()
+        .split('\n')
+        .flatMap((line) => {
+          try {
+            return [JSON.parse(line) as Record<string, unknown>];
+          } catch {
+            return []; // Hive's own lines are text
+          }
+        }),
     async close() {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
@@ -88,7 +100,7 @@ export async function startFederatedStack(givenUrl?: string, options: { env?: Re
   };
 }
 
-function spawnGateway(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: number }> {
+function spawnGateway(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: number; stdout: () => string }> {
   const root = path.resolve(__dirname, '../..');
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'gateway/main.ts')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -105,7 +117,7 @@ function spawnGateway(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; po
       const line = /\{"msg":"gateway listening","port":(\d+)\}/.exec(out);
       if (line) {
         clearTimeout(timer);
-        resolve({ child, port: Number(line[1]) });
+        resolve({ child, port: Number(line[1]), stdout: () => out });
       }
     });
   });

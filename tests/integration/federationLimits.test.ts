@@ -11,8 +11,8 @@ const PARTNER = { authorization: 'Bearer demo-partner' };
 const GOV = { authorization: 'Bearer demo-gov' };
 const today = todayCst();
 
-/** Both servers as deployed by default: trusted documents for PARTNER, 3 ID numbers per address and day. */
-const ENV = { TRUSTED_DOCUMENTS_ROLES: 'PARTNER', SELF_SERVICE_MAX_IDS_PER_DAY: '3', SELF_SERVICE_RATE_PER_MINUTE: '10' };
+/** Both servers as deployed by default: trusted documents for PARTNER, 3 ID numbers per address and day; the gateway's log lines kept. */
+const ENV = { TRUSTED_DOCUMENTS_ROLES: 'PARTNER', SELF_SERVICE_MAX_IDS_PER_DAY: '3', SELF_SERVICE_RATE_PER_MINUTE: '10', LOG_LEVEL: 'info' };
 
 let single: TestServer;
 let federated: FederatedStack;
@@ -211,5 +211,47 @@ describe("the caller's address reaches the subgraphs", () => {
     // 127.0.0.2 used up its 3 ID numbers through the gateway (test above)
     expect(codes(await direct('127.0.0.2'))).toEqual(['RATE_LIMITED']);
     expect(codes(await direct('203.0.113.9'))).toEqual([]);
+  });
+});
+
+describe("the gateway's request log line and metrics, as `npm start`'s", () => {
+  /** The gateway's line for `requestId`, once its stdout has it. */
+  async function lineFor(requestId: string): Promise<Record<string, unknown>> {
+    for (let i = 0; i < 100; i++) {
+      const line = federated.logLines().find((l) => l.msg === 'graphql request' && l.requestId === requestId);
+      if (line) return line;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`no log line with requestId ${requestId}`);
+  }
+  const FIELDS = ['durationMs', 'errors', 'hostname', 'level', 'msg', 'operation', 'outcome', 'pid', 'requestId', 'role', 'service', 'sqlStatements', 'time'];
+
+  it('logs one line per request: request id, role, operation, outcome and error codes, no variables', async () => {
+    const ok = `fed-log-ok-${Date.now()}`;
+    const read = await federated.gql(operation('CountyInflows'), { code: '420106', days: 7 }, { ...GOV, 'x-request-id': ok });
+    expect(read.body.errors).toBeUndefined();
+    const line = await lineFor(ok);
+    expect(line).toMatchObject({ level: 30, role: 'GOV', operation: 'CountyInflows', outcome: 'ok', durationMs: expect.any(Number), sqlStatements: expect.any(Number) });
+    expect(Object.keys(line).filter((k) => !FIELDS.includes(k))).toEqual([]);
+    expect(JSON.stringify(line)).not.toContain('420106');
+
+    const refused = `fed-log-cost-${Date.now()}`;
+    await federated.gql(operation('ProvinceDrilldown'), { code: '420000', from: addDays(today, -6), to: today }, { ...PARTNER, 'x-request-id': refused });
+    expect(await lineFor(refused)).toMatchObject({ role: 'PARTNER', operation: 'ProvinceDrilldown', outcome: 'QUERY_TOO_COMPLEX', errors: ['QUERY_TOO_COMPLEX'] });
+
+    const before = federated.logLines().filter((l) => l.msg === 'graphql request refused').length;
+    await federated.gql('{ __typename }', {}, { authorization: 'Bearer not-a-key' });
+    await new Promise((r) => setTimeout(r, 200));
+    const warnings = federated.logLines().filter((l) => l.msg === 'graphql request refused');
+    expect(warnings.slice(before).map((l) => [l.level, l.code])).toEqual([[40, 'UNAUTHENTICATED']]);
+  });
+
+  it("serves npm start's request metrics on /metrics beside Hive's per-subgraph ones", async () => {
+    const text = await federated.metrics();
+    // run once each through the gateway in this file (test above)
+    expect(text).toMatch(/^changxing_graphql_requests_total\{operation="CountyInflows",outcome="ok"\} 1$/m);
+    expect(text).toMatch(/^changxing_graphql_requests_total\{operation="ProvinceDrilldown",outcome="QUERY_TOO_COMPLEX"\} \d+$/m);
+    expect(text).toMatch(/^changxing_pg_pool_connections\{source="access"\} \d+$/m);
+    expect(await subgraphFetches(federated)).toBeGreaterThan(0);
   });
 });
