@@ -35,6 +35,8 @@ const Env = z.object({
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10000),
   RESPONSE_CACHE: z.enum(['on', 'off']).default('on'),
   RESPONSE_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).max(100_000).default(200),
+  RESPONSE_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3600),
+  APQ_TTL_SECONDS: z.coerce.number().int().min(60).max(30 * 86_400).default(86_400),
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(5000),
   RETENTION_DAYS: z.coerce.number().int().min(14).max(3650).default(30),
   REDIS_URL: z.url().optional(),
@@ -86,12 +88,18 @@ export interface Config {
   idHashSecret: string | null;
   passSigningKey: string | null;
   shutdownGraceMs: number;
-  /** Whole-response cache of aggregate queries, keyed by the case data version (src/cache). */
-  responseCache: { enabled: boolean; maxEntries: number };
+  /**
+   * Whole-response cache of aggregate queries, keyed by the case data version (src/cache): entries
+   * per process, and how long an answer is kept in Redis when REDIS_URL is set.
+   */
+  responseCache: { enabled: boolean; maxEntries: number; ttlSeconds: number };
+  /** How long a document registered by automatic persisted queries is kept in Redis (REDIS_URL). */
+  apqTtlSeconds: number;
   /** How long a successful API key lookup is cached (0: not at all); revocation takes effect within it. */
   apiKeyCacheTtlMs: number;
   /** Itinerary stays older than this are purged (at least 14: the pass rule looks back 14 days). */
   retentionDays: number;
+  /** Shared store of rate limits, registered APQ documents and cached answers (null: each process its own). */
   redisUrl: string | null;
   /** Prefix of every Redis key, so that several deployments can share one Redis. */
   redisKeyPrefix: string;
@@ -175,7 +183,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idHashSecret: e.ID_HASH_SECRET ?? null,
     passSigningKey: e.PASS_SIGNING_KEY ?? null,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
-    responseCache: { enabled: e.RESPONSE_CACHE === 'on', maxEntries: e.RESPONSE_CACHE_MAX_ENTRIES },
+    responseCache: { enabled: e.RESPONSE_CACHE === 'on', maxEntries: e.RESPONSE_CACHE_MAX_ENTRIES, ttlSeconds: e.RESPONSE_CACHE_TTL_SECONDS },
+    apqTtlSeconds: e.APQ_TTL_SECONDS,
     apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
     retentionDays: e.RETENTION_DAYS,
     redisUrl: e.REDIS_URL ?? null,

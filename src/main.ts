@@ -3,14 +3,14 @@ import { makeApp } from './server';
 import { seedIfNeeded } from './seed/onStart';
 import { ConfigError } from './config';
 import { describePurge, schedulePurge } from './retention';
-import Redis from 'ioredis';
+import { connectRedis } from './cache/redisText';
 
 /** config → database (embedded if no URL) → migrate → seed if empty → listen; stop cleanly on SIGTERM/SIGINT. */
 async function main() {
   const rt = await bootstrap({ applicationName: 'changxing' });
   const { config, logger, db } = rt;
   await seedIfNeeded(rt);
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 }) : null;
+  const redis = config.redisUrl ? connectRedis(config.redisUrl) : null;
   // BENCH_DISABLE_BATCHING=1 is for `npm run bench` only (the N+1 baseline).
   const app = makeApp({ config, pools: db.pools, logger, secrets: rt.secrets, redis, ...(config.benchDisableBatching ? { batch: false } : {}) });
   await app.start();
@@ -36,7 +36,8 @@ async function main() {
     try {
       stopPurge();
       await app.stop();
-      await redis?.quit();
+      // quit() waits for pending replies; with Redis away it times out, and closing is all that is left
+      await redis?.quit().catch(() => redis.disconnect());
       await db.close();
       logger.info('stopped');
       process.exit(0);

@@ -43,7 +43,7 @@ export interface AppOptions {
   apiKeyCacheTtlMs?: number;
   /** The ID hash key and the pass signing key (src/secrets.ts). */
   secrets: Pick<Secrets, 'idHashSecret' | 'passSigningKey'>;
-  /** Shared store for rate limits when REDIS_URL is set; null keeps them in memory. */
+  /** Shared store for rate limits, registered APQ documents and cached answers when REDIS_URL is set; null keeps them in memory. */
   redis?: Redis | null;
   /**
    * Federation (src/federation): a subgraph's schema instead of the whole one, the gate in front of
@@ -94,7 +94,8 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
     parseOptions: { maxTokens: config.limits.maxTokens },
     validationRules: limitValidationRules(config.limits),
     hideSchemaDetailsFromClientErrors: config.isProduction,
-    persistedQueries: { cache: new PersistedQueryCache(trustedDocuments) },
+    // with Redis, a document registered through one instance is known to all (README, "Scaling")
+    persistedQueries: { cache: new PersistedQueryCache(trustedDocuments, { redis, keyPrefix: config.redisKeyPrefix, ttlSeconds: config.apqTtlSeconds, logger }) },
     // cached answers are written from their stored JSON text (src/cache/responseCache.ts)
     stringifyResult: stringifyCachedResults,
     csrfPrevention: true,
@@ -109,7 +110,7 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
       // a subgraph sends no Apollo usage traces (the gateway is Hive's; src/federation)
       ...(subgraph ? [ApolloServerPluginInlineTraceDisabled()] : []),
       requestLogPlugin(logger, config, metrics),
-      responseCachePlugin(config.responseCache),
+      responseCachePlugin(config.responseCache, { redis, keyPrefix: config.redisKeyPrefix, logger }),
       operationLimitsPlugin(config.limits),
       trustedDocumentsPlugin(trustedDocuments, new Set(config.trustedDocuments.roles)),
     ],

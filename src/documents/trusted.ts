@@ -3,6 +3,9 @@ import { GraphQLError } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Role } from '../auth/viewer';
 import type { Context } from '../context';
+import type Redis from 'ioredis';
+import type { Logger } from 'pino';
+import { RedisTextStore } from '../cache/redisText';
 
 /**
  * Code of a request refused because its document is not in the trusted-documents manifest. Sent with
@@ -13,39 +16,67 @@ export const PERSISTED_QUERY_NOT_ALLOWED = ErrorCode.PERSISTED_QUERY_NOT_ALLOWED
 /** Apollo prefixes the keys of its persisted query cache with this (requestPipeline APQ_CACHE_PREFIX). */
 const APQ_PREFIX = 'apq:';
 
+export interface PersistedQueryCacheOptions {
+  /** Registered documents go here (shared by every instance on it) instead of process memory. */
+  redis?: Redis | null;
+  /** REDIS_KEY_PREFIX: keys are `${keyPrefix}apq:<sha256>`. */
+  keyPrefix?: string;
+  /** In-memory store only: least recently used documents past this are dropped. */
+  maxEntries?: number;
+  /** Redis only: how long a registered document is kept (a client whose hash is gone re-registers it). */
+  ttlSeconds?: number;
+  /** Where a Redis failure is reported (once a minute); default: a process warning. */
+  logger?: Pick<Logger, 'warn'> | null;
+}
+
 /**
  * The automatic persisted query (APQ) cache: the trusted documents first, so that a client may send
  * only `extensions.persistedQuery.sha256Hash` of a manifest document without registering it; then
- * documents registered by clients at run time, in memory, least recently used dropped past `maxEntries`.
- * Shaped as Apollo's KeyValueCache (get/set/delete).
+ * documents registered by clients at run time — in Redis when one is given, so that a document
+ * registered through one instance is known to all, else in memory, least recently used dropped past
+ * `maxEntries`. A Redis failure is a miss (the client sends the text again), never a failed request.
+ * Shaped as Apollo's KeyValueCache (get/set/delete); the Hive gateway uses it too.
  */
 export class PersistedQueryCache {
   private readonly registered = new Map<string, string>();
+  private readonly shared: RedisTextStore | null;
+  private readonly maxEntries: number;
+  private readonly ttlSeconds: number;
 
   constructor(
     private readonly trusted: ReadonlyMap<string, string>,
-    private readonly maxEntries = 10_000,
-  ) {}
+    { redis = null, keyPrefix = 'cx:', maxEntries = 10_000, ttlSeconds = 86_400, logger = null }: PersistedQueryCacheOptions = {},
+  ) {
+    this.shared = redis ? new RedisTextStore(redis, `${keyPrefix}${APQ_PREFIX}`, logger) : null;
+    this.maxEntries = maxEntries;
+    this.ttlSeconds = ttlSeconds;
+  }
 
   async get(key: string): Promise<string | undefined> {
-    const hash = key.startsWith(APQ_PREFIX) ? key.slice(APQ_PREFIX.length) : key;
-    const document = this.trusted.get(hash) ?? this.registered.get(key);
-    if (document !== undefined && this.registered.has(key)) {
-      this.registered.delete(key);
-      this.registered.set(key, document);
-    }
+    const hash = hashOf(key);
+    const document = this.trusted.get(hash) ?? (this.shared ? await this.shared.get(hash) : this.registered.get(hash));
+    if (document !== undefined && this.registered.delete(hash)) this.registered.set(hash, document);
     return document;
   }
 
-  async set(key: string, value: string): Promise<void> {
-    this.registered.delete(key);
-    this.registered.set(key, value);
+  /** `options.ttl` is Apollo's `persistedQueries.ttl` when set (seconds; null: ours). */
+  async set(key: string, value: string, options?: { ttl?: number | null }): Promise<void> {
+    const hash = hashOf(key);
+    if (this.shared) return this.shared.set(hash, value, options?.ttl ?? this.ttlSeconds);
+    this.registered.delete(hash);
+    this.registered.set(hash, value);
     if (this.registered.size > this.maxEntries) this.registered.delete(this.registered.keys().next().value!);
   }
 
   async delete(key: string): Promise<boolean> {
-    return this.registered.delete(key);
+    const hash = hashOf(key);
+    return this.shared ? this.shared.delete(hash) : this.registered.delete(hash);
   }
+}
+
+/** Apollo's keys carry `apq:`; the hash alone is accepted too. */
+function hashOf(key: string): string {
+  return key.startsWith(APQ_PREFIX) ? key.slice(APQ_PREFIX.length) : key;
 }
 
 /**
