@@ -29,11 +29,15 @@ const { values } = parseArgs({
     port: { type: 'string', default: '4320' },
     // e.g. `--only W3,W4` while working on one workload; W1 includes its baselines and floor.
     only: { type: 'string' },
+    // untimed load (seconds, 64 connections) before each timed W3 run, on the single server and
+    // through the gateway alike: a cold Node process (JIT, pools, sockets) is slower for seconds.
+    warmup: { type: 'string', default: '3' },
   },
 });
 const ONLY = values.only ? new Set(values.only.split(',').map((w) => w.trim().toUpperCase())) : null;
 const want = (name: string) => ONLY == null || ONLY.has(name);
 const SECONDS = Number(values.seconds ?? (values.quick ? 5 : 20));
+const WARMUP_SECONDS = Number(values.warmup);
 const PORT = Number(values.port);
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 // seconds of each workload: a bar on a terminal, plain lines otherwise (src/cli/progress.ts)
@@ -52,6 +56,11 @@ interface Measured {
   sqlStatementsSource?: string;
   serverCpuPercent?: number | null;
   serverPeakRssMb?: number | null;
+  /** All processes of the machine, % of one core, over the run. */
+  machineCpuPercent?: number | null;
+  /** Through the gateway: the gateway process's own CPU and RSS (serverCpuPercent is the subgraphs'). */
+  gatewayCpuPercent?: number | null;
+  gatewayPeakRssMb?: number | null;
   note?: string;
 }
 
@@ -68,13 +77,19 @@ function cpuTicks(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return Number(fields[11]) + Number(fields[12]); // utime + stime (fields 14, 15)
 }
+/** Busy ticks of the whole machine (/proc/stat: user nice system irq softirq steal). */
+function machineTicks(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return f[0] + f[1] + f[2] + f[5] + f[6] + f[7];
+}
 function rssMb(pid: number): number {
   const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
   return Math.round(kb / 1024);
 }
-async function sampled<T>(pid: number, run: () => Promise<T>): Promise<{ result: T; cpuPercent: number; peakRssMb: number }> {
+async function sampled<T>(pid: number, run: () => Promise<T>): Promise<{ result: T; cpuPercent: number; peakRssMb: number; machineCpuPercent: number }> {
   const t0 = Date.now();
   const c0 = cpuTicks(pid);
+  const m0 = machineTicks();
   let peak = rssMb(pid);
   const timer = setInterval(() => {
     try {
@@ -86,8 +101,10 @@ async function sampled<T>(pid: number, run: () => Promise<T>): Promise<{ result:
   try {
     const result = await run();
     peak = Math.max(peak, rssMb(pid));
-    const cpuPercent = Math.round(((cpuTicks(pid) - c0) / TICKS / ((Date.now() - t0) / 1000)) * 1000) / 10;
-    return { result, cpuPercent, peakRssMb: peak };
+    const seconds = (Date.now() - t0) / 1000;
+    const cpuPercent = Math.round(((cpuTicks(pid) - c0) / TICKS / seconds) * 1000) / 10;
+    const machineCpuPercent = Math.round(((machineTicks() - m0) / TICKS / seconds) * 1000) / 10;
+    return { result, cpuPercent, peakRssMb: peak, machineCpuPercent };
   } finally {
     clearInterval(timer);
   }
@@ -174,9 +191,34 @@ async function statementTotals(server: BenchServer): Promise<Map<string, { sum: 
   return out;
 }
 
-async function workload(server: BenchServer, op: string, run: () => Promise<Measured>): Promise<Measured> {
+/** The first child process of `pid` (the gateway of `src/federation/run.ts --all`), if any. */
+function childPid(pid: number): number | null {
+  try {
+    const first = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0];
+    return first ? Number(first) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Untimed load before a timed run (WARMUP_SECONDS, --warmup). */
+async function warmUp(url: string, body: string, connections: number, headers: Record<string, string> = {}): Promise<void> {
+  if (WARMUP_SECONDS > 0) await cannon(url, body, connections, headers, WARMUP_SECONDS);
+}
+
+async function workload(server: BenchServer, op: string, run: () => Promise<Measured>, gatewayPid?: number | null): Promise<Measured> {
   const before = (await statementTotals(server)).get(op) ?? { sum: 0, count: 0 };
-  const { result, cpuPercent, peakRssMb } = await timedProgress(progress, op, SECONDS, () => sampled(server.child.pid!, run));
+  // through the gateway, its own process is sampled too (sampled() around sampled())
+  const gateway: { cpuPercent?: number; peakRssMb?: number } = {};
+  const measure = gatewayPid
+    ? async () => {
+        const g = await sampled(gatewayPid, run);
+        gateway.cpuPercent = g.cpuPercent;
+        gateway.peakRssMb = g.peakRssMb;
+        return g.result;
+      }
+    : run;
+  const { result, cpuPercent, peakRssMb, machineCpuPercent } = await timedProgress(progress, op, SECONDS, () => sampled(server.child.pid!, measure));
   const after = (await statementTotals(server)).get(op) ?? { sum: 0, count: 0 };
   const n = after.count - before.count;
   return {
@@ -185,6 +227,10 @@ async function workload(server: BenchServer, op: string, run: () => Promise<Meas
     sqlStatementsSource: `server /metrics changxing_graphql_sql_statements{operation="${op}"} sum/count over the run`,
     serverCpuPercent: cpuPercent,
     serverPeakRssMb: peakRssMb,
+    // every process of the machine (load generator, PostgreSQL, anything else running): a run
+    // where this is near 100 × cores while the server is not saturated was disturbed
+    machineCpuPercent,
+    ...(gatewayPid ? { gatewayCpuPercent: gateway.cpuPercent ?? null, gatewayPeakRssMb: gateway.peakRssMb ?? null } : {}),
   };
 }
 
@@ -379,6 +425,7 @@ async function main() {
     }
     if (want('W3')) {
       log('W3 CheckPass, 64 connections');
+      await warmUp(gqlUrl, json(W3), 64, partner);
       workloads.W3 = { ...(await workload(server, 'CheckPass', () => cannon(gqlUrl, json(W3), 64, partner))) };
       // The same server answering the cheapest operation there is (no key, no SQL): what HTTP,
       // Apollo and our plugins cost per request on this machine, i.e. the ceiling for W3.
@@ -431,13 +478,24 @@ async function main() {
     if (want('W1') || want('W3')) {
       // Issue 9: the same operations through the Hive gateway over the four subgraphs (one process
       // for the subgraphs, one for the gateway). Neither has the response cache: compare W1 with
-      // W1.uncached. CPU and RSS are the subgraphs' process only.
-      log('federated: W1 and W3 through the gateway (npm run start:federated)');
+      // W1.uncached. serverCpuPercent/RSS are the subgraphs' process, gatewayCpuPercent/RSS the
+      // gateway's. W3 first, after the same untimed warm-up as on the single server: W1 requests take
+      // seconds, and those autocannon leaves in flight at its end would still load both processes
+      // during the next workload (W3 measured 110–340 rps that way, ≈ 800 warm and alone).
+      log('federated: W3 and W1 through the gateway (npm run start:federated)');
       const federated = await startBenchServer(serverEnv({ SUBGRAPH_SECRET: randomBytes(24).toString('hex') }), PORT + 6, ['src/federation/run.ts', '--all']);
       servers.push(federated);
       const gatewayUrl = `${federated.url}/graphql`;
-      if (want('W1')) workloads.W1.gateway = { ...(await workload(federated, 'NationalRiskMap', () => cannon(gatewayUrl, json(W1), 8))), note: 'gateway + subgraphs; no response cache' };
-      if (want('W3')) workloads.W3.gateway = { ...(await workload(federated, 'CheckPass', () => cannon(gatewayUrl, json(W3), 64, partner))), note: 'gateway + subgraphs' };
+      const gatewayPid = childPid(federated.child.pid!);
+      if (want('W3')) {
+        await warmUp(gatewayUrl, json(W3), 64, partner);
+        workloads.W3.gateway = { ...(await workload(federated, 'CheckPass', () => cannon(gatewayUrl, json(W3), 64, partner), gatewayPid)), note: 'gateway + subgraphs' };
+      }
+      if (want('W1')) {
+        // two untimed maps (one at a time) compile the gateway's path for the large answer
+        for (let i = 0; i < 2; i++) await fetch(gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: json(W1) }).then((r) => r.text());
+        workloads.W1.gateway = { ...(await workload(federated, 'NationalRiskMap', () => cannon(gatewayUrl, json(W1), 8), gatewayPid)), note: 'gateway + subgraphs; no response cache' };
+      }
       await federated.stop();
       servers.pop();
     }
@@ -512,6 +570,7 @@ async function main() {
     when: new Date().toISOString(),
     mode: values.quick ? 'quick' : 'full',
     secondsPerWorkload: SECONDS,
+    warmupSeconds: WARMUP_SECONDS,
     totalSeconds: Math.round((Date.now() - t0) / 1000),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round((totalmem() / 2 ** 30) * 10) / 10, node: process.version, postgres: db.postgresVersion },
     versions: Object.fromEntries(['@apollo/server', 'graphql', 'pg', 'postgraphile', 'autocannon'].map((n) => [n, pkgVersion(n)])),
@@ -526,7 +585,19 @@ async function main() {
     rows.push(
       m && 'skipped' in m
         ? { workload: name, rps: 'skipped', note: m.skipped }
-        : { workload: name, conns: m.connections, rps: m.rps, p50Ms: m.p50Ms, p99Ms: m.p99Ms, errors: m.errors, sql: m.sqlStatementsPerOp, cpuPct: m.serverCpuPercent ?? '', rssMb: m.serverPeakRssMb ?? '' },
+        : {
+            workload: name,
+            conns: m.connections,
+            rps: m.rps,
+            p50Ms: m.p50Ms,
+            p99Ms: m.p99Ms,
+            errors: m.errors,
+            sql: m.sqlStatementsPerOp,
+            cpuPct: m.serverCpuPercent ?? '',
+            rssMb: m.serverPeakRssMb ?? '',
+            gwCpuPct: m.gatewayCpuPercent ?? '',
+            machinePct: m.machineCpuPercent ?? '',
+          },
     );
   row('W1 NationalRiskMap (cached)', w.W1);
   row('W1 uncached', w.W1?.uncached);
