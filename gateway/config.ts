@@ -12,6 +12,7 @@ export interface GatewayConfig {
   pgConnectionTimeoutMs: number;
   redisUrl: string | null;
   redisKeyPrefix: string;
+  apqTtlSeconds: number;
 }
 
 /**
@@ -23,7 +24,7 @@ const SUBGRAPHS_ONLY = /^((REGION_|CASE_|MOBILITY_|ACCESS_)?(READ_)?DATABASE_URL
 
 /**
  * Parsed by src/config.ts's own schema, so every variable means and is validated as on `npm start`
- * (GRAPHQL_MAX_*, GRAPHQL_BODY_LIMIT, TRUSTED_DOCUMENTS_*, API_KEY_CACHE_TTL_MS, REDIS_*, PG_*).
+ * (GRAPHQL_MAX_*, GRAPHQL_BODY_LIMIT, TRUSTED_DOCUMENTS_*, API_KEY_CACHE_TTL_MS, REDIS_*, APQ_TTL_SECONDS, PG_*).
  */
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const isProduction = env.NODE_ENV === 'production';
@@ -44,5 +45,6 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     pgConnectionTimeoutMs: config.pgConnectionTimeoutMs,
     redisUrl: config.redisUrl,
     redisKeyPrefix: config.redisKeyPrefix,
+    apqTtlSeconds: config.apqTtlSeconds,
   };
 }

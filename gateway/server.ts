@@ -6,6 +6,7 @@ import { CLIENT_ADDRESS_HEADER, SUBGRAPH_NAMES, SUBGRAPH_SECRET_HEADER, SUPERGRA
 import { DEFAULT_MANIFEST_PATH, documentsById, readManifest } from '../src/documents/manifest';
 import { createAuthenticator, createPersistedQueries } from './serverModules';
 import type { Logger } from 'pino';
+import { connectRedis } from '../src/cache/redisText';
 import { createPools } from '../src/db/pools';
 import { createMetrics } from '../src/observability/metrics';
 import type { GatewayConfig } from './config';
@@ -93,6 +94,7 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
   // npm start's changxing_* series (and its access pool's gauges), in the registry Hive's /metrics serves
   const metrics = createMetrics(pools);
   const authenticator = createAuthenticator(pools.access, { cacheTtlMs: config.apiKeyCacheTtlMs, isProduction: config.isProduction });
+  const redis = config.redisUrl ? connectRedis(config.redisUrl) : null;
   const trusted = documentsById(readManifest(config.trustedDocuments.manifestPath ?? DEFAULT_MANIFEST_PATH));
   const graphqlEndpoint = '/graphql';
   const gateway = createGatewayRuntime({
@@ -126,7 +128,7 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
         authenticator,
         trusted,
         trustedRoles: new Set(config.trustedDocuments.roles),
-        persistedQueries: createPersistedQueries(trusted),
+        persistedQueries: createPersistedQueries(trusted, redis && { redis, keyPrefix: config.redisKeyPrefix, ttlSeconds: config.apqTtlSeconds, logger: options.logger }),
         graphqlEndpoint,
       }),
       statusOfSubgraphErrors,
@@ -136,6 +138,7 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
   server.on('close', () => {
     void gateway.dispose();
     void pools.access.end();
+    redis?.disconnect();
   });
   return server;
 }

@@ -1,4 +1,6 @@
 import type { Pool } from 'pg';
+import type Redis from 'ioredis';
+import type { Logger } from 'pino';
 import type { Viewer } from '../src/auth/viewer';
 import type { SqlRecorder } from '../datasources/sql';
 
@@ -25,7 +27,17 @@ export interface PersistedQueries {
   set(key: string, value: string): Promise<void>;
 }
 
-export function createPersistedQueries(trusted: ReadonlyMap<string, string>): PersistedQueries {
-  const { PersistedQueryCache } = require('../src/documents/trusted') as { PersistedQueryCache: new (trusted: ReadonlyMap<string, string>) => PersistedQueries };
-  return new PersistedQueryCache(trusted);
+/**
+ * Registered documents in `shared.redis` when REDIS_URL is set, under the keys `npm start` uses
+ * (REDIS_KEY_PREFIX + apq:<sha256>, for APQ_TTL_SECONDS): a document registered through any
+ * instance or the gateway runs by hash on all of them. Else in this process's memory.
+ */
+export function createPersistedQueries(
+  trusted: ReadonlyMap<string, string>,
+  shared: { redis: Redis; keyPrefix: string; ttlSeconds: number; logger: Pick<Logger, 'warn'> } | null,
+): PersistedQueries {
+  const { PersistedQueryCache } = require('../src/documents/trusted') as {
+    PersistedQueryCache: new (trusted: ReadonlyMap<string, string>, options?: NonNullable<typeof shared>) => PersistedQueries;
+  };
+  return new PersistedQueryCache(trusted, shared ?? undefined);
 }

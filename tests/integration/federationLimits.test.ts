@@ -1,3 +1,4 @@
+import Redis from 'ioredis';
 import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/server';
 import { postGraphQLFrom, startFederatedStack, subgraphFetches, type FederatedStack } from '../helpers/federation';
 import { operation } from '../helpers/operations';
@@ -12,15 +13,24 @@ const GOV = { authorization: 'Bearer demo-gov' };
 const today = todayCst();
 
 /** Both servers as deployed by default: trusted documents for PARTNER, 3 ID numbers per address and day; the gateway's log lines kept. */
-const ENV = { TRUSTED_DOCUMENTS_ROLES: 'PARTNER', SELF_SERVICE_MAX_IDS_PER_DAY: '3', SELF_SERVICE_RATE_PER_MINUTE: '10', LOG_LEVEL: 'info' };
+const ENV: Record<string, string> = { TRUSTED_DOCUMENTS_ROLES: 'PARTNER', SELF_SERVICE_MAX_IDS_PER_DAY: '3', SELF_SERVICE_RATE_PER_MINUTE: '10', LOG_LEVEL: 'info' };
+// CI runs Redis (REDIS_URL): then npm start and the gateway share registered APQ documents, under keys of this run only.
+const redisUrl = process.env.REDIS_URL;
+if (redisUrl) Object.assign(ENV, { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `cx-fedlimits-${process.pid}-${Date.now()}:` });
 
 let single: TestServer;
 let federated: FederatedStack;
 beforeAll(async () => {
-  [single, federated] = await Promise.all([startTestServer({ env: ENV }), startFederatedStack(undefined, { env: ENV })]);
+  [single, federated] = await Promise.all([startTestServer({ env: ENV, redisUrl }), startFederatedStack(undefined, { env: ENV })]);
 }, 60000);
 afterAll(async () => {
   await Promise.all([single?.close(), federated?.close()]);
+  if (redisUrl) {
+    const redis = new Redis(redisUrl);
+    const keys = await redis.keys(`${ENV.REDIS_KEY_PREFIX}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+  }
 });
 
 /** What a client can tell apart: the status, and each error's message, code and limit. */
@@ -181,6 +191,25 @@ describe('trusted documents (PARTNER) and automatic persisted queries, as on `np
     const partner = await both(post({ extensions: apq(sha256(query)) }, PARTNER));
     expect([partner.single.status, partner.single.errors[0].code]).toEqual([403, 'PERSISTED_QUERY_NOT_ALLOWED']);
     expect(partner.gateway).toEqual(partner.single);
+  });
+});
+
+(redisUrl ? describe : describe.skip)('APQ over one Redis (REDIS_URL)', () => {
+  it('runs by hash on `npm start` a document registered through the gateway, and the other way round', async () => {
+    for (const [registerAt, runAt] of [
+      [federated.url, single.url],
+      [single.url, federated.url],
+    ]) {
+      const alias = registerAt === single.url ? 'registeredAtSingle' : 'registeredAtGateway';
+      const query = `{ region(code: "420106") { ${alias}: code } }`;
+      const hash = sha256(query);
+      expect((await seen(await post({ extensions: apq(hash) })(runAt))).errors[0].code).toBe('PERSISTED_QUERY_NOT_FOUND');
+      expect((await seen(await post({ query, extensions: apq(hash) })(registerAt))).errors).toEqual([]);
+      // registration is written after the answer (as Apollo does): give it a moment
+      await new Promise((r) => setTimeout(r, 100));
+      const hit = await seen(await post({ extensions: apq(hash) })(runAt));
+      expect([hit.status, hit.errors, hit.data]).toEqual([200, [], { region: { [alias]: '420106' } }]);
+    }
   });
 });
 
