@@ -19,12 +19,18 @@ import { ErrorCode } from '../src/errors';
  *   API key (401/503)                  src/auth/authenticate.ts, the context function of src/server.ts
  *   APQ                                Apollo's persisted queries over src/documents/trusted.ts's cache
  *   depth, aliases, directives (400)   limitValidationRules
+ *   mutations over GET (405)           Apollo's message (checked on the parsed document, before
+ *                                      validation, where Yoga checks it: an invalid mutation over GET
+ *                                      is 405 here and 400 on `npm start`)
  *   subscriptions over HTTP (400)      httpOperationRefusal
  *   cost per role (400)                costRefusal, on the supergraph's API schema
  *   trusted documents per role (403)   trustedDocumentsPlugin
  *
- * in that order, which is Apollo's. The subgraphs check the key and their own limits again
- * (defence in depth); the gateway's checks are what a client meets first.
+ * in that order, which is Apollo's, but for CSRF prevention, checked here before the body is read
+ * (Yoga answers 415 to the text/plain it cannot parse): a GET of too many tokens without a preflight
+ * header is refused for CSRF here and for its tokens on `npm start`, 400 BAD_REQUEST on both. The
+ * subgraphs check the key and their own limits again (defence in depth); the gateway's checks are
+ * what a client meets first.
  */
 export interface ContractOptions {
   limits: OperationLimits;
@@ -198,6 +204,18 @@ export function useClientContract(options: ContractOptions): GatewayPlugin {
         throw refusal(400, 'GraphQL operations must contain a non-empty `query` or a `persistedQuery` extension.', { code: ErrorCode.BAD_REQUEST });
       }
       facts.set(request, { viewer, operationName: params.operationName ?? null, sqlStatements: sql.statements, queryHash, register });
+    },
+
+    // Apollo's words for a mutation over GET; Yoga's own check (same status and code) runs after this one
+    onParse({ context }) {
+      return ({ result }) => {
+        const { request, params } = context as { request?: Request; params?: { operationName?: string } };
+        if (request?.method !== 'GET' || !result || result instanceof Error) return;
+        const operation = getOperationAST(result, params?.operationName);
+        if (operation && operation.operation !== 'query') {
+          throw refusal(405, `GET requests only support query operations, not ${operation.operation} operations`, { code: ErrorCode.BAD_REQUEST }, { allow: 'POST' });
+        }
+      };
     },
 
     onValidate({ addValidationRule, params: { documentAST, schema }, context }) {

@@ -33,18 +33,23 @@ afterAll(async () => {
   }
 });
 
-/** What a client can tell apart: the status, and each error's message, code and limit. */
+/** What a client can tell apart: the status, the headers it acts on, and each error's message, code and limit. */
 interface Seen {
   status: number;
+  headers: Record<string, string>;
   errors: { message: string; code: unknown; limit?: unknown }[];
   data: unknown;
 }
+
+/** Retry after a 401 with a key, after a 429 or 503, and not from a cache after an APQ miss; the method a 405 allows. */
+const HEADERS = ['www-authenticate', 'retry-after', 'cache-control', 'allow'];
 
 async function seen(res: Response): Promise<Seen> {
   // check times are the server's clock
   const body = JSON.parse(await res.text(), (key, value) => (key === 'asOf' && typeof value === 'string' && value.includes('T') ? '<now>' : value)) as GraphQLResponse['body'];
   const errors = (body.errors ?? []).map((e) => ({ message: e.message, code: e.extensions?.code, ...(e.extensions?.limit ? { limit: e.extensions.limit } : {}) }));
-  return { status: res.status, errors, data: body.data ?? null };
+  const headers = Object.fromEntries(HEADERS.flatMap((h) => (res.headers.get(h) === null ? [] : [[h, res.headers.get(h)!]])));
+  return { status: res.status, headers, errors, data: body.data ?? null };
 }
 
 /** Sends one request to `npm start` and to the gateway; returns what each client saw. */
@@ -93,6 +98,7 @@ const REFUSED: Refused[] = [
   refused('PARTNER, a document not in the manifest', post({ query: '{ checkPass(token: "x") { status } }' }, PARTNER), 403, 'PERSISTED_QUERY_NOT_ALLOWED'),
   refused('an unknown API key', post({ query: '{ __typename }' }, { authorization: 'Bearer not-a-key' }), 401, 'UNAUTHENTICATED'),
   refused('a malformed Authorization header', post({ query: '{ __typename }' }, { authorization: 'Basic abc' }), 401, 'UNAUTHENTICATED'),
+  refused('a mutation over GET', get({ query: 'mutation { reportCluster(input: { regionCode: "420106", detectedOn: "2020-01-01", size: 1 }) { userErrors { message } } }' }), 405, 'BAD_REQUEST'),
   refused('a syntax error', post({ query: '{ region(code: ' }), 400, 'GRAPHQL_PARSE_FAILED'),
   refused('an unknown field', post({ query: '{ nope }' }), 400, 'GRAPHQL_VALIDATION_FAILED'),
   refused('a fragment cycle', post({ query: '{ region(code: "420106") { ...A } } fragment A on Region { parent { ...B } } fragment B on Region { parent { ...A } }' }), 400, 'GRAPHQL_VALIDATION_FAILED'),
