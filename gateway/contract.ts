@@ -119,6 +119,22 @@ async function readLimited(request: Request, max: number, tooLarge: () => GraphQ
   return Buffer.concat(chunks).toString('utf8');
 }
 
+const isRecord = (o: unknown): o is Record<string, unknown> => o !== null && typeof o === 'object' && !Array.isArray(o);
+
+/** Apollo's refusal of a POST body's fields (runHttpQuery), in its words, else null. */
+function postBodyRefusal(body: Record<string, unknown>): string | null {
+  if (!isRecord(body) || Object.keys(body).length === 0) return 'POST body missing, invalid Content-Type, or JSON object has no keys.';
+  if (body.query && typeof body.query !== 'string') return 'GraphQL queries must be strings.';
+  for (const field of ['variables', 'extensions'] as const) {
+    if (typeof body[field] === 'string') return `\`${field}\` in a POST body should be provided as an object, not a recursively JSON-encoded string.`;
+  }
+  for (const field of ['extensions', 'variables'] as const) {
+    if (field in body && body[field] !== null && !isRecord(body[field])) return `\`${field}\` in a POST body must be an object if provided.`;
+  }
+  if ('operationName' in body && body.operationName !== null && typeof body.operationName !== 'string') return '`operationName` in a POST body must be a string if provided.';
+  return null;
+}
+
 /** The caller's socket address, from the Node request Hive's server adapter puts in the server context. */
 export function socketAddress(context: unknown): string {
   const req = (context as { req?: { socket?: { remoteAddress?: string } } } | null)?.req;
@@ -178,6 +194,9 @@ export function useClientContract(options: ContractOptions): GatewayPlugin {
         callerRefusals.set(request, String((err as GraphQLError).extensions?.code ?? ErrorCode.INTERNAL_SERVER_ERROR));
         throw err instanceof GraphQLError ? forYoga(err) : err;
       }
+      // Apollo's checks of a POST body, after the caller is known (src/server.ts: in runHttpQuery, after the context)
+      const malformed = request.method === 'POST' ? postBodyRefusal(params as unknown as Record<string, unknown>) : null;
+      if (malformed) throw refusal(400, malformed, { code: ErrorCode.BAD_REQUEST });
       const persisted = (params.extensions as { persistedQuery?: { version?: unknown; sha256Hash?: unknown } } | undefined)?.persistedQuery;
       let query = params.query;
       let queryHash: string;

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { serverAudits } from 'graphql-http';
 import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/server';
 import { startFederatedStack, subgraphFetches, type FederatedStack } from '../helpers/federation';
 import { contractOperations, operation } from '../helpers/operations';
@@ -104,6 +105,22 @@ describe('the gateway answers as the single server', () => {
     const [a, b] = await Promise.all([single.gql('{ apiInfo { version } }', {}, headers), federated.gql('{ apiInfo { version } }', {}, headers)]);
     expect([a.status, b.status]).toEqual([401, 401]);
     expect(b.body).toEqual({ errors: [{ message: a.body.errors![0].message, extensions: { code: 'UNAUTHENTICATED' } }] });
+  });
+});
+
+describe('GraphQL over HTTP (graphql-http audit suite)', () => {
+  it('fails the same audits at the gateway as on npm start (graphqlHttp.test.ts lists them)', async () => {
+    const failed = async (base: string) => {
+      const ids: string[] = [];
+      for (const audit of serverAudits({ url: `${base}/graphql`, fetchFn: fetch })) {
+        const result = await audit.fn();
+        if (result.status !== 'ok') ids.push(result.id);
+      }
+      return ids.sort();
+    };
+    const want = await failed(single.url);
+    expect(want.length).toBeGreaterThan(0);
+    expect(await failed(federated.url)).toEqual(want);
   });
 });
 
