@@ -30,8 +30,9 @@ const { values } = parseArgs({
     // e.g. `--only W3,W4` while working on one workload; W1 includes its baselines and floor.
     only: { type: 'string' },
     // untimed load (seconds, 64 connections) before each timed W3 run, on the single server and
-    // through the gateway alike: a cold Node process (JIT, pools, sockets) is slower for seconds.
-    warmup: { type: 'string', default: '3' },
+    // through the gateway alike: a cold Node process (JIT, pools, sockets) is slower for seconds —
+    // after 3 s the gateway's first 10 s run was still 8–32 % below its second, after 8 s 0–7 %.
+    warmup: { type: 'string', default: '8' },
   },
 });
 const ONLY = values.only ? new Set(values.only.split(',').map((w) => w.trim().toUpperCase())) : null;
