@@ -1,4 +1,5 @@
 import { GraphQLError, getOperationAST } from 'graphql';
+import type { GraphQLParams } from 'graphql-yoga';
 import type { GatewayPlugin } from '@graphql-hive/gateway';
 import type { KeyAuthenticator, PersistedQueries } from './serverModules';
 import type { Role, Viewer } from '../src/auth/viewer';
@@ -135,6 +136,34 @@ function postBodyRefusal(body: Record<string, unknown>): string | null {
   return null;
 }
 
+/** A GET's parameters as Apollo reads them (runHttpQuery), or its refusal in Apollo's words (400; 415 for a content type). */
+function getParams(request: Request): GraphQLParams {
+  const contentType = request.headers.get('content-type');
+  if (contentType !== null && contentType.split(';')[0].trim().toLowerCase() !== 'application/json') {
+    throw refusal(415, 'GET requests may not have a content-type header other than application/json.', { code: ErrorCode.BAD_REQUEST });
+  }
+  const search = new URL(request.url, 'http://gateway').searchParams;
+  const bad = (message: string) => refusal(400, message, { code: ErrorCode.BAD_REQUEST });
+  const once = (name: string): string | undefined => {
+    const values = search.getAll(name);
+    if (values.length > 1) throw bad(`The '${name}' search parameter may only be specified once.`);
+    return values[0];
+  };
+  const object = (name: string): Record<string, unknown> | undefined => {
+    const value = once(name);
+    if (value === undefined) return undefined;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      throw bad(`The ${name} search parameter contains invalid JSON.`);
+    }
+    if (!isRecord(parsed)) throw bad(`The ${name} search parameter should contain a JSON-encoded object.`);
+    return parsed;
+  };
+  return { query: once('query'), operationName: once('operationName'), variables: object('variables'), extensions: object('extensions') };
+}
+
 /** The caller's socket address, from the Node request Hive's server adapter puts in the server context. */
 export function socketAddress(context: unknown): string {
   const req = (context as { req?: { socket?: { remoteAddress?: string } } } | null)?.req;
@@ -162,6 +191,14 @@ export function useClientContract(options: ContractOptions): GatewayPlugin {
           { code: ErrorCode.BAD_REQUEST },
         );
       }
+      if (request.method === 'GET') {
+        // the document for the token precheck now; the rest is read after the key lookup, as Apollo does
+        setRequestParser((req) => {
+          const search = new URL(req.url, 'http://gateway').searchParams;
+          return { query: search.get('query') ?? undefined, operationName: search.get('operationName') ?? undefined };
+        });
+        return;
+      }
       if (request.method !== 'POST' || essence !== 'application/json') return;
       const length = request.headers.get('content-length');
       if (length !== null && Number(length) > maxBytes) throw tooLarge();
@@ -176,11 +213,14 @@ export function useClientContract(options: ContractOptions): GatewayPlugin {
           body = undefined;
         }
         if (typeof body !== 'object' || body === null) throw refusal(400, 'The request body is not valid JSON.', { code: ErrorCode.BAD_REQUEST });
+        // Apollo's allowBatchedHttpRequests is off on `npm start`
+        if (Array.isArray(body)) throw refusal(400, 'Operation batching disabled.', { code: ErrorCode.BAD_REQUEST });
         return body as Record<string, unknown>;
       });
     },
 
-    async onParams({ params, request, setParams, context }) {
+    async onParams({ params: received, request, setParams, context }) {
+      let params = received;
       if (typeof params.query === 'string') {
         const refused = precheckDocument(params.query, limits);
         if (refused) throw refusal(400, refused.message, { code: refused.code, limit: refused.limit });
@@ -194,9 +234,14 @@ export function useClientContract(options: ContractOptions): GatewayPlugin {
         callerRefusals.set(request, String((err as GraphQLError).extensions?.code ?? ErrorCode.INTERNAL_SERVER_ERROR));
         throw err instanceof GraphQLError ? forYoga(err) : err;
       }
-      // Apollo's checks of a POST body, after the caller is known (src/server.ts: in runHttpQuery, after the context)
-      const malformed = request.method === 'POST' ? postBodyRefusal(params as unknown as Record<string, unknown>) : null;
-      if (malformed) throw refusal(400, malformed, { code: ErrorCode.BAD_REQUEST });
+      // Apollo's reading of the request's parameters, after the caller is known (its runHttpQuery runs after the context)
+      if (request.method === 'GET') {
+        params = getParams(request);
+        setParams(params);
+      } else {
+        const malformed = postBodyRefusal(params as unknown as Record<string, unknown>);
+        if (malformed) throw refusal(400, malformed, { code: ErrorCode.BAD_REQUEST });
+      }
       const persisted = (params.extensions as { persistedQuery?: { version?: unknown; sha256Hash?: unknown } } | undefined)?.persistedQuery;
       let query = params.query;
       let queryHash: string;
