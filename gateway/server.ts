@@ -2,6 +2,7 @@ import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import { createGatewayRuntime, usePrometheus } from '@graphql-hive/gateway';
+import { passthroughRoutes } from './passthrough';
 import { CLIENT_ADDRESS_HEADER, SUBGRAPH_NAMES, SUBGRAPH_SECRET_HEADER, SUPERGRAPH_PATH, type SubgraphName } from '../src/federation/names';
 import { DEFAULT_MANIFEST_PATH, documentsById, readManifest } from '../src/documents/manifest';
 import { createAuthenticator, createPersistedQueries } from './serverModules';
@@ -72,6 +73,28 @@ const statusOfSubgraphErrors = {
 };
 
 /**
+ * Hive's Prometheus metrics kept at the gateway's /metrics: requests, errors, HTTP duration, and the
+ * duration (by subgraph) and errors of each subgraph call. `metrics: {}` meant Hive's defaults, 15
+ * metrics, several of them per-request work for figures nobody reads here: a walk of every document
+ * for deprecated fields, a t-digest summary beside the duration histogram, one histogram per phase
+ * (parse, validate, context, execute, subscribe) and a subgraph-execute histogram that repeats
+ * graphql_gateway_fetch_duration (kept: the README documents it and the federation tests count
+ * subgraph fetches with it). Under W3 through the gateway they cost ≈ 8 % of the gateway's CPU
+ * (CPU profile, bench/gateway.ts); turning them off took W3 from 800 to 916 rps on a quiet machine.
+ */
+const GATEWAY_METRICS = {
+  graphql_envelop_deprecated_field: false,
+  graphql_envelop_request_time_summary: false,
+  graphql_envelop_request_duration: false,
+  graphql_envelop_phase_parse: false,
+  graphql_envelop_phase_validate: false,
+  graphql_envelop_phase_context: false,
+  graphql_envelop_phase_execute: false,
+  graphql_envelop_phase_subscribe: false,
+  graphql_gateway_subgraph_execute_duration: false,
+} as const;
+
+/**
  * The Hive gateway over the four subgraphs, with the endpoints of `npm start`: /graphql, /healthz,
  * /readyz and /metrics. It authenticates the caller and enforces `npm start`'s limits, APQ and
  * trusted documents itself (gateway/contract.ts), then forwards the caller's Authorization (every
@@ -121,7 +144,7 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
       }),
     },
     plugins: (ctx) => [
-      usePrometheus({ ...ctx, endpoint: '/metrics', metrics: {}, registry: metrics.registry }),
+      usePrometheus({ ...ctx, endpoint: '/metrics', metrics: GATEWAY_METRICS, registry: metrics.registry }),
       useRequestLog(options.logger, metrics, graphqlEndpoint),
       useClientContract({
         limits: config.limits,
@@ -134,7 +157,11 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
       statusOfSubgraphErrors,
     ],
   });
-  const server = http.createServer(gateway);
+  // the JWKS, the CSV export and the pages come from the subgraph that serves them (gateway/passthrough.ts)
+  const passthrough = passthroughRoutes(options.urls);
+  const server = http.createServer((req, res) => {
+    if (!passthrough(req, res)) void gateway(req, res);
+  });
   server.on('close', () => {
     void gateway.dispose();
     void pools.access.end();

@@ -189,4 +189,25 @@ describe('across the hop', () => {
   it('serves /healthz, /readyz and /metrics like `npm start`', async () => {
     for (const p of ['/healthz', '/readyz', '/metrics']) expect((await fetch(`${federated.url}${p}`)).status).toBe(200);
   });
+
+  it('serves the JWKS, the CSV export and the pages of `npm start` from the subgraphs that have them', async () => {
+    const jwks = async (base: string) => (await fetch(`${base}/.well-known/jwks.json`)).json();
+    expect(await jwks(federated.url)).toEqual(await jwks(single.url));
+    // the export authenticates the caller itself: PUBLIC is refused, GOV gets the same CSV as from npm start
+    const csv = async (base: string, headers: Record<string, string> = {}) => {
+      const res = await fetch(`${base}/export/daily.csv?level=COUNTY&parentCode=420100&from=${addDays(todayCst(), -2)}&to=${todayCst()}`, { headers });
+      return { status: res.status, type: res.headers.get('content-type'), body: await res.text() };
+    };
+    const [a, b] = await Promise.all([csv(single.url, ROLES.GOV), csv(federated.url, ROLES.GOV)]);
+    expect(b).toEqual(a);
+    expect(a.status).toBe(200);
+    expect(a.body.split('\n').length).toBeGreaterThan(2);
+    expect((await csv(federated.url)).status).toBe((await csv(single.url)).status);
+    for (const page of ['/', '/pass', '/partner']) {
+      const [x, y] = await Promise.all([fetch(`${single.url}${page}`), fetch(`${federated.url}${page}`)]);
+      expect([y.status, await y.text()]).toEqual([x.status, await x.text()]);
+    }
+    // anything else is the gateway's: no subgraph route leaks through
+    expect((await fetch(`${federated.url}/nothing-here`)).status).toBe(404);
+  });
 });
