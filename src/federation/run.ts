@@ -34,7 +34,9 @@ async function serveSubgraphs(rt: Runtime, names: readonly SubgraphName[], secre
  * the environment (REDIS_URL, SUBGRAPH_SECRET, trusted documents, limits) passes through as is.
  */
 function startGateway(rt: Runtime): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../../gateway/main.ts')], {
+  // BENCH_CPU_PROF=<dir> (bench/server.ts): the gateway writes a V8 CPU profile there too when it exits.
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.resolve(__dirname, '../../gateway/main.ts')], {
     env: { ...process.env, PORT: String(rt.config.port), HOST: rt.config.host, DATA_DIR: rt.config.dataDir, ACCESS_DATABASE_URL: rt.db.urls.access },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
