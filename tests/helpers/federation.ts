@@ -4,10 +4,10 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createLogger } from '../../src/logger';
-import { closePools, type Pools } from '../../src/db/pools';
+import { closePools, restrictPools, type Pools } from '../../src/db/pools';
 import type { App } from '../../src/server';
 import { makeSubgraphApp } from '../../src/federation/subgraphServer';
-import { SUBGRAPH_NAMES, type SubgraphName } from '../../src/federation/names';
+import { SUBGRAPH_NAMES, SUBGRAPH_SOURCES, type SubgraphName } from '../../src/federation/names';
 import { poolsFor } from './pools';
 import { TEST_ID_HASH_SECRET } from './secrets';
 import { postGraphQL, testConfig, testDatabaseUrl, TEST_PASS_SIGNING_KEY, type GraphQLResponse } from './server';
@@ -54,7 +54,8 @@ export async function startFederatedStack(givenUrl?: string, options: { env?: Re
   for (const name of SUBGRAPH_NAMES) {
     const app = makeSubgraphApp(name, {
       config,
-      pools,
+      // each subgraph sees only its sources (README, "Federation"): the comparison runs under the matrix
+      pools: restrictPools(pools, SUBGRAPH_SOURCES[name]),
       logger: createLogger('silent'),
       secrets: { idHashSecret: TEST_ID_HASH_SECRET, passSigningKey: TEST_PASS_SIGNING_KEY },
       secret,
