@@ -47,7 +47,7 @@ export class SelfServiceLimiter {
       () => true,
       (err: unknown) => {
         if (err instanceof RateLimiterRes) return false;
-        throw err;
+        throw storeUnavailable(err);
       },
     );
     if (!firstTimeToday) return;
@@ -62,7 +62,8 @@ export class SelfServiceLimiter {
 }
 
 function rateLimited(err: unknown, message: string): GraphQLError {
-  if (!(err instanceof RateLimiterRes)) throw err; // a store failure is not a rate limit
+  // a store failure is not a rate limit, and must not let the lookup through either (fail closed)
+  if (!(err instanceof RateLimiterRes)) throw storeUnavailable(err);
   const retryAfterSeconds = Math.max(1, Math.ceil(err.msBeforeNext / 1000));
   return new GraphQLError(`${message}; retry in ${retryAfterSeconds} s.`, {
     extensions: {
@@ -70,5 +71,16 @@ function rateLimited(err: unknown, message: string): GraphQLError {
       retryAfterSeconds,
       http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) },
     },
+  });
+}
+
+/**
+ * The limit's store (Redis) failed: the lookup is refused as SERVICE_UNAVAILABLE (503, retry), not
+ * admitted — an outage must not lift the limit on lookups of personal data.
+ */
+function storeUnavailable(err: unknown): GraphQLError {
+  return new GraphQLError('The rate-limit store is unavailable; retry shortly.', {
+    originalError: err instanceof Error ? err : undefined,
+    extensions: { code: ErrorCode.SERVICE_UNAVAILABLE },
   });
 }

@@ -7,7 +7,12 @@ import type { Logger } from 'pino';
  * holding requests for as long as Redis is away (the rate limits fail the request, as before).
  */
 export function connectRedis(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: 2, commandTimeout: 1000 });
+  const redis = new Redis(url, { maxRetriesPerRequest: 2, commandTimeout: 1000 });
+  // Without a listener ioredis prints "Unhandled error event" with a stack on every reconnect attempt
+  // during an outage. The failures are reported where they matter: the caches warn once a minute
+  // (RedisTextStore) and the rate limiter answers SERVICE_UNAVAILABLE.
+  redis.on('error', () => {});
+  return redis;
 }
 
 /** At most one warning per this interval per store: a Redis outage would otherwise log every request. */

@@ -151,4 +151,12 @@ describe('with Redis unreachable', () => {
     expect(warnings.map((w) => w.prefix).sort()).toEqual(['cx:apq:', 'cx:response:']);
     expect(warnings.every((w) => w.failedSinceLastWarning === 1)).toBe(true);
   });
+
+  it('refuses self-service lookups as SERVICE_UNAVAILABLE (503): an outage does not lift the limit', async () => {
+    const [person] = DEMO_PEOPLE;
+    const res = await server.gql(operation('CloseContactCheck'), { name: person.name, idNumber: person.idNumber });
+    expect(res.status).toBe(503);
+    expect(res.body.errors!.map((e) => e.extensions!.code)).toEqual(['SERVICE_UNAVAILABLE']);
+    expect(JSON.stringify(res.body)).not.toContain(person.idNumber);
+  });
 });
