@@ -2,8 +2,7 @@ import type { GatewayPlugin } from '@graphql-hive/gateway';
 import type { ExecutionResult } from 'graphql';
 import type { Logger } from 'pino';
 import type { Metrics } from '../src/observability/metrics';
-import { loggableOperationName } from '../src/observability/logging';
-import { ID_NUMBER_SHAPE } from '../src/auth/audit';
+import { acceptedRequestId, loggableOperationName } from '../src/observability/logging';
 import { callerRefusal, requestFacts } from './contract';
 
 /**
@@ -46,7 +45,8 @@ export function useRequestLog(logger: Logger, metrics: Metrics, graphqlEndpoint:
       metrics.observeRequest({ operation, outcome, durationSeconds, sqlStatements: facts.sqlStatements });
       logger.info(
         {
-          requestId: requestIdOf(response.headers.get('x-request-id')),
+          // the id the subgraphs got (the client's, or Hive's); one that is not acceptable is not logged
+          requestId: acceptedRequestId(response.headers.get('x-request-id')),
           role: facts.viewer.role,
           operation,
           durationMs: Math.round(durationSeconds * 1e6) / 1e3,
@@ -58,13 +58,4 @@ export function useRequestLog(logger: Logger, metrics: Metrics, graphqlEndpoint:
       );
     },
   };
-}
-
-/**
- * The request id the subgraphs got: the client's, or one Hive made up. Hive passes on any value a
- * client sends; one that does not look like an id or holds an ID number is not logged (src/server.ts
- * keeps such ids out of its lines and the audit trail the same way, and each subgraph replaces it).
- */
-function requestIdOf(header: string | null): string | null {
-  return header !== null && /^[A-Za-z0-9._-]{8,128}$/.test(header) && !ID_NUMBER_SHAPE.test(header) ? header : null;
 }

@@ -23,13 +23,12 @@ import { webRoutes } from './http/web';
 import { ErrorCode, badInputFromDatabase, isDatabaseUnavailable } from './errors';
 import { SqlRecorder } from '../datasources';
 import { Authenticator } from './auth/authenticate';
-import { ID_NUMBER_SHAPE } from './auth/audit';
 import { limitValidationRules, operationLimitsPlugin } from './limits';
 import { DEFAULT_MANIFEST_PATH, documentsById, readManifest } from './documents/manifest';
 import { PersistedQueryCache, trustedDocumentsPlugin } from './documents/trusted';
 import { graphqlHttpConformance } from './http/graphqlHttp';
 import { createMetrics, type Metrics } from './observability/metrics';
-import { loggableOperationName } from './observability/logging';
+import { acceptedRequestId, loggableOperationName } from './observability/logging';
 import { serveSubscriptions, type LiveServer } from './subscriptions/server';
 import { exportRoutes } from './export/route';
 
@@ -179,12 +178,9 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
   };
 }
 
-/**
- * A client's request id is kept when it looks like one (for tracing across services), else a new one.
- * One that contains an ID number is replaced: request ids go to the logs and the audit trail.
- */
+/** The client's request id when it is acceptable (src/observability/logging.ts), else a new one. */
 function requestIdOf(header: string | string[] | undefined): string {
-  return typeof header === 'string' && /^[A-Za-z0-9._-]{8,128}$/.test(header) && !ID_NUMBER_SHAPE.test(header) ? header : randomUUID();
+  return acceptedRequestId(header) ?? randomUUID();
 }
 
 /**

@@ -30,3 +30,12 @@ export function loggableOperationName(name: string | null | undefined): string |
   if (name == null) return null;
   return /^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name) && !ID_NUMBER_SHAPE.test(name) ? name : 'other';
 }
+
+/**
+ * A client's request id, kept when it looks like one (for tracing across services), else null. One
+ * that contains an ID number is not kept: request ids go to the logs and the audit trail. Used by
+ * `npm start` (which then makes one up) and the gateway's log line.
+ */
+export function acceptedRequestId(header: string | string[] | null | undefined): string | null {
+  return typeof header === 'string' && /^[A-Za-z0-9._-]{8,128}$/.test(header) && !ID_NUMBER_SHAPE.test(header) ? header : null;
+}
