@@ -71,9 +71,40 @@ export function subgraphPort(name: SubgraphName, env: NodeJS.ProcessEnv = proces
   return port;
 }
 
-/** Where the gateway finds each subgraph: on 127.0.0.1 at its port. */
+/**
+ * Where the gateway finds each subgraph: `<NAME>_SUBGRAPH_URL` when set (subgraphs in containers or
+ * on other hosts, e.g. http://person:4104/graphql), else http://127.0.0.1:<its port>/graphql.
+ */
 export function subgraphUrls(env: NodeJS.ProcessEnv = process.env): Record<SubgraphName, string> {
-  return Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, `http://127.0.0.1:${subgraphPort(n, env)}/graphql`])) as Record<SubgraphName, string>;
+  return Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, subgraphUrl(n, env)])) as Record<SubgraphName, string>;
+}
+
+function subgraphUrl(name: SubgraphName, env: NodeJS.ProcessEnv): string {
+  const variable = `${name.toUpperCase()}_SUBGRAPH_URL`;
+  const given = env[variable];
+  if (given === undefined || given === '') return `http://127.0.0.1:${subgraphPort(name, env)}/graphql`;
+  let url: URL;
+  try {
+    url = new URL(given);
+  } catch {
+    throw new FederationConfigError(`${variable} must be a URL such as http://${name}:${SUBGRAPH_PORTS[name]}/graphql (got ${given})`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FederationConfigError(`${variable} must be an http(s) URL (got ${given})`);
+  return url.toString();
+}
+
+/**
+ * The address subgraphs bind: 127.0.0.1 unless SUBGRAPH_HOST says otherwise (0.0.0.0 in a container,
+ * on a private network only). Off loopback the secret is the only thing between a caller and a
+ * subgraph, so a generated development secret is not enough: SUBGRAPH_SECRET must be set.
+ */
+export function subgraphHost(env: NodeJS.ProcessEnv = process.env): string {
+  const host = env.SUBGRAPH_HOST === undefined || env.SUBGRAPH_HOST === '' ? '127.0.0.1' : env.SUBGRAPH_HOST;
+  const loopback = host === '127.0.0.1' || host === '::1' || host === 'localhost';
+  if (!loopback && !(env.SUBGRAPH_SECRET && env.SUBGRAPH_SECRET.length >= 32)) {
+    throw new FederationConfigError(`SUBGRAPH_HOST=${host} is not loopback: set SUBGRAPH_SECRET (≥ 32 characters) for the gateway and every subgraph`);
+  }
+  return host;
 }
 
 /**

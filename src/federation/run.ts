@@ -6,22 +6,24 @@ import { seedIfNeeded } from '../seed/onStart';
 import type { App } from '../server';
 import { openedSources, restrictPools, SOURCES } from '../db/pools';
 import { makeSubgraphApp } from './subgraphServer';
-import { FederationConfigError, parseSubgraphName, sourcesOf, subgraphPort, subgraphSecret, SUBGRAPH_NAMES, SUBGRAPH_SOURCES, type SubgraphName } from './names';
+import { FederationConfigError, parseSubgraphName, sourcesOf, subgraphHost, subgraphPort, subgraphSecret, SUBGRAPH_NAMES, SUBGRAPH_SOURCES, type SubgraphName } from './names';
 
 /**
- * Starts subgraphs over one runtime, each on 127.0.0.1 (they answer the gateway only). Each sees
+ * Starts subgraphs over one runtime, each on SUBGRAPH_HOST (127.0.0.1 by default; they answer the
+ * gateway only). Each sees
  * only the pools of its row of SUBGRAPH_SOURCES, also when the process opened more (--all), so
  * that a resolver reaching outside its row fails here as it would in a process of its own.
  */
 async function serveSubgraphs(rt: Runtime, names: readonly SubgraphName[], secret: string): Promise<App[]> {
   const apps: App[] = [];
+  const host = subgraphHost();
   for (const name of names) {
     const pools = restrictPools(rt.db.pools, SUBGRAPH_SOURCES[name]);
     const app = makeSubgraphApp(name, { config: rt.config, pools, logger: rt.logger.child({ subgraph: name }), secrets: rt.secrets, secret });
     await app.start();
     const port = subgraphPort(name);
-    await new Promise<void>((resolve) => app.httpServer.listen(port, '127.0.0.1', resolve));
-    rt.logger.info({ subgraph: name, port }, `subgraph ${name} listening on http://127.0.0.1:${port}/graphql`);
+    await new Promise<void>((resolve) => app.httpServer.listen(port, host, resolve));
+    rt.logger.info({ subgraph: name, port, host }, `subgraph ${name} listening on http://${host}:${port}/graphql`);
     apps.push(app);
   }
   return apps;
