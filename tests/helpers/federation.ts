@@ -152,3 +152,16 @@ export function postGraphQLFrom<D = any>(from: string, base: string, query: stri
     req.end(body);
   });
 }
+
+/**
+ * SQL statements each subgraph has sent so far (the `changxing_graphql_sql_statements` histogram's
+ * sum on its own /metrics, the key lookups included), by subgraph.
+ */
+export async function subgraphSqlStatements(stack: FederatedStack): Promise<Record<SubgraphName, number>> {
+  const counts = {} as Record<SubgraphName, number>;
+  for (const name of SUBGRAPH_NAMES) {
+    const text = await (await fetch(new URL('/metrics', stack.subgraphUrls[name]))).text();
+    counts[name] = [...text.matchAll(/^changxing_graphql_sql_statements_sum(?:\{[^}]*\})? (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+  }
+  return counts;
+}

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { serverAudits } from 'graphql-http';
 import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/server';
-import { startFederatedStack, subgraphFetches, type FederatedStack } from '../helpers/federation';
+import { startFederatedStack, subgraphFetches, subgraphSqlStatements, type FederatedStack } from '../helpers/federation';
 import { contractOperations, operation } from '../helpers/operations';
 import { composeSupergraph } from '../../src/federation/compose';
 import { SUBGRAPH_SECRET_HEADER, SUPERGRAPH_PATH } from '../../src/federation/names';
@@ -125,15 +125,18 @@ describe('GraphQL over HTTP (graphql-http audit suite)', () => {
 });
 
 describe('batching across subgraphs', () => {
-  it('NationalRiskMap makes as many subgraph fetches with 2,978 counties as with 50 (one _entities call per plan step)', async () => {
+  it('NationalRiskMap makes as many subgraph fetches and subgraph SQL statements with 2,978 counties as with 50 (one _entities call per plan step)', async () => {
     const fifty = await startFederatedStack(process.env.TEST_DATABASE_URL_50);
     try {
       const counts: Record<string, number> = {};
       for (const [label, stack] of [['full', federated], ['fifty', fifty]] as const) {
         const before = await subgraphFetches(stack);
+        const sqlBefore = await subgraphSqlStatements(stack);
         const res = await stack.gql(operation('NationalRiskMap'), {});
         expect(res.body.errors).toBeUndefined();
         counts[label] = (await subgraphFetches(stack)) - before;
+        const sqlAfter = await subgraphSqlStatements(stack);
+        for (const name of Object.keys(sqlAfter) as (keyof typeof sqlAfter)[]) counts[`${label} ${name} sql`] = sqlAfter[name] - sqlBefore[name];
         counts[`${label}Counties`] = res.body.data.counties.nodes.length;
       }
       expect(counts.fullCounties).toBeGreaterThan(2900);
@@ -141,6 +144,11 @@ describe('batching across subgraphs', () => {
       // regions (region subgraph), then caseSummary and risk of every county (case subgraph) in one _entities call
       expect(counts.full).toBe(counts.fifty);
       expect(counts.full).toBeLessThanOrEqual(3);
+      // and each subgraph's own SQL stays bounded as on npm start (NationalRiskMap: 4 statements there):
+      // the same statements for 2,978 counties as for 50, and only region and case read anything
+      for (const name of ['region', 'case', 'mobility', 'person']) expect(counts[`full ${name} sql`]).toBe(counts[`fifty ${name} sql`]);
+      // measured: region 3 (counties, their provinces, total count), case 2 (data version, the 14-day summary of every county)
+      expect([counts['full region sql'], counts['full case sql'], counts['full mobility sql'], counts['full person sql']]).toEqual([3, 2, 0, 0]);
     } finally {
       await fifty.close();
     }
