@@ -306,9 +306,14 @@ export function useClientContract(options: ContractOptions): GatewayPlugin {
     // Checks that depend on the caller run here, after validation: results set in onValidate are
     // cached per document by Yoga, whoever asked.
     onExecute({ args, setResultAndStopExecution }) {
-      const known = requestFacts((args.contextValue as { request: Request }).request);
+      const known = requestFacts((args.contextValue as { request?: Request }).request ?? ({} as Request));
       const operation = getOperationAST(args.document, args.operationName ?? undefined);
-      if (!known || !operation) return;
+      if (!operation) return; // graphql-js reports the unknown operation itself
+      // Fail closed: an execution whose request did not pass onParams (the key lookup) runs nothing.
+      if (!known) {
+        setResultAndStopExecution({ errors: [refusal(400, 'The request was not checked by the gateway.', { code: ErrorCode.BAD_REQUEST })] });
+        return;
+      }
       known.operationName = operation.name?.value ?? known.operationName;
       const role = known.viewer.role;
       const refused =
