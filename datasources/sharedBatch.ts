@@ -23,7 +23,11 @@ export type SharedBatchObserver = (batch: string, requests: number, keys: number
  * are split by key exactly as for one request's keys; nothing is cached across requests (every
  * key is read fresh); a failed statement fails every request in the batch. The batch is
  * scheduled with `setImmediate`, i.e. after the I/O callbacks of the current loop turn: when the
- * server is idle that adds no waiting, under load it gathers what arrived together.
+ * server is idle that adds no waiting, under load it gathers what arrived together. With a window
+ * (`windowMs` > 0, PASS_CHECK_BATCH_WINDOW_MS) a batch waits that long for more: behind a gateway
+ * checks reach a subgraph spread out by the hop, ≈ 3 per statement in one loop turn against ≈ 30 on
+ * a single server; 1 ms made ≈ 4 and took W3 through the gateway from ≈ 770 to ≈ 830 requests/s
+ * (bench/gateway.ts, two runs each), and cost the single server nothing measurable (2,150 → 2,190).
  */
 export class SharedBatch<K, V> {
   private readonly loader: DataLoader<{ key: K; recorder: StatementRecorder }, V>;
@@ -35,6 +39,7 @@ export class SharedBatch<K, V> {
     run: (sql: Sql, keys: readonly K[]) => Promise<V[]>,
     observe: SharedBatchObserver = () => undefined,
     maxBatchSize = 10_000,
+    windowMs = 0,
   ) {
     this.loader = new DataLoader(
       async (entries) => {
@@ -43,7 +48,7 @@ export class SharedBatch<K, V> {
         // Each waiting request counts the statement as its own (its SQL count stays per request).
         return run(new Sql(pool, source, new FanoutRecorder(recorders)), entries.map((e) => e.key));
       },
-      { cache: false, maxBatchSize, batchScheduleFn: (callback) => setImmediate(callback) },
+      { cache: false, maxBatchSize, batchScheduleFn: windowMs > 0 ? (callback) => void setTimeout(callback, windowMs) : (callback) => void setImmediate(callback) },
     );
   }
 
@@ -64,10 +69,11 @@ export interface PassCheckBatches {
   stays: SharedBatch<StayKey, StayRow[]>;
 }
 
-export function createPassCheckBatches(pools: Pools, observe?: SharedBatchObserver): PassCheckBatches {
+/** `windowMs`: how long each batch waits for more checks (0: to the end of the loop turn). */
+export function createPassCheckBatches(pools: Pools, observe?: SharedBatchObserver, windowMs = 0): PassCheckBatches {
   return {
-    checks: new SharedBatch('PassRegistry.checkAndAudit', pools.access, 'access', checkAndAudit, observe),
-    facts: new SharedBatch('PersonSource.passFacts', pools.cases, 'cases', passFactsOf, observe),
-    stays: new SharedBatch('MobilitySource.staysByPerson', pools.mobility, 'mobility', staysOf, observe),
+    checks: new SharedBatch('PassRegistry.checkAndAudit', pools.access, 'access', checkAndAudit, observe, undefined, windowMs),
+    facts: new SharedBatch('PersonSource.passFacts', pools.cases, 'cases', passFactsOf, observe, undefined, windowMs),
+    stays: new SharedBatch('MobilitySource.staysByPerson', pools.mobility, 'mobility', staysOf, observe, undefined, windowMs),
   };
 }
