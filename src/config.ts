@@ -38,7 +38,7 @@ const Env = z.object({
   RESPONSE_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3600),
   APQ_TTL_SECONDS: z.coerce.number().int().min(60).max(30 * 86_400).default(86_400),
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(5000),
-  PASS_CHECK_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(50).default(1),
+  PASS_CHECK_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(50).optional(),
   RETENTION_DAYS: z.coerce.number().int().min(14).max(3650).default(30),
   REDIS_URL: z.url().optional(),
   REDIS_KEY_PREFIX: z.string().max(64).default('cx:'),
@@ -98,8 +98,11 @@ export interface Config {
   apqTtlSeconds: number;
   /** How long a successful API key lookup is cached (0: not at all); revocation takes effect within it. */
   apiKeyCacheTtlMs: number;
-  /** How long a shared pass-check batch waits for more checks (datasources/sharedBatch.ts). */
-  passCheckBatchWindowMs: number;
+  /**
+   * How long a shared pass-check batch waits for more checks (datasources/sharedBatch.ts); null: the
+   * default of the deployment (0 on `npm start`, 1 ms in a subgraph: src/federation/subgraphServer.ts).
+   */
+  passCheckBatchWindowMs: number | null;
   /** Itinerary stays older than this are purged (at least 14: the pass rule looks back 14 days). */
   retentionDays: number;
   /** Shared store of rate limits, registered APQ documents and cached answers (null: each process its own). */
@@ -189,7 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     responseCache: { enabled: e.RESPONSE_CACHE === 'on', maxEntries: e.RESPONSE_CACHE_MAX_ENTRIES, ttlSeconds: e.RESPONSE_CACHE_TTL_SECONDS },
     apqTtlSeconds: e.APQ_TTL_SECONDS,
     apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
-    passCheckBatchWindowMs: e.PASS_CHECK_BATCH_WINDOW_MS,
+    passCheckBatchWindowMs: e.PASS_CHECK_BATCH_WINDOW_MS ?? null,
     retentionDays: e.RETENTION_DAYS,
     redisUrl: e.REDIS_URL ?? null,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,

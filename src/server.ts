@@ -133,7 +133,7 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
         signer,
         limiter: new SelfServiceLimiter(config.selfService, redis, config.redisKeyPrefix),
         countyLevels: new CountyLevelCache(),
-        passChecks: createPassCheckBatches(pools, metrics.observeSharedBatch, config.passCheckBatchWindowMs),
+        passChecks: createPassCheckBatches(pools, metrics.observeSharedBatch, config.passCheckBatchWindowMs ?? 0),
       };
       services = ready;
       await apollo.start();
