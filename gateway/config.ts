@@ -13,6 +13,8 @@ export interface GatewayConfig {
   redisUrl: string | null;
   redisKeyPrefix: string;
   apqTtlSeconds: number;
+  /** Proxies believed in X-Forwarded-For, as on `npm start` (TRUST_PROXY). */
+  trustProxy: Config['trustProxy'];
 }
 
 /**
@@ -46,5 +48,6 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     redisUrl: config.redisUrl,
     redisKeyPrefix: config.redisKeyPrefix,
     apqTtlSeconds: config.apqTtlSeconds,
+    trustProxy: config.trustProxy,
   };
 }

@@ -8,6 +8,8 @@ import { costRefusal, httpOperationRefusal, limitValidationRules, type Operation
 import { precheckDocument } from '../src/limits/precheck';
 import { sha256 } from '../src/documents/manifest';
 import { ErrorCode } from '../src/errors';
+import type { IncomingMessage } from 'node:http';
+import { clientAddressOf } from '../src/http/clientAddress';
 
 /**
  * What `npm start` enforces on a client's request before any resolver runs, enforced at the gateway
@@ -42,6 +44,8 @@ export interface ContractOptions {
   /** Apollo's APQ cache shape; keys carry Apollo's `apq:` prefix, so a shared Redis holds one set. */
   persistedQueries: PersistedQueries;
   graphqlEndpoint: string;
+  /** TRUST_PROXY as a trust function (src/http/clientAddress.ts). */
+  trustProxy: (address: string, hop: number) => boolean;
 }
 
 /** What the gateway learnt of one request before execution, for the checks after validation and the log line. */
@@ -164,10 +168,13 @@ function getParams(request: Request): GraphQLParams {
   return { query: once('query'), operationName: once('operationName'), variables: object('variables'), extensions: object('extensions') };
 }
 
-/** The caller's socket address, from the Node request Hive's server adapter puts in the server context. */
-export function socketAddress(context: unknown): string {
-  const req = (context as { req?: { socket?: { remoteAddress?: string } } } | null)?.req;
-  return req?.socket?.remoteAddress ?? 'unknown';
+/**
+ * The caller's address, from the Node request Hive's server adapter puts in the server context: the
+ * socket's, or under TRUST_PROXY the nearest untrusted X-Forwarded-For entry (as express' req.ip on `npm start`).
+ */
+export function callerAddress(context: unknown, trust: (address: string, hop: number) => boolean): string {
+  const req = (context as { req?: IncomingMessage } | null)?.req;
+  return req ? clientAddressOf(req, trust) : 'unknown';
 }
 
 export function useClientContract(options: ContractOptions): GatewayPlugin {
@@ -229,7 +236,7 @@ export function useClientContract(options: ContractOptions): GatewayPlugin {
       let viewer: Viewer;
       const sql = new SqlRecorder();
       try {
-        viewer = await authenticator.viewerFor(request.headers.get('authorization') ?? undefined, socketAddress(context), sql);
+        viewer = await authenticator.viewerFor(request.headers.get('authorization') ?? undefined, callerAddress(context, options.trustProxy), sql);
       } catch (err) {
         callerRefusals.set(request, String((err as GraphQLError).extensions?.code ?? ErrorCode.INTERNAL_SERVER_ERROR));
         throw err instanceof GraphQLError ? forYoga(err) : err;

@@ -11,7 +11,8 @@ import { connectRedis } from '../src/cache/redisText';
 import { createPools } from '../src/db/pools';
 import { createMetrics } from '../src/observability/metrics';
 import type { GatewayConfig } from './config';
-import { socketAddress, useClientContract } from './contract';
+import { callerAddress, useClientContract } from './contract';
+import { trustFunction } from '../src/http/clientAddress';
 import { useRequestLog } from './observability';
 
 export interface GatewayOptions {
@@ -120,6 +121,7 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
   const redis = config.redisUrl ? connectRedis(config.redisUrl) : null;
   const trusted = documentsById(readManifest(config.trustedDocuments.manifestPath ?? DEFAULT_MANIFEST_PATH));
   const graphqlEndpoint = '/graphql';
+  const trustProxy = trustFunction(config.trustProxy);
   const gateway = createGatewayRuntime({
     supergraph,
     graphqlEndpoint,
@@ -140,7 +142,7 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
         authorization: request.headers.get('authorization'),
         [SUBGRAPH_SECRET_HEADER]: options.secret,
         // PUBLIC self-service lookups are rate-limited per address; the subgraph sees only the gateway's
-        [CLIENT_ADDRESS_HEADER]: socketAddress(context),
+        [CLIENT_ADDRESS_HEADER]: callerAddress(context, trustProxy),
       }),
     },
     plugins: (ctx) => [
@@ -153,6 +155,7 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
         trustedRoles: new Set(config.trustedDocuments.roles),
         persistedQueries: createPersistedQueries(trusted, redis && { redis, keyPrefix: config.redisKeyPrefix, ttlSeconds: config.apqTtlSeconds, logger: options.logger }),
         graphqlEndpoint,
+        trustProxy,
       }),
       statusOfSubgraphErrors,
     ],

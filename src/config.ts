@@ -1,3 +1,4 @@
+import { parseTrustProxy, type TrustProxy } from './http/clientAddress';
 import { z } from 'zod';
 import type { SourceName } from './db/pools';
 import { ROLES, type Role } from './auth/viewer';
@@ -38,6 +39,7 @@ const Env = z.object({
   RESPONSE_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3600),
   APQ_TTL_SECONDS: z.coerce.number().int().min(60).max(30 * 86_400).default(86_400),
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(5000),
+  TRUST_PROXY: z.string().optional(),
   PASS_CHECK_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(50).optional(),
   RETENTION_DAYS: z.coerce.number().int().min(14).max(3650).default(30),
   REDIS_URL: z.url().optional(),
@@ -103,6 +105,8 @@ export interface Config {
    * default of the deployment (0 on `npm start`, 1 ms in a subgraph: src/federation/subgraphServer.ts).
    */
   passCheckBatchWindowMs: number | null;
+  /** Proxies believed in X-Forwarded-For (src/http/clientAddress.ts). */
+  trustProxy: TrustProxy;
   /** Itinerary stays older than this are purged (at least 14: the pass rule looks back 14 days). */
   retentionDays: number;
   /** Shared store of rate limits, registered APQ documents and cached answers (null: each process its own). */
@@ -193,6 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apqTtlSeconds: e.APQ_TTL_SECONDS,
     apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
     passCheckBatchWindowMs: e.PASS_CHECK_BATCH_WINDOW_MS ?? null,
+    trustProxy: trustProxyOf(e.TRUST_PROXY),
     retentionDays: e.RETENTION_DAYS,
     redisUrl: e.REDIS_URL ?? null,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
@@ -224,4 +229,12 @@ function costOverrides(spec: string): Partial<Record<Role, number>> {
     out[role as Role] = Number(value);
   }
   return out;
+}
+
+function trustProxyOf(value: string | undefined): TrustProxy {
+  try {
+    return parseTrustProxy(value);
+  } catch (err) {
+    throw new ConfigError(`TRUST_PROXY: ${(err as Error).message} (expected false, a hop count, or addresses/subnets such as loopback,10.0.0.0/8)`);
+  }
 }

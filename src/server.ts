@@ -27,6 +27,7 @@ import { limitValidationRules, operationLimitsPlugin } from './limits';
 import { DEFAULT_MANIFEST_PATH, documentsById, readManifest } from './documents/manifest';
 import { PersistedQueryCache, trustedDocumentsPlugin } from './documents/trusted';
 import { graphqlHttpConformance } from './http/graphqlHttp';
+import { trustFunction } from './http/clientAddress';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { acceptedRequestId, loggableOperationName } from './observability/logging';
 import { serveSubscriptions, type LiveServer } from './subscriptions/server';
@@ -72,6 +73,9 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
   });
   const app = express();
   app.disable('x-powered-by');
+  // req.ip (the export route, the context below) follows TRUST_PROXY: src/http/clientAddress.ts
+  const trustProxy = trustFunction(config.trustProxy);
+  app.set('trust proxy', trustProxy);
   const httpServer = http.createServer(app);
   // one Prometheus registry per app (tests run several apps in one process).
   const metrics = createMetrics(pools);
