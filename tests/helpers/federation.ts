@@ -6,6 +6,7 @@ import path from 'node:path';
 import { createLogger } from '../../src/logger';
 import { closePools, restrictPools, type Pools } from '../../src/db/pools';
 import type { App } from '../../src/server';
+import type { Config } from '../../src/config';
 import { makeSubgraphApp } from '../../src/federation/subgraphServer';
 import { SUBGRAPH_NAMES, SUBGRAPH_SOURCES, type SubgraphName } from '../../src/federation/names';
 import { poolsFor } from './pools';
@@ -24,6 +25,26 @@ export interface FederatedStack {
   /** The gateway's JSON log lines so far (at LOG_LEVEL, silent unless the suite sets it). */
   logLines(): Record<string, unknown>[];
   close(): Promise<void>;
+}
+
+/**
+ * One subgraph in this process on 127.0.0.1 (a free port), with the test servers' secrets, over
+ * its row of the source matrix only (README, "Federation"): the other sources refuse every statement.
+ */
+export async function startTestSubgraph(
+  name: SubgraphName,
+  { config, pools, secret }: { config: Config; pools: Pools; secret: string },
+): Promise<{ app: App; port: number }> {
+  const app = makeSubgraphApp(name, {
+    config,
+    pools: restrictPools(pools, SUBGRAPH_SOURCES[name]),
+    logger: createLogger('silent'),
+    secrets: { idHashSecret: TEST_ID_HASH_SECRET, passSigningKey: TEST_PASS_SIGNING_KEY },
+    secret,
+  });
+  await app.start();
+  await new Promise<void>((resolve) => app.httpServer.listen(0, '127.0.0.1', resolve));
+  return { app, port: (app.httpServer.address() as AddressInfo).port };
 }
 
 /**
@@ -52,17 +73,7 @@ export async function startFederatedStack(givenUrl?: string, options: { env?: Re
     ...options.env,
   };
   for (const name of SUBGRAPH_NAMES) {
-    const app = makeSubgraphApp(name, {
-      config,
-      // each subgraph sees only its sources (README, "Federation"): the comparison runs under the matrix
-      pools: restrictPools(pools, SUBGRAPH_SOURCES[name]),
-      logger: createLogger('silent'),
-      secrets: { idHashSecret: TEST_ID_HASH_SECRET, passSigningKey: TEST_PASS_SIGNING_KEY },
-      secret,
-    });
-    await app.start();
-    await new Promise<void>((resolve) => app.httpServer.listen(0, '127.0.0.1', resolve));
-    const port = (app.httpServer.address() as AddressInfo).port;
+    const { app, port } = await startTestSubgraph(name, { config, pools, secret });
     subgraphUrls[name] = `http://127.0.0.1:${port}/graphql`;
     env[`${name.toUpperCase()}_SUBGRAPH_PORT`] = String(port);
     apps.push(app);

@@ -1,14 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { createLogger } from '../../src/logger';
-import { closePools, restrictPools, type Pools } from '../../src/db/pools';
+import { closePools, type Pools } from '../../src/db/pools';
 import type { App } from '../../src/server';
-import { makeSubgraphApp } from '../../src/federation/subgraphServer';
-import { SUBGRAPH_SECRET_HEADER, SUBGRAPH_SOURCES } from '../../src/federation/names';
+import { SUBGRAPH_SECRET_HEADER } from '../../src/federation/names';
 import { DEMO_PEOPLE } from '../../src/seed/demoPeople';
 import { poolsFor } from '../helpers/pools';
-import { TEST_ID_HASH_SECRET } from '../helpers/secrets';
-import { postGraphQL, testConfig, testDatabaseUrl, TEST_PASS_SIGNING_KEY } from '../helpers/server';
+import { postGraphQL, testConfig, testDatabaseUrl } from '../helpers/server';
+import { startTestSubgraph } from '../helpers/federation';
 
 /**
  * Person is an entity (`@key(fields: "id")`): another subgraph, or anyone holding the subgraph
@@ -47,16 +44,9 @@ const errorsOf = (body: { errors?: { path?: (string | number)[]; extensions?: Re
 beforeAll(async () => {
   const databaseUrl = testDatabaseUrl();
   pools = poolsFor(databaseUrl, 4);
-  app = makeSubgraphApp('person', {
-    config: testConfig(databaseUrl),
-    pools: restrictPools(pools, SUBGRAPH_SOURCES.person),
-    logger: createLogger('silent'),
-    secrets: { idHashSecret: TEST_ID_HASH_SECRET, passSigningKey: TEST_PASS_SIGNING_KEY },
-    secret,
-  });
-  await app.start();
-  await new Promise<void>((resolve) => app.httpServer.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(app.httpServer.address() as AddressInfo).port}`;
+  const started = await startTestSubgraph('person', { config: testConfig(databaseUrl), pools, secret });
+  app = started.app;
+  url = `http://127.0.0.1:${started.port}`;
   ids = [];
   for (const p of DEMO_PEOPLE) {
     const res = await postGraphQL(url, 'query($n: String!) { person(idNumber: $n) { id } }', { n: p.idNumber }, { [SUBGRAPH_SECRET_HEADER]: secret, authorization: KEYS.HEALTH });

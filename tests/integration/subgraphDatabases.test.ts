@@ -5,10 +5,9 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { getNamedType, isLeafType, isNonNullType, isObjectType, type GraphQLField, type GraphQLObjectType } from 'graphql';
-import { createLogger } from '../../src/logger';
-import { closePools, restrictPools, SOURCES, type Pools, type SourceName } from '../../src/db/pools';
+import { closePools, SOURCES, type Pools, type SourceName } from '../../src/db/pools';
 import type { App } from '../../src/server';
-import { makeSubgraphApp } from '../../src/federation/subgraphServer';
+import { startTestSubgraph } from '../helpers/federation';
 import { buildSubgraph } from '../../src/federation/subgraphs';
 import { sourcesOf, SUBGRAPH_NAMES, SUBGRAPH_SECRET_HEADER, SUBGRAPH_SOURCES, type SubgraphName } from '../../src/federation/names';
 import { DEMO_PEOPLE } from '../../src/seed/demoPeople';
@@ -16,7 +15,7 @@ import { todayCst } from '../../src/clock';
 import { addDays } from '../../src/risk/dates';
 import { poolsFor } from '../helpers/pools';
 import { TEST_ID_HASH_SECRET } from '../helpers/secrets';
-import { postGraphQL, testConfig, testDatabaseUrl, TEST_PASS_SIGNING_KEY, type GraphQLResponse } from '../helpers/server';
+import { postGraphQL, testConfig, testDatabaseUrl, type GraphQLResponse } from '../helpers/server';
 
 /**
  * Each subgraph opens only the databases of its sources (SUBGRAPH_SOURCES, README "Federation"):
@@ -44,17 +43,9 @@ describe('the subgraph → sources matrix', () => {
       const databaseUrl = testDatabaseUrl();
       pools = poolsFor(databaseUrl, 4);
       for (const name of SUBGRAPH_NAMES) {
-        const app = makeSubgraphApp(name, {
-          config: testConfig(databaseUrl),
-          // the sources outside the row refuse every statement (UnopenedPool)
-          pools: restrictPools(pools, SUBGRAPH_SOURCES[name]),
-          logger: createLogger('silent'),
-          secrets: { idHashSecret: TEST_ID_HASH_SECRET, passSigningKey: TEST_PASS_SIGNING_KEY },
-          secret,
-        });
-        await app.start();
-        await new Promise<void>((resolve) => app.httpServer.listen(0, '127.0.0.1', resolve));
-        apps.set(name, { app, url: `http://127.0.0.1:${(app.httpServer.address() as AddressInfo).port}` });
+        // the sources outside the row refuse every statement (UnopenedPool)
+        const { app, port } = await startTestSubgraph(name, { config: testConfig(databaseUrl), pools, secret });
+        apps.set(name, { app, url: `http://127.0.0.1:${port}` });
       }
       const found = await post('person', `{ person(idNumber: "${DEMO_PEOPLE[0].idNumber}") { id } }`);
       personId = found.body.data.person.id;
