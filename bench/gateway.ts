@@ -15,6 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { startBenchServer } from './server';
+import { postLoad } from './load';
 import { operationText } from './operations';
 import { openBenchDatabase } from './setup';
 import { DEMO_PEOPLE } from '../src/seed/demoPeople';
@@ -96,8 +97,6 @@ async function batchTotals(metricsUrl: string): Promise<{ requests: number; stat
 
 async function run(url: string, body: string, connections: number, headers: Record<string, string>, pids: Record<string, number>, metricsUrl: string) {
   const b0 = await batchTotals(metricsUrl);
-  let graphqlErrors = 0;
-  let firstError: string | undefined;
   const t0 = Date.now();
   const c0 = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, ticks(p)]));
   const s0 = subgraphSockets();
@@ -106,31 +105,7 @@ async function run(url: string, body: string, connections: number, headers: Reco
   const self0 = process.cpuUsage();
   let peakEstab = s0.established;
   const timer = setInterval(() => (peakEstab = Math.max(peakEstab, subgraphSockets().established)), 1000);
-  const r = await new Promise<autocannon.Result>((resolve, reject) =>
-    autocannon(
-      {
-        url,
-        method: 'POST',
-        connections,
-        duration: SECONDS,
-        timeout: 30,
-        requests: [
-          {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', ...headers },
-            body,
-            onResponse: (status, resBody) => {
-              if (status !== 200 || resBody.includes('"errors"')) {
-                graphqlErrors++;
-                firstError ??= `${status} ${resBody.slice(0, 200)}`;
-              }
-            },
-          },
-        ],
-      },
-      (err, result) => (err ? reject(err) : resolve(result)),
-    ),
-  );
+  const { result: r, graphqlErrors, firstError } = await postLoad(url, body, connections, SECONDS, headers);
   clearInterval(timer);
   const wall = (Date.now() - t0) / 1000;
   const cpu: Record<string, number> = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, Math.round((ticks(p) - c0[k]) / wall)]));

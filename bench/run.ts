@@ -11,8 +11,8 @@ import { cpus, totalmem } from 'node:os';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import autocannon from 'autocannon';
 import { startBenchServer, type BenchServer } from './server';
+import { postLoad } from './load';
 import { operationText } from './operations';
 import { inProcessServerEnv, openBenchDatabase, ROOT, type BenchDatabase } from './setup';
 import { DEMO_PEOPLE } from '../src/seed/demoPeople';
@@ -113,35 +113,13 @@ async function sampled<T>(pid: number, run: () => Promise<T>): Promise<{ result:
 
 // ---- load ------------------------------------------------------------------------------------
 async function cannon(url: string, body: string, connections: number, headers: Record<string, string> = {}, seconds = SECONDS): Promise<Measured> {
-  let graphqlErrors = 0;
-  const r = await new Promise<autocannon.Result>((resolve, reject) =>
-    autocannon(
-      {
-        url,
-        method: 'POST',
-        connections,
-        duration: seconds,
-        timeout: 30,
-        requests: [
-          {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', ...headers },
-            body,
-            // A 200 whose body has an `errors` array is a failure too.
-            onResponse: (status, resBody) => {
-              if (status === 200 && resBody.includes('"errors"')) graphqlErrors++;
-            },
-          },
-        ],
-      },
-      (err, result) => (err ? reject(err) : resolve(result)),
-    ),
-  );
+  const { result: r, graphqlErrors } = await postLoad(url, body, connections, seconds, headers);
   return {
     rps: Math.round(r.requests.average * 10) / 10,
     p50Ms: r.latency.p50,
     p99Ms: r.latency.p99,
-    errors: r.errors + r.timeouts + r.non2xx + graphqlErrors,
+    // graphqlErrors: every answer that is not a 200 without `errors` (non-2xx included)
+    errors: r.errors + r.timeouts + graphqlErrors,
     requests: r.requests.total,
     connections,
     seconds,
