@@ -1,6 +1,7 @@
 import { subgraphSecret, subgraphUrls } from '../src/federation/names';
 import { createLogger } from '../src/logger';
 import { loadGatewayConfig } from './config';
+import { exitWithStartFailure, listen, onShutdownSignal } from '../src/startup';
 
 /**
  * `npm run start:gateway`: the Hive gateway alone, over subgraphs already running on 127.0.0.1
@@ -17,8 +18,9 @@ async function main() {
   const logger = createLogger(env.LOG_LEVEL ?? 'info');
   const logging = env.LOG_LEVEL === 'silent' ? false : env.LOG_LEVEL === 'debug' || env.LOG_LEVEL === 'warn' || env.LOG_LEVEL === 'error' ? env.LOG_LEVEL : 'info';
   env.LOG_LEVEL = logging === false ? 'error' : logging;
-  // imported after LOG_LEVEL is set: Hive reads it when its modules load.
-  const { createGatewayServer } = await import('./server');
+  // loaded after LOG_LEVEL is set: Hive reads it when its modules load.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createGatewayServer } = require('./server') as typeof import('./server');
   const server = createGatewayServer({
     urls: subgraphUrls(env),
     secret: subgraphSecret({ isProduction, dataDir: env.DATA_DIR ?? '.data' }),
@@ -27,21 +29,15 @@ async function main() {
     config,
     logger,
   });
-  server.listen(port, host, () => {
-    const address = server.address();
-    const bound = typeof address === 'object' && address ? address.port : port;
-    // one line a parent process (npm run start:federated, tests) can wait for
-    process.stdout.write(`${JSON.stringify({ msg: 'gateway listening', port: bound })}\n`);
-  });
-  const stop = () => {
+  await listen(server, port, host);
+  const address = server.address();
+  const bound = typeof address === 'object' && address ? address.port : port;
+  // one line a parent process (npm run start:federated, tests) can wait for
+  process.stdout.write(`${JSON.stringify({ msg: 'gateway listening', port: bound })}\n`);
+  onShutdownSignal(Number(env.SHUTDOWN_GRACE_MS ?? 10_000), async () => {
     server.close(() => process.exit(0));
     server.closeAllConnections();
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  });
 }
 
-main().catch((err) => {
-  process.stderr.write(`changxing gateway failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+main().catch(exitWithStartFailure('changxing gateway'));

@@ -2,7 +2,7 @@ import { GraphQLScalarType } from 'graphql';
 import { DateTimeResolver, LocalDateResolver } from 'graphql-scalars';
 import type { Context } from '../src/context';
 import { todayCst } from '../src/clock';
-import { version } from '../package.json';
+import { PROJECT_VERSION } from '../src/paths';
 
 /** `Date` is graphql-scalars' LocalDate (a plain `YYYY-MM-DD` string, validated as a real day) under the contract's name. */
 const DateScalar = new GraphQLScalarType({ ...LocalDateResolver.toConfig(), name: 'Date' });
@@ -14,7 +14,7 @@ export const baseResolvers = {
     apiInfo: () => ({}),
   },
   ApiInfo: {
-    version: () => version,
+    version: () => PROJECT_VERSION,
     today: () => todayCst(),
     latestReportDate: (_: unknown, __: unknown, { sources }: Context) => sources.cases.latestReportDate(),
   },

@@ -4,8 +4,9 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
 import { resolvers } from '../resolvers';
 import { applyAuth } from './auth/directive';
+import { projectPath } from './paths';
 
-export const SCHEMA_DIR = path.resolve(__dirname, '../schema');
+export const SCHEMA_DIR = projectPath('schema');
 
 /** The SDL files, base first (it declares the root types that the domain files extend). */
 export function loadTypeDefs(): string[] {

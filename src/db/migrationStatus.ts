@@ -2,11 +2,12 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Pools, SourceName } from './pools';
 import { openedSources, SOURCES } from './pools';
+import { projectPath } from '../paths';
 
 // Kept apart from migrate.ts: node-pg-migrate is ESM-only, and what the server needs at run time
 // (readiness) should not load the migration runner.
 
-export const MIGRATIONS_DIR = path.resolve(__dirname, '../../migrations');
+export const MIGRATIONS_DIR = projectPath('migrations');
 
 /** Each source has its own folder, its own schema and its own migrations table in that schema. */
 export const SCHEMA: Record<SourceName, string> = { region: 'region', cases: 'cases', mobility: 'mobility', access: 'access' };

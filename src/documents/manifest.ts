@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { Kind, parse, print, validate, type DefinitionNode, type FragmentDefinitionNode, type GraphQLSchema, type OperationDefinitionNode, visit } from 'graphql';
+import { projectPath } from '../paths';
 
 /** The manifest the server reads by default: documents/manifest.json at the project root. */
-export const DEFAULT_MANIFEST_PATH = path.resolve(__dirname, '../../documents/manifest.json');
-export const OPERATIONS_DIR = path.resolve(__dirname, '../../examples/operations');
+export const DEFAULT_MANIFEST_PATH = projectPath('documents', 'manifest.json');
+export const OPERATIONS_DIR = projectPath('examples', 'operations');
 
 /**
  * One trusted document. The format is Apollo's persisted query manifest

@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { SourceName } from '../db/pools';
+import { projectPath } from '../paths';
 
 /**
  * Names, ports and the shared secret of the federated deployment (README, "Federation"). No
@@ -49,7 +50,7 @@ export const SUBGRAPH_SECRET_HEADER = 'x-subgraph-secret';
 export const CLIENT_ADDRESS_HEADER = 'x-changxing-client-address';
 
 /** The committed supergraph (`npm run compose`); a test fails when it differs from a fresh composition. */
-export const SUPERGRAPH_PATH = path.resolve(__dirname, '../../supergraph.graphql');
+export const SUPERGRAPH_PATH = projectPath('supergraph.graphql');
 
 export class FederationConfigError extends Error {
   override name = 'ConfigError';

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { bootstrap, type Runtime } from '../bootstrap';
-import { ConfigError } from '../config';
+import { entryPointCommand } from '../paths';
+import { exitWithStartFailure, listen, onShutdownSignal } from '../startup';
 import { seedIfNeeded } from '../seed/onStart';
 import type { App } from '../server';
 import { openedSources, restrictPools, SOURCES } from '../db/pools';
@@ -22,7 +22,7 @@ async function serveSubgraphs(rt: Runtime, names: readonly SubgraphName[], secre
     const app = makeSubgraphApp(name, { config: rt.config, pools, logger: rt.logger.child({ subgraph: name }), secrets: rt.secrets, secret });
     await app.start();
     const port = subgraphPort(name);
-    await new Promise<void>((resolve) => app.httpServer.listen(port, host, resolve));
+    await listen(app.httpServer, port, host);
     rt.logger.info({ subgraph: name, port, host }, `subgraph ${name} listening on http://${host}:${port}/graphql`);
     apps.push(app);
   }
@@ -38,7 +38,7 @@ async function serveSubgraphs(rt: Runtime, names: readonly SubgraphName[], secre
 function startGateway(rt: Runtime): Promise<ChildProcess> {
   // BENCH_CPU_PROF=<dir> (bench/server.ts): the gateway writes a V8 CPU profile there too when it exits.
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.resolve(__dirname, '../../gateway/main.ts')], {
+  const child = spawn(process.execPath, [...profile, ...entryPointCommand('gateway/main').args], {
     env: { ...process.env, PORT: String(rt.config.port), HOST: rt.config.host, DATA_DIR: rt.config.dataDir, ACCESS_DATABASE_URL: rt.db.urls.access },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -68,24 +68,23 @@ async function main(argv: string[]) {
   const gateway = federated ? await startGateway(rt) : null;
   if (gateway) rt.logger.info({ port: rt.config.port }, `changxing gateway listening on http://localhost:${rt.config.port}/graphql`);
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    rt.logger.info({ signal }, 'shutting down');
-    setTimeout(() => process.exit(1), rt.config.shutdownGraceMs).unref();
+  const shutdown = onShutdownSignal(rt.config.shutdownGraceMs, async (reason) => {
+    rt.logger.info({ reason }, 'shutting down');
     gateway?.removeAllListeners('exit');
     gateway?.kill('SIGTERM');
     await Promise.all(apps.map((a) => a.stop()));
     await rt.db.close();
     process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  });
+  // A gateway or an embedded PostgreSQL that stops under us takes the whole deployment down with it.
+  gateway?.once('exit', (code, signal) => shutdown(`the gateway exited (${code ?? signal})`));
+  rt.db.embedded?.onUnexpectedStop((reason) => shutdown(`embedded PostgreSQL: ${reason}`));
 }
 
 main(process.argv.slice(2)).catch((err) => {
-  const known = err instanceof ConfigError || err instanceof FederationConfigError;
-  process.stderr.write(`changxing federation failed to start: ${known ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
+  if (err instanceof FederationConfigError) {
+    process.stderr.write(`changxing federation failed to start: ${err.message}\n`);
+    process.exit(1);
+  }
+  exitWithStartFailure('changxing federation')(err);
 });

@@ -12,9 +12,8 @@ import {
   type GraphQLSchema,
   type TypeNode,
 } from 'graphql';
-import { buildSubgraphSchema } from '@apollo/subgraph';
+import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
 import { mergeResolvers } from '@graphql-tools/merge';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { resolvers } from '../../resolvers';
 import type { Region } from '../../datasources/region';
 import type { PersonRecord } from '../../datasources/person';
@@ -230,5 +229,5 @@ export function buildSubgraph(name: SubgraphName): GraphQLSchema {
     }
     own[typeName] = Object.fromEntries(Object.entries(typeResolvers as Record<string, unknown>).filter(([f]) => f.startsWith('__') || fields.has(f)));
   }
-  return applyAuth(buildSubgraphSchema({ typeDefs, resolvers: own as GraphQLResolverMap<unknown> }));
+  return applyAuth(buildSubgraphSchema([{ typeDefs, resolvers: own as GraphQLResolverMap<unknown> }]));
 }

@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { type Request, type Response, type NextFunction } from 'express';
+import { projectPath } from '../paths';
 
 /** Where `npm run build:web` (Vite) writes the pages: web/dist at the project root. */
-export const WEB_DIST = path.resolve(__dirname, '../../web/dist');
+export const WEB_DIST = projectPath('web', 'dist');
 
 /**
  * The built pages, served like any static site: the dashboard at `/`, the holder's pass page at

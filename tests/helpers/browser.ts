@@ -14,7 +14,7 @@ const ROOT = path.resolve(__dirname, '../..');
 
 /** Builds web/dist if it is missing or older than web/ (Vite is ESM-only, so it runs in a child process). */
 export function buildWeb(): void {
-  execFileSync(process.execPath, [path.join(ROOT, 'web/build.mjs')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], timeout: 180_000 });
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs'), '--if-stale', '--only', 'web'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], timeout: 180_000 });
 }
 
 export async function launchChromium(): Promise<Browser> {

@@ -3,6 +3,7 @@ import { seedDatabase } from '../../src/seed';
 import { openTestCluster, migrated, type TestCluster } from './testDatabase';
 import { poolsFor } from './pools';
 import { TEST_ID_HASH_SECRET } from './secrets';
+import { redisSkipNote } from './redis';
 
 
 declare global {
@@ -32,5 +33,5 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_DATABASE_URL = full;
   process.env.TEST_DATABASE_URL_50 = fifty;
   process.env.ID_HASH_SECRET = TEST_ID_HASH_SECRET;
-  process.stderr.write(`\ntest databases ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  process.stderr.write(`\ntest databases ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n${redisSkipNote() ?? ''}`);
 }

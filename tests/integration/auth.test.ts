@@ -317,8 +317,9 @@ describe('npm run keys', () => {
   const run = promisify(execFile);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'changxing-keys-'));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+  // through npm, as an operator runs it: the compiled CLI (dist/, built first when stale)
   const keysCli = (...args: string[]) =>
-    run(path.resolve('node_modules/.bin/tsx'), ['src/cli/keys.ts', ...args], {
+    run('npm', ['run', '--silent', 'keys', '--', ...args], {
       env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: process.env.TEST_DATABASE_URL, DATA_DIR: dataDir, LOG_LEVEL: 'silent' },
     });
 

@@ -42,7 +42,7 @@ class FaultDatabase {
   }
 
   static async start(): Promise<{ db: FaultDatabase; url: string }> {
-    const child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), ['tests/helpers/faultDatabase.ts'], { cwd: ROOT, stdio: 'pipe' });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'tests/helpers/faultDatabase.ts'], { cwd: ROOT, stdio: 'pipe' });
     const db = new FaultDatabase(child);
     const ready = await db.next(60_000);
     if (!ready.ready) throw new Error(`fault database did not start: ${JSON.stringify(ready)} ${db.stderr.join('')}`);

@@ -1,0 +1,99 @@
+import type { Server } from 'node:http';
+import { types } from 'node:util';
+import { ConfigError } from './config';
+import { EmbeddedPostgresError } from './db/embeddedErrors';
+
+/**
+ * Start-up's two jobs besides starting: say what failed in words a person can act on, and stop
+ * cleanly on a signal. Shared by `npm start`, the subgraphs and the gateway.
+ */
+
+/** server.listen as a promise that rejects (EADDRINUSE, EACCES) instead of emitting an unhandled 'error'. */
+export function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const failed = (err: NodeJS.ErrnoException) => reject(Object.assign(err, { listenPort: port, listenHost: host }));
+    server.once('error', failed);
+    server.listen(port, host, () => {
+      server.off('error', failed);
+      resolve();
+    });
+  });
+}
+
+interface ErrorWithCode extends Error {
+  code?: string;
+  listenPort?: number;
+  listenHost?: string;
+  address?: string;
+  port?: number;
+}
+
+/** PostgreSQL's refusals at connection time (SQLSTATE) and the network's, with what to do. */
+const DATABASE_CAUSES: Record<string, string> = {
+  ECONNREFUSED: 'nothing listens there: is PostgreSQL running, and is the port right?',
+  ENOTFOUND: 'the host name does not resolve',
+  EAI_AGAIN: 'the host name could not be resolved (DNS unreachable?)',
+  ETIMEDOUT: 'the connection timed out (host unreachable, or a firewall)',
+  EHOSTUNREACH: 'the host is unreachable',
+  '28P01': 'the password was refused',
+  '28000': 'this user may not connect (pg_hba.conf)',
+  '3D000': 'the database does not exist (create it, or name another in the URL)',
+  '57P03': 'the database system is starting up or shutting down: try again in a moment',
+  '53300': 'the server has no free connections (max_connections)',
+};
+
+/**
+ * One paragraph for a failed start: what failed and what to do. Known causes (configuration, the
+ * embedded PostgreSQL, the database, the port) in words; anything else is a defect, printed with
+ * its stack so that it can be reported.
+ */
+export function describeStartFailure(err: unknown): string {
+  if (err instanceof ConfigError || err instanceof EmbeddedPostgresError) return err.message;
+  // isNativeError: errors made by Node itself in another realm (a test sandbox) are Errors too
+  if (!(err instanceof Error || types.isNativeError(err))) {
+    return `start-up failed with a non-error value (${JSON.stringify(err) ?? String(err)}): this is a defect, please report it with the lines above.`;
+  }
+  const e = err as ErrorWithCode;
+  if (e.listenPort !== undefined) {
+    if (e.code === 'EADDRINUSE') return `Port ${e.listenPort} on ${e.listenHost} is already in use (another changxing?): stop that process or set PORT (and HOST) to a free one.`;
+    if (e.code === 'EACCES') return `Not allowed to listen on port ${e.listenPort} (ports below 1024 need privileges): set PORT to 1024 or above.`;
+    if (e.code === 'EADDRNOTAVAIL') return `Cannot listen on ${e.listenHost}: no interface of this machine has that address. Set HOST (0.0.0.0 for all, 127.0.0.1 for loopback).`;
+  }
+  const cause = e.code ? DATABASE_CAUSES[e.code] : undefined;
+  if (cause) {
+    const where = e.address ? ` at ${e.address}${e.port ? `:${e.port}` : ''}` : '';
+    return `Could not connect to the database${where} (DATABASE_URL or the per-source URLs): ${cause}${/[.?!]$/.test(cause) ? '' : '.'} Unset DATABASE_URL to use the embedded PostgreSQL instead. (${e.message})`;
+  }
+  if (/Another migration is already running/.test(e.message)) {
+    return `Another process is applying the migrations to this database right now and did not finish in time: start again once it has, or stop the process holding the migration lock. (${e.message})`;
+  }
+  return `${e.stack ?? e.message}\nThis failure is not one start-up knows: please report it with the lines above.`;
+}
+
+/** The last word of an entry point whose start failed. */
+export function exitWithStartFailure(program: string): (err: unknown) => never {
+  return (err) => {
+    process.stderr.write(`${program} failed to start: ${describeStartFailure(err)}\n`);
+    process.exit(1);
+  };
+}
+
+/**
+ * Runs `shutdown` once on SIGTERM or SIGINT (a second signal while it runs is ignored: the grace
+ * timer decides), and exits with 1 if it has not finished after `graceMs`.
+ */
+export function onShutdownSignal(graceMs: number, shutdown: (reason: string) => Promise<void>, onTimeout: () => void = () => {}): (reason: string) => void {
+  let stopping = false;
+  const begin = (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    setTimeout(() => {
+      onTimeout();
+      process.exit(1);
+    }, graceMs).unref();
+    void shutdown(reason);
+  };
+  process.on('SIGTERM', () => begin('SIGTERM'));
+  process.on('SIGINT', () => begin('SIGINT'));
+  return begin;
+}
