@@ -60,6 +60,9 @@ function HolderPage() {
     setHolder(who);
     setPass(issued);
     setCheckedAt(new Date());
+    // The pass is shown to others at a gate: the ID number must not stay on the screen below it.
+    setName('');
+    setIdNumber('');
   };
 
   const refresh = useCallback(async () => {
