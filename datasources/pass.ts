@@ -132,6 +132,28 @@ export class PassService {
   }
 
   /**
+   * The holder's view of one of their passes: its status, and while VALID today's colour and
+   * reason under the same token. Null when the token is not a pass of this person (or not ours at
+   * all): the caller answers that like a wrong name, without saying which. Audited.
+   */
+  async holderView(person: PersonRecord, token: string, now: Date = new Date()) {
+    const verified = await this.signer.verify(token, now);
+    const record = verified.status === 'INVALID' ? null : await this.registry.byId(verified.passId);
+    if (!record || record.personId !== person.id) {
+      await this.audit.record({ operation: 'holderPass', subjectPersonId: person.id, outcome: 'NOT_MATCHED' });
+      return null;
+    }
+    const status: PassStatus = record.revokedAt ? 'REVOKED' : verified.status === 'EXPIRED' ? 'EXPIRED' : 'VALID';
+    if (status !== 'VALID') {
+      await this.audit.record({ operation: 'holderPass', subjectPersonId: person.id, outcome: status });
+      return { status, pass: null };
+    }
+    const [verdict] = await this.colors([person.id]);
+    await this.audit.record({ operation: 'holderPass', subjectPersonId: person.id, outcome: verdict.color });
+    return { status, pass: { token, color: verdict.color, reason: verdict.reason, issuedAt: record.issuedAt, validUntil: record.validUntil } };
+  }
+
+  /**
    * Checks tokens in order; a bad token is an INVALID item. Every check is audited, in the same
    * statement that looks the passes up (checkAndAudit). Steady state: three statements however
    * many tokens (registry + audit, person facts, stays), the second and third sent together,

@@ -84,6 +84,17 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export class PassRegistry {
   constructor(private readonly sql: Sql) {}
 
+  /** A pass by id, or null (also for anything that is not a UUID: no pass has such an id). */
+  async byId(passId: string): Promise<PassRecord | null> {
+    if (!UUID.test(passId)) return null;
+    const rows = await this.sql.query<PassRow>(
+      'PassRegistry.byId',
+      'SELECT id, person_id, issued_at, valid_until, revoked_at FROM access.passes WHERE id = $1',
+      [passId],
+    );
+    return rows.length > 0 ? toPass(rows[0]) : null;
+  }
+
   /**
    * Registers a new pass for the person and revokes their earlier unexpired ones: one pass per
    * person at a time, so re-issuing withdraws a leaked screenshot.

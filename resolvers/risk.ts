@@ -3,6 +3,8 @@ import type { Region } from '../datasources/region';
 import type { NationalForecastIndex, RegionRisk } from '../datasources/risk';
 import type { CountyForecast, CountyIndex, ImportRiskEstimate, NationalForecast } from '../src/risk';
 import { intInRange, resolveAsOf } from '../src/args';
+import { badInput } from '../src/errors';
+import { parseRegionCode } from '../src/regionCode';
 import { connection, decodeCursor, pageOf, pageSize } from '../datasources/pagination';
 import { IMPORT_RISK_MAX_DAYS, IMPORT_RISK_MIN_DAYS, MAX_FORECAST_SOURCES } from '../src/risk';
 
@@ -29,13 +31,18 @@ export const riskResolvers = {
   Query: {
     riskForecast: async (
       _: unknown,
-      args: { asOf?: string | null; days?: number | null; firstCaseOnly?: boolean | null; first?: number | null; after?: string | null },
+      args: { asOf?: string | null; days?: number | null; firstCaseOnly?: boolean | null; within?: string | null; first?: number | null; after?: string | null },
       { sources }: Context,
     ) => {
       const first = pageSize(args.first, MAX_FORECAST_PAGE, 50);
       const after = decodeCursor('forecast', args.after);
-      const national = await sources.risk.nationalForecast(resolveAsOf(args.asOf), windowDays(args.days));
-      const ranked = national.counties.filter((c) => !args.firstCaseOnly || c.confirmedLast14Days === 0).map(nodeOf(national)) as ForecastNode[];
+      const [national, within] = await Promise.all([
+        sources.risk.nationalForecast(resolveAsOf(args.asOf), windowDays(args.days)),
+        args.within == null ? null : countiesWithin(sources, args.within),
+      ]);
+      const ranked = national.counties
+        .filter((c) => (!args.firstCaseOnly || c.confirmedLast14Days === 0) && (within == null || within.has(c.code)))
+        .map(nodeOf(national)) as ForecastNode[];
       return { ...connection(pageOf(ranked, rankKey, 'forecast', first, after)), national };
     },
   },
@@ -94,6 +101,13 @@ export const riskResolvers = {
     fit: (i: IndexNode) => fitOf(i.national),
   },
 };
+
+/** The county codes of the `within` argument; every region has some, so none means no such region. */
+async function countiesWithin(sources: Context['sources'], code: string): Promise<Set<string>> {
+  const counties = await sources.regions.countyCodesUnder.load(parseRegionCode(code, 'within'));
+  if (counties.length === 0) throw badInput(`"within": there is no region with the code ${code}`, 'within');
+  return new Set(counties);
+}
 
 /** The forecast of an import-risk estimate's county (null for a province or city), on the estimate's window. */
 async function forecastOf(e: ImportRiskResult, sources: Context['sources']): Promise<ForecastNode | null> {

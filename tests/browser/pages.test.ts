@@ -1,8 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { buildWeb, launchChromium, screenshotDir } from '../helpers/browser';
+import { writeQrVideo } from '../helpers/camera';
+import { LEVEL_COLOR, PASS_COLOR, PER_100K_BINS } from '../../web/src/levels';
 import { operation } from '../helpers/operations';
 import { DEMO_KEYS } from '../../datasources/apiKeys';
 import { todayCst } from '../../src/clock';
@@ -70,7 +73,7 @@ describe('the risk dashboard at /', () => {
     await expect(page.getByTestId('counts').textContent()).resolves.toContain(`共 ${total} 个县级单位`);
     await expect(page.getByTestId('row-count').textContent()).resolves.toContain(`${total} / ${total}`);
     await expect(page.locator('[data-testid=county-table] tbody tr').count()).resolves.toBe(total);
-    await page.locator('[data-testid=province-map] canvas').first().waitFor();
+    await page.locator('[data-testid=county-map] path[data-code]').first().waitFor();
     await page.waitForLoadState('networkidle');
     expect(requests.filter((r) => r === 'DashboardCounties')).toHaveLength(1);
     await page.locator('[data-testid=daily-chart][data-state=ready]').waitFor();
@@ -158,6 +161,159 @@ describe('the risk dashboard at /', () => {
   });
 });
 
+/** Every county of the national query with what the map shows of it. */
+async function nationalCounties(): Promise<{ code: string; name: string; level: keyof typeof LEVEL_COLOR; per100k: number; newConfirmed: number }[]> {
+  const { body } = await server.gql(
+    '{ regions(level: COUNTY, first: 5000) { nodes { code name risk { level } caseSummary(days: 14) { newConfirmed newConfirmedPer100k } } } }',
+  );
+  return body.data.regions.nodes.map((n: any) => ({ code: n.code, name: n.name, level: n.risk.level, per100k: n.caseSummary.newConfirmedPer100k, newConfirmed: n.caseSummary.newConfirmed }));
+}
+
+/** Each county path of the map: its code and its fill as painted (computed style, rgb). */
+function mapFills(page: Page): Promise<Record<string, string>> {
+  return page.locator('[data-testid=county-map] .counties path[data-code]').evaluateAll((paths) =>
+    Object.fromEntries(paths.map((p) => [p.getAttribute('data-code')!, (globalThis as any).getComputedStyle(p).fill])),
+  );
+}
+
+const rgb = (hex: string) => `rgb(${[1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)).join(', ')})`;
+
+/**
+ * A point on screen where the map shows the county `code` (the centre of its box may lie outside
+ * its shape or under a neighbour): the grid point nearest the centre whose topmost element is it.
+ */
+async function pointIn(page: Page, code: string): Promise<{ x: number; y: number }> {
+  const shape = page.locator(`[data-testid=county-map] [data-code="${code}"]`);
+  await shape.scrollIntoViewIfNeeded();
+  const point = await shape.evaluate((el, wanted) => {
+    const box = el.getBoundingClientRect();
+    const points: { x: number; y: number; d: number }[] = [];
+    for (let i = 1; i < 24; i++) {
+      for (let j = 1; j < 24; j++) {
+        const x = box.left + (box.width * i) / 24;
+        const y = box.top + (box.height * j) / 24;
+        points.push({ x, y, d: Math.hypot(x - box.left - box.width / 2, y - box.top - box.height / 2) });
+      }
+    }
+    points.sort((a, b) => a.d - b.d);
+    return points.find((p) => (globalThis as any).document.elementFromPoint(p.x, p.y)?.closest('[data-code]')?.getAttribute('data-code') === wanted) ?? null;
+  }, code);
+  if (!point) throw new Error(`the map shows no point of ${code}`);
+  return point;
+}
+
+describe('the county map on the dashboard', () => {
+  it('colours every county with an outline by its level from the national query, and lists those without one', async () => {
+    const counties = await nationalCounties();
+    const topology = JSON.parse(readFileSync(path.resolve(__dirname, '../../web/src/dashboard/counties.topo.json'), 'utf8'));
+    const outlined = new Set<string>(topology.objects.counties.geometries.map((g: any) => String(g.id)));
+    const page = await dashboard();
+    await page.locator('[data-testid=county-map] .counties path').first().waitFor();
+    const fills = await mapFills(page);
+    const drawn = counties.filter((c) => outlined.has(c.code));
+    expect(Object.keys(fills).sort()).toEqual(drawn.map((c) => c.code).sort());
+    expect(drawn.length).toBeGreaterThan(2800);
+    const wrong = drawn.filter((c) => fills[c.code] !== rgb(LEVEL_COLOR[c.level])).map((c) => `${c.code} ${c.level} ${fills[c.code]}`);
+    expect(wrong).toEqual([]);
+    // 武昌区 (the demo outbreak) is HIGH and red, with the HIGH hatch over it for colour-blind readers
+    expect(counties.find((c) => c.code === '420106')!.level).toBe('HIGH');
+    expect(fills['420106']).toBe(rgb(LEVEL_COLOR.HIGH));
+    await expect(page.locator('[data-testid=county-map] path.hatch[fill="url(#map-HIGH)"]').getAttribute('d')).resolves.toContain(
+      (await page.locator('[data-testid=county-map] path[data-code="420106"]').getAttribute('d'))!,
+    );
+    // the units without an outline: every one listed under the map, each also a marker or "listed only"
+    const listed = await page.locator('[data-testid=no-shape] li button').evaluateAll((bs) => bs.map((b) => b.getAttribute('data-code')));
+    expect(listed.sort()).toEqual(counties.filter((c) => !outlined.has(c.code)).map((c) => c.code).sort());
+    const markers = await page.locator('[data-testid=county-map] g.marker').count();
+    const listedOnly = await page.locator('[data-testid=no-shape] li', { hasText: '仅列出' }).count();
+    expect(markers + listedOnly).toBe(listed.length);
+  });
+
+  it('drills down by clicking counties: 黄陂区 opens 湖北省, 武昌区 opens 武汉市; the tooltip has the figures', async () => {
+    const counties = await nationalCounties();
+    const wuchang = counties.find((c) => c.code === '420106')!;
+    const page = await dashboard();
+    const map = page.getByTestId('county-map');
+    await map.locator('path[data-code="420116"]').waitFor();
+    let at = await pointIn(page, '420116');
+    await page.mouse.click(at.x, at.y);
+    await page.locator('[data-testid=county-map][data-view="420000"]').waitFor();
+    await expect(page.getByTestId('crumbs').textContent()).resolves.toContain('湖北省');
+    await page.getByTestId('chart-title').filter({ hasText: '黄陂区' }).waitFor();
+    await expect(page.getByTestId('row-count').textContent()).resolves.not.toContain(`${counties.length} / ${counties.length}`);
+
+    at = await pointIn(page, '420106');
+    await page.mouse.move(at.x, at.y);
+    const tooltip = page.getByTestId('map-tooltip');
+    await tooltip.filter({ hasText: '武昌区' }).waitFor();
+    await expect(tooltip.textContent()).resolves.toContain(`14天新增确诊 ${wuchang.newConfirmed} · 每10万人 ${wuchang.per100k.toFixed(2)}`);
+    await expect(tooltip.textContent()).resolves.toContain(LEVEL_LABEL[wuchang.level]);
+    await page.screenshot({ path: path.join(shots, 'map-hubei.png') });
+    await page.mouse.click(at.x, at.y);
+    await page.locator('[data-testid=county-map][data-view="420100"]').waitFor();
+    await expect(page.getByTestId('crumbs').textContent()).resolves.toContain('武汉市');
+    await page.getByTestId('chart-title').filter({ hasText: '武昌区 · 每日新增确诊' }).waitFor();
+    await expect(page.locator('[data-testid=county-table] tr.picked').getAttribute('data-code')).resolves.toBe('420106');
+  });
+
+  it('switches to new cases per 100,000 over 14 days, coloured by class', async () => {
+    const counties = await nationalCounties();
+    const page = await dashboard();
+    await page.locator('[data-testid=county-map] .counties path').first().waitFor();
+    await page.getByTestId('per-capita').check();
+    await page.locator('[data-testid=county-map][data-mode=per100k]').waitFor();
+    const fills = await mapFills(page);
+    // the classes as the legend states them: none, ≤ 1, 1–5, 5–20, 20–50, > 50 (upper bounds included)
+    const upper = [0, 1, 5, 20, 50];
+    const classOf = (v: number) => (upper.findIndex((u) => v <= u) + upper.length + 1) % (upper.length + 1);
+    const colours = PER_100K_BINS.map((b) => rgb(b.color));
+    const wrong = counties.filter((c) => c.code in fills && fills[c.code] !== colours[classOf(c.per100k)]).map((c) => `${c.code} ${c.per100k} ${fills[c.code]}`);
+    expect(wrong).toEqual([]);
+    expect(new Set(Object.values(fills)).size).toBeGreaterThan(2);
+    await expect(page.locator('[data-testid=county-map] path.hatch').count()).resolves.toBe(0);
+    await expect(page.getByTestId('legend').textContent()).resolves.toContain('14天每10万人新增确诊');
+    await page.screenshot({ path: path.join(shots, 'map-per100k.png') });
+  });
+
+  it('shows the distribution of levels on every province chip and for the scope', async () => {
+    const counties = await nationalCounties();
+    const page = await dashboard();
+    const hubei = counties.filter((c) => c.code.startsWith('42'));
+    const chip = page.locator('[data-testid=drill] button[data-code="420000"] .level-bar');
+    const count = (level: string) => hubei.filter((c) => c.level === level).length;
+    await expect(chip.evaluate((el) => [el.getAttribute('data-high'), el.getAttribute('data-medium'), el.getAttribute('data-low')])).resolves.toEqual(
+      [count('HIGH'), count('MEDIUM'), count('LOW')].map(String),
+    );
+    await expect(chip.textContent()).resolves.toBe(`高 ${count('HIGH')} 中 ${count('MEDIUM')} 低 ${count('LOW')}`);
+    await page.getByTestId('drill').getByRole('button', { name: /湖北省/ }).click();
+    await expect(page.getByTestId('distribution').textContent()).resolves.toMatch(/高风险 \d+ · 中风险 \d+ · 低风险 \d+中、高风险县级单位的常住人口占湖北省的 \d+\.\d%/);
+    // the table fits its card: no column cut off
+    const fits = await page.getByTestId('county-table').evaluate((t) => t.getBoundingClientRect().right <= t.closest('.card')!.getBoundingClientRect().right);
+    expect(fits).toBe(true);
+  });
+
+  it("shows any county's forecast with its national rank and sources, and explains the ranking", async () => {
+    const { body } = await server.gql(
+      '{ riskForecast(within: "420106", first: 1) { nodes { rank probability topSources(first: 5) { region { name } } } } }',
+      {},
+      { authorization: `Bearer ${DEMO_KEYS.GOV}` },
+    );
+    const forecast = body.data.riskForecast.nodes[0];
+    const page = await dashboard();
+    await page.getByTestId('gov-key').fill(DEMO_KEYS.GOV);
+    await page.getByTestId('gov-key').press('Enter');
+    await expect(page.getByTestId('ranking-explained').textContent()).resolves.toMatch(/概率排序；排名是在全国 [\d,]+ 个县级单位中的名次/);
+    await page.getByTestId('drill').getByRole('button', { name: /湖北省/ }).click();
+    await page.getByTestId('drill').getByRole('button', { name: /武汉市/ }).click();
+    await page.locator('[data-testid=county-table] tr[data-code="420106"]').click();
+    const card = page.locator('[data-testid=county-forecast][data-code="420106"]');
+    await card.waitFor();
+    await expect(card.textContent()).resolves.toContain(`全国第 ${forecast.rank} /`);
+    await expect(card.textContent()).resolves.toContain(`${(forecast.probability * 100).toFixed(1)}%`);
+    for (const s of forecast.topSources) await expect(card.textContent()).resolves.toContain(s.region.name);
+  });
+});
+
 describe('the pass pages', () => {
   it('give the four demo people their colours, and a partner sees the same colours with masked names', async () => {
     const holder = await open('/pass');
@@ -190,6 +346,111 @@ describe('the pass pages', () => {
     await holder.getByTestId('id-number').fill('110105199003071238');
     await holder.getByTestId('issue').click();
     await expect(holder.getByTestId('error').textContent()).resolves.toMatch(/check (character|digit)/i);
+  });
+});
+
+describe('partner scanning at /partner', () => {
+  let camera: Browser;
+  let dir: string;
+  afterAll(async () => {
+    await camera?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('scans passes with the camera: one code, then a queue in continuous mode; a colour, validity and masked name each', async () => {
+    const issued: Record<string, string> = {};
+    for (const p of [DEMO_PEOPLE[3], DEMO_PEOPLE[0]]) {
+      const { body } = await server.gql(operation('IssuePass'), { name: p.name, idNumber: p.idNumber });
+      issued[p.color] = body.data.issuePass.pass.token;
+    }
+    // a camera that sees 赵绿's pass (GREEN) for 2 s, nothing for 2 s, then 王红's (RED), nothing, over and over:
+    // each code leaves the view for longer than the scanner's pause on a code it has just checked
+    dir = mkdtempSync(path.join(os.tmpdir(), 'changxing-camera-'));
+    const video = path.join(dir, 'queue.y4m');
+    writeQrVideo(video, [issued.GREEN, issued.RED], { framesPerCode: 20, gapFrames: 20, fps: 10 });
+    camera = await launchChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${video}`]);
+    const ctx = await camera.newContext({ viewport: { width: 800, height: 1000 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+    const page = await ctx.newPage();
+    const external: string[] = [];
+    page.on('request', (r) => !r.url().startsWith(server.url) && !r.url().startsWith('data:') && !r.url().startsWith('blob:') && external.push(r.url()));
+    await page.goto(server.url + '/partner');
+    await page.getByTestId('partner-key').fill(DEMO_KEYS.PARTNER);
+
+    // single: the first code found stops the camera
+    await page.getByTestId('scan-start').click();
+    const result = page.getByTestId('scan-result');
+    await result.waitFor({ timeout: 30_000 });
+    await page.locator('[data-testid=scanner][data-running=false]').waitFor();
+    const color = await result.getAttribute('data-color');
+    const person = DEMO_PEOPLE.find((p) => p.color === color)!;
+    expect(['GREEN', 'RED']).toContain(color);
+    await expect(result.getAttribute('data-status')).resolves.toBe('VALID');
+    await expect(page.getByTestId('scan-name').textContent()).resolves.toBe(`${person.name[0]}*`);
+    await expect(result.textContent()).resolves.toMatch(/有效至 \d+月\d+日 24:00/);
+    await expect(result.evaluate((el) => (globalThis as any).getComputedStyle(el).backgroundColor)).resolves.toBe(rgb(PASS_COLOR[color as keyof typeof PASS_COLOR]));
+    // large enough to read at arm's length
+    await expect(page.getByTestId('scan-name').evaluate((el) => parseFloat((globalThis as any).getComputedStyle(el).fontSize))).resolves.toBeGreaterThanOrEqual(40);
+
+    // continuous: both couriers of the queue, each checked once per pass in front of the camera
+    await page.getByTestId('continuous').check();
+    await page.getByTestId('scan-start').click();
+    const rows = page.locator('[data-testid=scan-history] tbody tr');
+    await rows.filter({ has: page.locator('td', { hasText: '红码' }) }).first().waitFor({ timeout: 30_000 });
+    await rows.filter({ has: page.locator('td', { hasText: '绿码' }) }).first().waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: path.join(shots, 'partner-scan.png'), fullPage: true });
+    await page.getByTestId('scan-stop').click();
+    const colours = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-color')));
+    expect(colours.every((c, i) => i === 0 || c !== colours[i - 1])).toBe(true);
+    expect(await page.getByTestId('scanner').getAttribute('data-detector')).toMatch(/^(native|zxing-wasm)$/);
+    expect(external).toEqual([]);
+  });
+});
+
+describe('the pass page on a phone (360 px)', () => {
+  it('takes the pass colour, shows a large QR code, validity and reason in words, and keeps the same pass on refresh', async () => {
+    const phone = await browser.newContext({ viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+    try {
+      const page = await phone.newPage();
+      await page.goto(server.url + '/pass');
+      const person = DEMO_PEOPLE[2];
+      await page.getByTestId('name').fill(person.name);
+      await page.getByTestId('id-number').fill(person.idNumber);
+      await page.getByTestId('issue').click();
+      const pass = page.locator(`[data-testid=pass][data-color="${person.color}"]`);
+      await pass.waitFor();
+      const token = await pass.getAttribute('data-token');
+      // shown to others at a gate: the ID number does not stay on the screen under the pass
+      await expect(page.getByTestId('id-number').inputValue()).resolves.toBe('');
+      const layout = await page.evaluate(() => ({
+        overflow: (globalThis as any).document.documentElement.scrollWidth - (globalThis as any).window.innerWidth,
+        background: (globalThis as any).getComputedStyle((globalThis as any).document.body).backgroundColor,
+        qr: (globalThis as any).document.querySelector('[data-testid=qr]')!.getBoundingClientRect().width,
+      }));
+      expect(layout.overflow).toBeLessThanOrEqual(0);
+      expect(layout.background).toBe(rgb(PASS_COLOR[person.color]));
+      expect(layout.qr).toBeGreaterThanOrEqual(280);
+      await expect(page.getByTestId('validity').textContent()).resolves.toMatch(/^有效至 \d+月\d+日 24:00$/);
+      await expect(page.getByTestId('reason').textContent()).resolves.toMatch(/停留/);
+      await expect(page.getByTestId('pass-label').textContent()).resolves.toBe('黄码');
+      await page.screenshot({ path: path.join(shots, 'pass-phone.png') });
+
+      // refresh: the same token (the QR code does not change), checked again just now
+      const before = await page.getByTestId('checked-at').textContent();
+      await page.waitForTimeout(1100);
+      await page.getByTestId('refresh').click();
+      await page.getByTestId('checked-at').filter({ hasNotText: before! }).waitFor();
+      await expect(pass.getAttribute('data-token')).resolves.toBe(token);
+      const partner = await server.gql(operation('CheckPass'), { token }, { authorization: `Bearer ${DEMO_KEYS.PARTNER}` });
+      expect(partner.body.data.checkPass.status).toBe('VALID');
+
+      // a pass issued elsewhere replaces this one: the refresh says so instead of showing a revoked code
+      await server.gql(operation('IssuePass'), { name: person.name, idNumber: person.idNumber });
+      await page.getByTestId('refresh').click();
+      await expect(page.getByTestId('notice').textContent()).resolves.toContain('这个码已失效');
+      await expect(page.getByTestId('pass').count()).resolves.toBe(0);
+    } finally {
+      await phone.close();
+    }
   });
 });
 

@@ -17,14 +17,15 @@ export function buildWeb(): void {
   execFileSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs'), '--if-stale', '--only', 'web'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], timeout: 180_000 });
 }
 
-export async function launchChromium(): Promise<Browser> {
+/** `extraArgs`: e.g. the fake camera flags of the scanning test (tests/helpers/camera.ts). */
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`);
   }
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-gpu', '--no-first-run'],
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-gpu', '--no-first-run', ...extraArgs],
   });
 }
 

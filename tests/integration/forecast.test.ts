@@ -14,8 +14,8 @@ afterAll(() => Promise.all([full.close(), fifty.close()]));
 const GOV = { authorization: 'Bearer demo-gov' };
 const today = todayCst();
 
-const RANKING = `query Ranking($asOf: Date, $first: Int, $after: String, $firstCaseOnly: Boolean) {
-  riskForecast(asOf: $asOf, first: $first, after: $after, firstCaseOnly: $firstCaseOnly) {
+const RANKING = `query Ranking($asOf: Date, $first: Int, $after: String, $firstCaseOnly: Boolean, $within: ID) {
+  riskForecast(asOf: $asOf, first: $first, after: $after, firstCaseOnly: $firstCaseOnly, within: $within) {
     totalCount model asOf parameters { name value }
     observedExpectedFit { model slope intercept rSquared counties }
     pageInfo { hasNextPage endCursor }
@@ -117,8 +117,34 @@ describe('riskForecast', () => {
     expect(page2.data.nodes[0].rank).toBe(4);
   });
 
+  it('ranks within a city, a province or one county, keeping national ranks, for one more statement', async () => {
+    const national = await ranking(full, { asOf: today, first: 500 });
+    const wuhan = await ranking(full, { asOf: today, first: 500, within: '420100' });
+    const { body } = await full.gql('{ regions(parentCode: "420100", first: 100) { totalCount } }');
+    expect(wuhan.data.totalCount).toBe(body.data.regions.totalCount);
+    expect(wuhan.data.nodes.every((n: any) => n.region.code.startsWith('4201'))).toBe(true);
+    // the same ranks as in the national list, in the same order
+    const nationalRank = new Map(national.data.nodes.map((n: any) => [n.region.code, n.rank]));
+    for (const n of wuhan.data.nodes) if (nationalRank.has(n.region.code)) expect(n.rank).toBe(nationalRank.get(n.region.code));
+    expect(wuhan.data.nodes.map((n: any) => n.rank)).toEqual([...wuhan.data.nodes.map((n: any) => n.rank)].sort((a, b) => a - b));
+    expect(wuhan.statements).toBe(national.statements + 1);
+
+    // one county, whatever its rank: the one the national top 500 may not hold
+    const last = await ranking(full, { asOf: today, first: 1, after: national.data.pageInfo.endCursor });
+    const county = last.data.nodes[0].region.code;
+    const alone = await ranking(full, { asOf: today, first: 5, within: county });
+    expect(alone.data.nodes.map((n: any) => [n.region.code, n.rank])).toEqual([[county, 501]]);
+
+    const hubei = await ranking(full, { asOf: today, first: 500, within: '420000', firstCaseOnly: true });
+    expect(hubei.data.totalCount).toBeGreaterThan(0);
+    expect(hubei.data.nodes.every((n: any) => n.region.code.startsWith('42') && n.confirmedLast14Days === 0)).toBe(true);
+  });
+
   it('answers bad arguments with BAD_USER_INPUT errors that say what is allowed', async () => {
     const cases: [string, RegExp][] = [
+      ['{ riskForecast(within: "999999") { totalCount } }', /"within": there is no region with the code 999999/],
+      ['{ riskForecast(within: "42") { totalCount } }', /"within" must be a six-digit GB\/T 2260 region code/],
+      [`{ riskForecast(within: "${'4'.repeat(100_000)}") { totalCount } }`, /"within" must be a six-digit/],
       ['{ riskForecast(days: 30) { totalCount } }', /"days" must be an integer from 7 to 14/],
       ['{ riskForecast(first: 501) { totalCount } }', /"first" must be between 1 and 500/],
       ['{ riskForecast(after: "bm90LWEtY3Vyc29y") { totalCount } }', /"after" is not a cursor of this list/],

@@ -133,3 +133,70 @@ describe('checkPasses round trips', () => {
     expect(counts[1]).toBeLessThanOrEqual(10);
   });
 });
+
+const HOLDER_PASS = `query HolderPass($token: String!, $name: String!, $idNumber: String!) {
+  holderPass(token: $token, name: $name, idNumber: $idNumber) {
+    status
+    pass { token color reason issuedAt validUntil }
+    userErrors { field message code }
+  }
+}`;
+
+async function holderPass(token: string, name: string, idNumber: string) {
+  const { body } = await server.gql(HOLDER_PASS, { token, name, idNumber });
+  expect(body.errors).toBeUndefined();
+  return body.data.holderPass;
+}
+
+describe('holderPass: the holder refreshes a pass without replacing it', () => {
+  it("answers the same token with today's colour and reason, and the pass stays valid for partners", async () => {
+    const p = DEMO_PEOPLE.find((d) => d.expectedColor === 'YELLOW')!;
+    const issued = (await issue(p.name, p.idNumber)).pass;
+    const refreshed = await holderPass(issued.token, p.name, p.idNumber);
+    expect(refreshed).toEqual({
+      status: 'VALID',
+      pass: { token: issued.token, color: 'YELLOW', reason: issued.reason, issuedAt: expect.any(String), validUntil: issued.validUntil },
+      userErrors: [],
+    });
+    const again = await holderPass(issued.token, p.name, p.idNumber);
+    expect(again.pass.token).toBe(issued.token);
+    const { body } = await server.gql(operation('CheckPass'), { token: issued.token }, PARTNER);
+    expect(body.data.checkPass).toMatchObject({ status: 'VALID', color: 'YELLOW' });
+  });
+
+  it('says REVOKED once a newer pass was issued and EXPIRED past validity, with no pass to show', async () => {
+    const p = DEMO_PEOPLE[3];
+    const first = (await issue(p.name, p.idNumber)).pass;
+    const second = (await issue(p.name, p.idNumber)).pass;
+    await expect(holderPass(first.token, p.name, p.idNumber)).resolves.toEqual({ status: 'REVOKED', pass: null, userErrors: [] });
+    await expect(holderPass(second.token, p.name, p.idNumber)).resolves.toMatchObject({ status: 'VALID', pass: { token: second.token } });
+    const passId = JSON.parse(Buffer.from(second.token.split('.')[1], 'base64url').toString()).jti;
+    const expired = await server.app.signer().sign({ passId, issuedAt: new Date(Date.now() - 2 * 86400_000), validUntil: new Date(Date.now() - 86400_000) });
+    await expect(holderPass(expired, p.name, p.idNumber)).resolves.toEqual({ status: 'EXPIRED', pass: null, userErrors: [] });
+  });
+
+  it("gives one NOT_MATCHED answer for a wrong name, another person's token and garbage, revealing nothing", async () => {
+    const [red, , , green] = DEMO_PEOPLE;
+    const greenToken = (await issue(green.name, green.idNumber)).pass.token;
+    const answers = await Promise.all([
+      holderPass(greenToken, '赵白', green.idNumber),
+      holderPass(greenToken, red.name, red.idNumber),
+      holderPass('not a token', green.name, green.idNumber),
+      holderPass('x'.repeat(5000), green.name, green.idNumber),
+      holderPass(greenToken, '赵白', NOBODY_ID_NUMBER),
+    ]);
+    for (const a of answers) expect(a).toEqual({ status: null, pass: null, userErrors: [{ field: null, message: expect.stringContaining('No record matches'), code: 'NOT_MATCHED' }] });
+  });
+
+  it('refuses an invalid ID number with BAD_USER_INPUT, and audits every refresh', async () => {
+    const p = DEMO_PEOPLE[1];
+    const { body } = await server.gql(HOLDER_PASS, { token: 'x', name: p.name, idNumber: '110105199003071238' });
+    expect(body.errors![0].extensions!.code).toBe('BAD_USER_INPUT');
+    const { token } = (await issue(p.name, p.idNumber)).pass;
+    const before = await server.gql('{ auditTrail(filter: { operation: "holderPass" }, first: 1) { totalCount } }', {}, { authorization: 'Bearer demo-health' });
+    await holderPass(token, p.name, p.idNumber);
+    const after = await server.gql('{ auditTrail(filter: { operation: "holderPass" }, first: 1) { totalCount nodes { outcome } } }', {}, { authorization: 'Bearer demo-health' });
+    expect(after.body.data.auditTrail.totalCount).toBe(before.body.data.auditTrail.totalCount + 1);
+    expect(after.body.data.auditTrail.nodes[0].outcome).toBe(p.expectedColor);
+  });
+});

@@ -4,8 +4,9 @@ import { DashboardCountiesDocument, DashboardRiskLevelChangedDocument, type Risk
 import { describeError, makeApi, todayCst } from '../api';
 import { LEVEL_LABEL } from '../levels';
 import { PageHeader } from '../PageHeader';
-import { areasOf, countLevels, inScope, type Area, type County, type Scope } from './model';
-import { ProvinceMap } from './ProvinceMap';
+import { areasOf, atRiskShare, countLevels, inScope, type Area, type County, type Scope } from './model';
+import { CountyMap } from './CountyMap';
+import { LevelBar, PageHatchPatterns } from './LevelGraphics';
 import { DailyChart } from './DailyChart';
 import { CountyTable } from './CountyTable';
 import { ImportRiskPanel } from './ImportRiskPanel';
@@ -64,6 +65,13 @@ function Board({ govKey, onKey, socket }: { govKey: string; onKey(key: string): 
     setPicked(null);
   };
   const pickProvince = (a: Area) => drill({ province: { code: a.code, name: a.name }, city: null });
+  // A county clicked on the map: one level down towards it (country → its province → its city), and picked.
+  const pickOnMap = (c: County) => {
+    if (scope.province?.code !== c.province.code) setScope({ province: c.province, city: null });
+    else if (!scope.city && c.parent) setScope({ province: scope.province, city: c.parent });
+    else if (scope.city && scope.city.code !== c.parent?.code && c.parent) setScope({ province: scope.province, city: c.parent });
+    setPicked(c);
+  };
 
   return (
     <>
@@ -83,6 +91,7 @@ function Board({ govKey, onKey, socket }: { govKey: string; onKey(key: string): 
         </span>
       </PageHeader>
       <main>
+        <PageHatchPatterns />
         {error && !data && (
           <div className="card state error" data-testid="error">
             无法加载数据：{describeError(error)}
@@ -115,14 +124,21 @@ function Board({ govKey, onKey, socket }: { govKey: string; onKey(key: string): 
                   {fetching ? ' · 更新中…' : ''}
                 </span>
               </nav>
+              <div className="distribution" data-testid="distribution">
+                <LevelBar counts={counts} width={260} height={12} />
+                <span>
+                  中、高风险县级单位的常住人口占{scope.city?.name ?? scope.province?.name ?? '全国'}的 <strong>{(atRiskShare(scoped) * 100).toFixed(1)}%</strong>
+                </span>
+              </div>
               <div className="chips" data-testid="drill">
                 {(scope.province ? (scope.city ? [] : cities) : provinces).map((a) => (
                   <button
                     key={a.code}
-                    title={`高风险 ${a.counts.HIGH} · 中风险 ${a.counts.MEDIUM} · 低风险 ${a.counts.LOW}`}
+                    data-code={a.code}
+                    title={`高风险 ${a.counts.HIGH} · 中风险 ${a.counts.MEDIUM} · 低风险 ${a.counts.LOW}；中、高风险人口占 ${(a.atRiskShare * 100).toFixed(1)}%`}
                     onClick={() => (scope.province ? drill({ ...scope, city: { code: a.code, name: a.name } }) : pickProvince(a))}
                   >
-                    {a.name} <span className={`level ${a.level}`}>{a.counts.HIGH + a.counts.MEDIUM || LEVEL_LABEL.LOW}</span>
+                    {a.name} <LevelBar counts={a.counts} width={48} height={8} compact />
                   </button>
                 ))}
               </div>
@@ -130,8 +146,10 @@ function Board({ govKey, onKey, socket }: { govKey: string; onKey(key: string): 
             <div className="grid">
               <div>
                 <div className="card">
-                  <h2>各省（区、市）风险 · 按最高县级等级着色</h2>
-                  <ProvinceMap areas={provinces} selected={scope.province?.code ?? null} perCapita={perCapita} onSelect={pickProvince} />
+                  <h2>
+                    {scope.city?.name ?? scope.province?.name ?? '全国'} · 县级单位{perCapita ? '14天每10万人新增确诊' : '风险等级'}（点击县级单位逐级下钻）
+                  </h2>
+                  <CountyMap counties={counties} scope={scope} picked={picked?.code ?? null} perCapita={perCapita} onPick={pickOnMap} />
                 </div>
                 <div className="card">
                   <h2>县级单位（点击查看每日新增）</h2>
@@ -140,7 +158,7 @@ function Board({ govKey, onKey, socket }: { govKey: string; onKey(key: string): 
                       此范围内没有县级单位
                     </div>
                   ) : (
-                    <CountyTable counties={scoped} perCapita={perCapita} live={live.changed} onPick={setPicked} />
+                    <CountyTable counties={scoped} perCapita={perCapita} live={live.changed} picked={picked?.code ?? null} onPick={setPicked} />
                   )}
                 </div>
               </div>
@@ -149,8 +167,18 @@ function Board({ govKey, onKey, socket }: { govKey: string; onKey(key: string): 
                   <DailyChart code={focus?.code ?? null} name={focus?.name ?? '全国'} asOf={asOf} perCapita={perCapita} />
                 </div>
                 <div className="card">
-                  <h2>输入风险最高的县级单位（模型预测，不影响风险等级）</h2>
-                  <ImportRiskPanel counties={scoped} asOf={asOf} hasKey={Boolean(govKey)} />
+                  <h2>输入风险（模型预测，不影响风险等级）</h2>
+                  <ImportRiskPanel
+                    scope={scope.city ?? scope.province}
+                    county={picked}
+                    nationalTotal={counties.length}
+                    asOf={asOf}
+                    hasKey={Boolean(govKey)}
+                    onPick={(code) => {
+                      const c = counties.find((x) => x.code === code);
+                      if (c) setPicked(c);
+                    }}
+                  />
                 </div>
                 {live.events.length > 0 && (
                   <div className="card" data-testid="live-events">

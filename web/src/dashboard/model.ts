@@ -23,6 +23,8 @@ export interface Area {
   level: RiskLevel;
   newConfirmed: number;
   population: number;
+  /** Share of the population living in counties rated MEDIUM or HIGH, 0–1. */
+  atRiskShare: number;
 }
 
 export function countLevels(counties: readonly County[]): LevelCounts {
@@ -33,21 +35,36 @@ export function countLevels(counties: readonly County[]): LevelCounts {
 
 /** Groups counties by province or by city, with counts by level and summed figures, in code order. */
 export function areasOf(counties: readonly County[], by: 'province' | 'parent'): Area[] {
-  const areas = new Map<string, Area>();
+  const groups = new Map<string, { key: { code: string; name: string }; members: County[] }>();
   for (const c of counties) {
     const key = by === 'province' ? c.province : c.parent;
     if (!key) continue;
-    let area = areas.get(key.code);
-    if (!area) {
-      area = { code: key.code, name: key.name, counts: { LOW: 0, MEDIUM: 0, HIGH: 0 }, level: 'LOW', newConfirmed: 0, population: 0 };
-      areas.set(key.code, area);
-    }
-    area.counts[c.risk.level]++;
-    if (LEVEL_RANK[c.risk.level] > LEVEL_RANK[area.level]) area.level = c.risk.level;
-    area.newConfirmed += c.caseSummary.newConfirmed;
-    area.population += c.population;
+    const group = groups.get(key.code) ?? { key, members: [] };
+    group.members.push(c);
+    groups.set(key.code, group);
   }
-  return [...areas.values()].sort((a, b) => a.code.localeCompare(b.code));
+  return [...groups.values()]
+    .map(({ key, members }): Area => ({
+      code: key.code,
+      name: key.name,
+      counts: countLevels(members),
+      level: members.reduce<RiskLevel>((top, c) => (LEVEL_RANK[c.risk.level] > LEVEL_RANK[top] ? c.risk.level : top), 'LOW'),
+      newConfirmed: members.reduce((n, c) => n + c.caseSummary.newConfirmed, 0),
+      population: members.reduce((n, c) => n + c.population, 0),
+      atRiskShare: atRiskShare(members),
+    }))
+    .sort((a, b) => a.code.localeCompare(b.code));
+}
+
+/** Share of the population of these counties that lives in one rated MEDIUM or HIGH, 0–1. */
+export function atRiskShare(counties: readonly County[]): number {
+  let total = 0;
+  let atRisk = 0;
+  for (const c of counties) {
+    total += c.population;
+    if (c.risk.level !== 'LOW') atRisk += c.population;
+  }
+  return total > 0 ? atRisk / total : 0;
 }
 
 export function inScope(counties: readonly County[], scope: Scope): County[] {
