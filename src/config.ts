@@ -55,6 +55,10 @@ const Env = z.object({
     .string()
     .regex(/^\s*$|^(PUBLIC|PARTNER|GOV|HEALTH)=\d+(,(PUBLIC|PARTNER|GOV|HEALTH)=\d+)*$/, 'expected e.g. "PUBLIC=300000,GOV=5000000"')
     .default(''),
+  GRAPHQL_MAX_RESPONSE_BYTES: z
+    .string()
+    .regex(/^\s*$|^(PUBLIC|PARTNER|GOV|HEALTH)=\d+(kb|mb)?(,(PUBLIC|PARTNER|GOV|HEALTH)=\d+(kb|mb)?)*$/i, 'expected e.g. "PUBLIC=4mb,GOV=8388608"')
+    .default(''),
   GRAPHQL_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 100kb or 1mb').default(DEFAULT_LIMITS.bodyLimit),
   TRUSTED_DOCUMENTS_ROLES: z
     .string()
@@ -209,7 +213,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
       maxTokens: e.GRAPHQL_MAX_TOKENS,
       bodyLimit: e.GRAPHQL_BODY_LIMIT,
-      maxCost: { ...DEFAULT_LIMITS.maxCost, ...costOverrides(e.GRAPHQL_MAX_COST) },
+      maxCost: { ...DEFAULT_LIMITS.maxCost, ...perRole(e.GRAPHQL_MAX_COST, Number) },
+      maxResponseBytes: { ...DEFAULT_LIMITS.maxResponseBytes, ...perRole(e.GRAPHQL_MAX_RESPONSE_BYTES, bytesOf) },
     },
     trustedDocuments: {
       roles: ROLES.filter((r) => e.TRUSTED_DOCUMENTS_ROLES.split(',').map((s) => s.trim()).includes(r)),
@@ -222,13 +227,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 /** "PUBLIC=300000,GOV=5000000" → { PUBLIC: 300000, GOV: 5000000 } (validated by the Env schema). */
-function costOverrides(spec: string): Partial<Record<Role, number>> {
+function perRole(spec: string, parse: (value: string) => number): Partial<Record<Role, number>> {
   const out: Partial<Record<Role, number>> = {};
   for (const pair of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
     const [role, value] = pair.split('=');
-    out[role as Role] = Number(value);
+    out[role as Role] = parse(value);
   }
   return out;
+}
+
+/** "4mb" → 4194304, "512kb" → 524288, "1000" → 1000 (validated by the Env schema). */
+function bytesOf(size: string): number {
+  const match = /^(\d+)(kb|mb)?$/i.exec(size.trim())!;
+  const unit = match[2]?.toLowerCase();
+  return Number(match[1]) * (unit === 'mb' ? 1024 * 1024 : unit === 'kb' ? 1024 : 1);
 }
 
 function trustProxyOf(value: string | undefined): TrustProxy {
