@@ -36,6 +36,10 @@ const Env = z.object({
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10000),
   RESPONSE_CACHE: z.enum(['on', 'off']).default('on'),
   RESPONSE_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).max(100_000).default(200),
+  RESPONSE_CACHE_MAX_BYTES: z
+    .string()
+    .regex(/^\d+(kb|mb)?$/i, 'expected a size such as 67108864, 65536kb or 64mb')
+    .default('64mb'),
   RESPONSE_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3600),
   APQ_TTL_SECONDS: z.coerce.number().int().min(60).max(30 * 86_400).default(86_400),
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(5000),
@@ -99,7 +103,7 @@ export interface Config {
    * Whole-response cache of aggregate queries, keyed by the case data version (src/cache): entries
    * per process, and how long an answer is kept in Redis when REDIS_URL is set.
    */
-  responseCache: { enabled: boolean; maxEntries: number; ttlSeconds: number };
+  responseCache: { enabled: boolean; maxEntries: number; maxBytes: number; ttlSeconds: number };
   /** How long a document registered by automatic persisted queries is kept in Redis (REDIS_URL). */
   apqTtlSeconds: number;
   /** How long a successful API key lookup is cached (0: not at all); revocation takes effect within it. */
@@ -197,7 +201,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idHashSecret: e.ID_HASH_SECRET ?? null,
     passSigningKey: e.PASS_SIGNING_KEY ?? null,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
-    responseCache: { enabled: e.RESPONSE_CACHE === 'on', maxEntries: e.RESPONSE_CACHE_MAX_ENTRIES, ttlSeconds: e.RESPONSE_CACHE_TTL_SECONDS },
+    responseCache: { enabled: e.RESPONSE_CACHE === 'on', maxEntries: e.RESPONSE_CACHE_MAX_ENTRIES, maxBytes: bytesOf(e.RESPONSE_CACHE_MAX_BYTES), ttlSeconds: e.RESPONSE_CACHE_TTL_SECONDS },
     apqTtlSeconds: e.APQ_TTL_SECONDS,
     apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
     passCheckBatchWindowMs: e.PASS_CHECK_BATCH_WINDOW_MS ?? null,

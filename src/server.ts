@@ -15,7 +15,7 @@ import type { Secrets } from './secrets';
 import type Redis from 'ioredis';
 import { createPassSigner, type PassSigner } from './pass/token';
 import { SelfServiceLimiter } from './auth/rateLimit';
-import { responseCachePlugin, stringifyCachedResults } from './cache/responseCache';
+import { responseCachePlugin, responseTexts, stringifyCachedResults } from './cache/responseCache';
 import { CountyLevelCache } from './cache/countyLevels';
 import { createPassCheckBatches } from '../datasources/sharedBatch';
 import { healthRoutes } from './http/health';
@@ -83,6 +83,9 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
   const trustedDocuments = documentsById(readManifest(config.trustedDocuments.manifestPath ?? DEFAULT_MANIFEST_PATH));
 
   const inFlight = inFlightOperations();
+  // answers of the response cache, bounded by count and bytes (src/cache/responseCache.ts)
+  const cachedAnswers = responseTexts(config.responseCache);
+  metrics.watchResponseCache(cachedAnswers);
   // One schema for HTTP and the WebSocket subscriptions (src/subscriptions), so @auth applies to both.
   const schema = subgraph?.schema ?? buildSchema();
   let live: LiveServer | null = null;
@@ -115,7 +118,7 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
       // before the log and the cache: its willSendResponse replaces an answer over the response budget
       operationLimitsPlugin(config.limits, { subgraph: subgraph !== undefined }),
       requestLogPlugin(logger, config, metrics),
-      responseCachePlugin(config.responseCache, { redis, keyPrefix: config.redisKeyPrefix, logger }),
+      responseCachePlugin(config.responseCache, { redis, keyPrefix: config.redisKeyPrefix, logger }, cachedAnswers),
       trustedDocumentsPlugin(trustedDocuments, new Set(config.trustedDocuments.roles)),
     ],
   });
