@@ -8,13 +8,20 @@ import {
   isNonNullType,
   isObjectType,
   isScalarType,
+  Kind,
+  type FieldNode,
   type GraphQLFieldResolver,
   type GraphQLOutputType,
+  type GraphQLResolveInfo,
   type GraphQLSchema,
+  type SelectionSetNode,
 } from 'graphql';
 import { MapperKind, mapSchema } from '@graphql-tools/utils';
 import type { Role } from '../auth/viewer';
 import { ErrorCode } from '../errors';
+import { checkRange } from '../args';
+import { daysBetween } from '../risk/dates';
+import { declaredListSizes, type ListSize, type ListSizes } from './listSize';
 
 /**
  * The response budget (README, "Operation limits"): a cap on the size of an answer per role,
@@ -29,6 +36,12 @@ import { ErrorCode } from '../errors';
  * placeholder of their type (null, [], {}, 0, '') without running their resolver: no more SQL, no
  * more objects, and a list stops growing. The request then answers with one RESPONSE_TOO_LARGE error
  * and no data (`operationLimitsPlugin`, src/limits/index.ts); the placeholders are never sent.
+ *
+ * A list whose length its arguments fix (`slicingDateRange`: one item per day) first reserves the
+ * bytes its items take at least (each selected key with a one-byte value), before its resolver runs:
+ * so past the budget the rest of a list of counties loads no figures from SQL at all. Every county
+ * with 96 days of figures (cost 485,001, within PUBLIC's 490,000) read 286,000 rows before it was
+ * refused, at a peak RSS of 660 MB; with the reservation it reads what fits 4 MiB and stops at 160 MB.
  *
  * Placeholders, not thrown errors: graphql-js 16 abandons the promises of a list's earlier items when
  * a later item throws, and an abandoned promise that rejects afterwards (its fields would throw too,
@@ -114,7 +127,11 @@ function shapeBytes(value: unknown): number {
   return 1;
 }
 
-function counted(resolve: GraphQLFieldResolver<unknown, BudgetContext>, type: GraphQLOutputType): GraphQLFieldResolver<unknown, BudgetContext> {
+function counted(
+  resolve: GraphQLFieldResolver<unknown, BudgetContext>,
+  type: GraphQLOutputType,
+  itemsOf: ((args: Record<string, unknown>) => number) | null,
+): GraphQLFieldResolver<unknown, BudgetContext> {
   const bytesOf = isLeafType(getNamedType(type)) ? leafBytes : shapeBytes;
   const placeholder = placeholderOf(type);
   return (source, args, context, info) => {
@@ -122,13 +139,75 @@ function counted(resolve: GraphQLFieldResolver<unknown, BudgetContext>, type: Gr
     // Subscriptions and internal callers have no budget.
     if (!budget) return resolve(source, args, context, info);
     if (budget.exceeded) return placeholder;
-    const result = resolve(source, args, context, info);
+    // A list whose length the arguments fix (a date range: one item per day) reserves what its items
+    // will take at least before its resolver runs: past the budget it loads nothing (2,978 counties
+    // × 96 days of figures were all read from SQL, then refused).
+    const reserved = itemsOf ? itemsOf(args) * minItemBytes(info) : 0;
+    if (reserved > 0 && !budget.add(reserved)) return placeholder;
+    // a field that fails returns its reservation: its error is the answer, not the budget
+    const release = (err: unknown) => {
+      budget.used -= reserved;
+      throw err;
+    };
+    let result: unknown;
+    try {
+      result = resolve(source, args, context, info);
+    } catch (err) {
+      release(err);
+    }
     // `"key":` and a comma; the key is the alias when there is one
-    const keyBytes = String(info.path.key).length + 4;
+    const keyBytes = String(info.path.key).length + 4 - reserved;
     if (isPromiseLike(result)) {
-      return Promise.resolve(result).then((value) => (budget.exceeded || !budget.add(keyBytes + bytesOf(value)) ? placeholder : value));
+      return Promise.resolve(result).then((value) => (budget.exceeded || !budget.add(keyBytes + bytesOf(value)) ? placeholder : value), reserved > 0 ? release : undefined);
     }
     return budget.add(keyBytes + bytesOf(result)) ? result : placeholder;
+  };
+}
+
+/**
+ * The fewest bytes one item of a list field's value can take: each field selected on it (once per
+ * response key, none under @skip/@include) with its key and a one-byte value, and its braces.
+ * Memoised by field node: Apollo keeps one parsed document per distinct text.
+ */
+const minItemBytesByNode = new WeakMap<FieldNode, number>();
+
+function minItemBytes(info: GraphQLResolveInfo): number {
+  const node = info.fieldNodes[0];
+  let bytes = minItemBytesByNode.get(node);
+  if (bytes === undefined) {
+    const keys = new Set<string>();
+    const visit = (set: SelectionSetNode | undefined, seen: Set<string>) => {
+      for (const selection of set?.selections ?? []) {
+        if (selection.directives?.length) continue;
+        if (selection.kind === Kind.FIELD) keys.add(selection.alias?.value ?? selection.name.value);
+        else if (selection.kind === Kind.INLINE_FRAGMENT) visit(selection.selectionSet, seen);
+        else if (!seen.has(selection.name.value)) visit(info.fragments[selection.name.value]?.selectionSet, new Set([...seen, selection.name.value]));
+      }
+    };
+    for (const fieldNode of info.fieldNodes) visit(fieldNode.selectionSet, new Set());
+    bytes = 2;
+    for (const key of keys) bytes += key.length + 5;
+    minItemBytesByNode.set(node, bytes);
+  }
+  return bytes;
+}
+
+/**
+ * Items of a `slicingDateRange` list for these (coerced) arguments: the days from `from` to `to`;
+ * 0 for a range its resolver refuses (checkRange, the resolver's own check), whose error is then
+ * the answer.
+ */
+function daysOf(rule: ListSize): ((args: Record<string, unknown>) => number) | null {
+  if (!rule.slicingDateRange) return null;
+  const [from, to] = rule.slicingDateRange;
+  const max = rule.maxSize ?? Number.POSITIVE_INFINITY;
+  return (args) => {
+    try {
+      const range = checkRange(String(args[from]), String(args[to]), max);
+      return daysBetween(range.from, range.to) + 1;
+    } catch {
+      return 0;
+    }
   };
 }
 
@@ -160,12 +239,12 @@ function placeholderOf(type: GraphQLOutputType): unknown {
 }
 
 /** The schema with every object field's value counted against the request's `responseBudget`. */
-export function applyResponseBudget(schema: GraphQLSchema): GraphQLSchema {
+export function applyResponseBudget(schema: GraphQLSchema, sizes: ListSizes = declaredListSizes()): GraphQLSchema {
   return mapSchema(schema, {
-    [MapperKind.OBJECT_FIELD]: (fieldConfig) => ({
-      ...fieldConfig,
-      resolve: counted(fieldConfig.resolve ?? defaultFieldResolver, fieldConfig.type),
-    }),
+    [MapperKind.OBJECT_FIELD]: (fieldConfig, fieldName, typeName) => {
+      const rule = sizes.get(`${typeName}.${fieldName}`);
+      return { ...fieldConfig, resolve: counted(fieldConfig.resolve ?? defaultFieldResolver, fieldConfig.type, rule ? daysOf(rule) : null) };
+    },
   });
 }
 

@@ -2,6 +2,10 @@ import { startTestServer, type TestServer } from '../helpers/server';
 import { DEFAULT_LIMITS } from '../../src/limits';
 import { CONTRACT_USES } from '../../src/limits/contract';
 import { readManifest } from '../../src/documents/manifest';
+import { todayCst } from '../../src/clock';
+import { addDays } from '../../src/risk/dates';
+
+const today = todayCst();
 
 const GOV = { authorization: 'Bearer demo-gov' };
 const PARTNER = { authorization: 'Bearer demo-partner' };
@@ -55,6 +59,27 @@ describe('the response budget', () => {
     const more = '{ regions(level: COUNTY, first: 600) { nodes { code name } } }';
     const refused = await server.gql(more, {}, PARTNER);
     expect([refused.status, refused.body.errors![0].extensions!.code, refused.body.errors![0].extensions!.maxBytes]).toEqual([400, 'RESPONSE_TOO_LARGE', 16384]);
+  });
+
+  it('reads no figures past the budget: a series of fixed length reserves its bytes before it loads', async () => {
+    const keysLoaded = async () => {
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith('changxing_dataloader_batch_size_sum{loader="CaseSource.daily"}'));
+      return line ? Number(line.split(' ')[1]) : 0;
+    };
+    const before = await keysLoaded();
+    // every county (2,978) with 7 days: each reserves 7 × 28 bytes, so ≈ 330 fit PUBLIC's 64 KiB
+    const { status, body } = await server.gql(
+      'query($f: Date!, $t: Date!) { regions(level: COUNTY, first: 5000) { nodes { daily(from: $f, to: $t) { date newConfirmed } } } }',
+      { f: addDays(today, -6), t: today },
+    );
+    expect([status, body.errors![0].extensions!.code]).toEqual([400, 'RESPONSE_TOO_LARGE']);
+    const loaded = (await keysLoaded()) - before;
+    expect(loaded).toBeGreaterThan(200);
+    expect(loaded).toBeLessThan(400);
+    // a bad range reserves nothing: its error is the answer, not the budget
+    const bad = await server.gql('{ regions(level: COUNTY, first: 5000) { nodes { daily(from: "2019-11-20", to: "2019-11-30") { date } } } }');
+    expect(bad.body.errors![0].extensions!.code).toBe('BAD_USER_INPUT');
   });
 
   it('never stores a refused answer in the response cache', async () => {
