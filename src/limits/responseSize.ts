@@ -40,7 +40,7 @@ import { declaredListSizes, type ListSize, type ListSizes } from './listSize';
  * A list whose length its arguments fix (`slicingDateRange`: one item per day) first reserves the
  * bytes its items take at least (each selected key with a one-byte value), before its resolver runs:
  * so past the budget the rest of a list of counties loads no figures from SQL at all. Every county
- * with 96 days of figures (cost 485,001, within PUBLIC's 490,000) read 286,000 rows before it was
+ * with 96 days of figures (cost 485,001, within PUBLIC's 810,000) read 286,000 rows before it was
  * refused, at a peak RSS of 660 MB; with the reservation it reads what fits 4 MiB and stops at 160 MB.
  *
  * Placeholders, not thrown errors: graphql-js 16 abandons the promises of a list's earlier items when

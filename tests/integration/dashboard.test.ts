@@ -54,8 +54,7 @@ describe('NationalRiskMap', () => {
 });
 
 describe('ProvinceDrilldown', () => {
-  // 14 days: the largest range its cost budget is derived for (src/limits/contract.ts; 30 days cost 640,202)
-  const from = addDays(today, -13);
+  const from = addDays(today, -29);
   it('drills from 湖北省 through 武汉市 to 武昌区 with a dense daily series', async () => {
     const { body } = await server.gql(operation('ProvinceDrilldown'), { code: '420000', from, to: today });
     expect(body.errors).toBeUndefined();
@@ -65,10 +64,10 @@ describe('ProvinceDrilldown', () => {
     expect(wuhan).toMatchObject({ name: '武汉市', level: 'CITY' });
     const wuchang = wuhan.children.nodes.find((c: any) => c.code === '420106');
     expect(wuchang.risk.level).toBe('HIGH');
-    expect(wuchang.daily).toHaveLength(14);
+    expect(wuchang.daily).toHaveLength(30);
     expect(wuchang.daily[0].date).toBe(from);
-    expect(wuchang.daily[13].date).toBe(today);
-    for (let i = 1; i < 14; i++) {
+    expect(wuchang.daily[29].date).toBe(today);
+    for (let i = 1; i < 30; i++) {
       expect(wuchang.daily[i].cumulativeConfirmed).toBe(wuchang.daily[i - 1].cumulativeConfirmed + wuchang.daily[i].newConfirmed);
     }
   });

@@ -91,9 +91,9 @@ const REFUSED: Refused[] = [
   refused('a body that is not JSON', (base) => fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' }), 400, 'BAD_REQUEST'),
   refused('a subscription over HTTP', post({ query: 'subscription { riskLevelChanged(regionCodes: ["420106"]) { level } }' }), 400, 'BAD_REQUEST'),
   refused('a GET without a preflight header (CSRF)', (base) => fetch(`${base}/graphql?query=${encodeURIComponent('{ __typename }')}`), 400, 'BAD_REQUEST'),
-  refused('cost 510,001 for PUBLIC', post({ query: '{ regions(level: PROVINCE, first: 5000) { nodes { children(first: 100) { nodes { code } } } } }' }), 400, 'QUERY_TOO_COMPLEX', 'cost'),
+  refused('cost 1,010,001 for PUBLIC', post({ query: '{ regions(level: PROVINCE, first: 5000) { nodes { children(first: 200) { nodes { code } } } } }' }), 400, 'QUERY_TOO_COMPLEX', 'cost'),
   refused(
-    'PARTNER ProvinceDrilldown (over its 1,500 budget)',
+    'PARTNER ProvinceDrilldown (over its 1,300 budget)',
     post({ query: operation('ProvinceDrilldown'), variables: { code: '420000', from: addDays(today, -6), to: today } }, PARTNER),
     400,
     'QUERY_TOO_COMPLEX',
@@ -157,7 +157,7 @@ describe('the gateway refuses what `npm start` refuses, as it does, before any s
 
   it('names the same cost for the same operation: the cost walk gives the same figure on the supergraph', async () => {
     const { single: want, gateway: got } = await both(REFUSED.find((r) => r.name.startsWith('PARTNER ProvinceDrilldown'))!.send);
-    expect(want.errors[0].message).toMatch(/^cost 180202 exceeds the limit of 1500 for role PARTNER/);
+    expect(want.errors[0].message).toMatch(/^cost 180202 exceeds the limit of 1300 for role PARTNER/);
     expect(got.errors[0].message).toBe(want.errors[0].message);
   });
 

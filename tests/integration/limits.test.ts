@@ -133,19 +133,20 @@ describe('operation limits', () => {
   });
 
   it('reads page sizes from variables too', async () => {
-    const q = `query($n: Int) { regions(first: $n) { nodes { children(first: $n) { nodes { children(first: $n) { totalCount } } } } } }`;
+    // 1 + 500 × (2 + 500 × (2 + 500)): the innermost level's nodes count (its totalCount alone would not)
+    const q = `query($n: Int) { regions(first: $n) { nodes { children(first: $n) { nodes { children(first: $n) { nodes { code } } } } } } }`;
     const { body } = await server.gql(q, { n: 500 }, GOV);
-    expect(body.errors![0]).toMatchObject({ extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'cost' } });
+    expect(body.errors![0]).toMatchObject({ extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'cost', cost: 125_501_001 } });
   });
 
   it('gives each role the budget of the contract operations it runs: PARTNER only its pass checks', async () => {
-    // cost = 1 + 5000 × (1 + 1): over PARTNER's 1,500, well under the others' 490,000
+    // cost = 1 + 5000 × (1 + 1): over PARTNER's 1,300, well under the others' 810,000
     const q = `{ regions(level: PROVINCE, first: 5000) { nodes { children(first: 100) { totalCount } } } }`;
     const partner = await server.gql(q, {}, PARTNER);
     expect(partner.status).toBe(400);
     expect(partner.body.errors![0]).toMatchObject({
-      message: expect.stringMatching(/^cost 10001 exceeds the limit of 1500 for role PARTNER/),
-      extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'cost', cost: 10001, maxCost: 1500 },
+      message: expect.stringMatching(/^cost 10001 exceeds the limit of 1300 for role PARTNER/),
+      extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'cost', cost: 10001, maxCost: 1300 },
     });
     for (const headers of [{}, GOV, HEALTH]) {
       const { status, body } = await server.gql(q, {}, headers);

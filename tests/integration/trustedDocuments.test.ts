@@ -176,7 +176,7 @@ describe('configuration', () => {
   });
 
   it('reads cost budgets per role', () => {
-    expect(loadConfig({ GRAPHQL_MAX_COST: 'PUBLIC=1000,GOV=2000' }).limits.maxCost).toEqual({ PUBLIC: 1000, PARTNER: 1_500, GOV: 2000, HEALTH: 490_000 });
+    expect(loadConfig({ GRAPHQL_MAX_COST: 'PUBLIC=1000,GOV=2000' }).limits.maxCost).toEqual({ PUBLIC: 1000, PARTNER: 1_300, GOV: 2000, HEALTH: 810_000 });
     expect(() => loadConfig({ GRAPHQL_MAX_COST: 'EVERYONE=1' })).toThrow(/GRAPHQL_MAX_COST/);
   });
 

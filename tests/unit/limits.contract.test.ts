@@ -56,12 +56,12 @@ describe('cost budgets derived from the contract operations (src/limits/contract
     }
   });
 
-  it('has the budgets the operations derive: the largest each role runs × 1.5, rounded up to two digits', () => {
-    expect(roundUp(480_303)).toBe(490_000);
+  it('has the budgets the operations derive: the largest each role runs × 1.25, rounded up to two digits', () => {
+    expect(roundUp(800_253)).toBe(810_000);
     expect(roundUp(1_500)).toBe(1_500);
     expect(roundUp(1_501)).toBe(1_600);
     expect(DEFAULT_LIMITS.maxCost).toEqual(derivedBudgets(priced));
-    expect(DEFAULT_LIMITS.maxCost).toEqual({ PUBLIC: 490_000, PARTNER: 1_500, GOV: 490_000, HEALTH: 490_000 });
+    expect(DEFAULT_LIMITS.maxCost).toEqual({ PUBLIC: 810_000, PARTNER: 1_300, GOV: 810_000, HEALTH: 810_000 });
   });
 
   it("refuses the issue's attacks within every budget: all counties × 180 days, and three nested 500-pages", () => {
