@@ -2,6 +2,7 @@ import type { CaseSource, ClusterRecord, DailyReportInput } from './case';
 import type { RegionSource } from './region';
 import { todayCst } from '../src/clock';
 import { EARLIEST_DATE } from '../src/args';
+import { maxItems } from '../src/limits/listSize';
 
 export interface UserError {
   field: string[] | null;
@@ -9,7 +10,6 @@ export interface UserError {
   code: 'INVALID' | 'NOT_FOUND' | 'CONFLICT' | 'NOT_MATCHED';
 }
 
-export const MAX_REPORTS_PER_CALL = 5000;
 const REGION_CODE = /^[0-9]{6}$/;
 const COUNTS = ['newConfirmed', 'newAsymptomatic', 'newSuspected', 'newRecovered', 'newDeaths'] as const;
 const MAX_DAILY_COUNT = 1_000_000;
@@ -27,8 +27,9 @@ export class IngestService {
   async reportDailyCases(input: readonly Partial<DailyReportInput>[]): Promise<{ accepted: number; userErrors: UserError[] }> {
     const errors: UserError[] = [];
     if (input.length === 0) errors.push({ field: ['input'], message: 'Send at least one report.', code: 'INVALID' });
-    if (input.length > MAX_REPORTS_PER_CALL) {
-      errors.push({ field: ['input'], message: `At most ${MAX_REPORTS_PER_CALL} reports per call; split the batch.`, code: 'INVALID' });
+    const max = maxItems('Mutation.reportDailyCases');
+    if (input.length > max) {
+      errors.push({ field: ['input'], message: `At most ${max} reports per call; split the batch.`, code: 'INVALID' });
       return { accepted: 0, userErrors: errors };
     }
     const reports = input.map((r) => ({

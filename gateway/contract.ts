@@ -1,4 +1,4 @@
-import { GraphQLError, getOperationAST } from 'graphql';
+import { GraphQLError, getOperationAST, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { GraphQLParams } from 'graphql-yoga';
 import type { GatewayPlugin } from '@graphql-hive/gateway';
 import type { KeyAuthenticator, PersistedQueries } from './serverModules';
@@ -6,6 +6,8 @@ import type { Role, Viewer } from '../src/auth/viewer';
 import { SqlRecorder } from '../datasources/sql';
 import { costRefusal, httpOperationRefusal, limitValidationRules, type OperationLimits } from '../src/limits';
 import { precheckDocument } from '../src/limits/precheck';
+import { jsonFits, responseTooLarge } from '../src/limits/responseSize';
+import { listSizeProblems } from '../src/limits/listSize';
 import { sha256 } from '../src/documents/manifest';
 import { ErrorCode } from '../src/errors';
 import type { IncomingMessage } from 'node:http';
@@ -46,6 +48,8 @@ export interface ContractOptions {
   graphqlEndpoint: string;
   /** TRUST_PROXY as a trust function (src/http/clientAddress.ts). */
   trustProxy: (address: string, hop: number) => boolean;
+  /** Told when the supergraph has list fields schema/ does not size (every operation is then refused). */
+  onUnsizedLists?: (problems: string) => void;
 }
 
 /** What the gateway learnt of one request before execution, for the checks after validation and the log line. */
@@ -322,6 +326,11 @@ export function useClientContract(options: ContractOptions): GatewayPlugin {
         return;
       }
       known.operationName = operation.name?.value ?? known.operationName;
+      // Fail closed: a supergraph with a list field that schema/ does not size is priced by nothing.
+      if (unsizedLists(args.schema, options.onUnsizedLists)) {
+        setResultAndStopExecution({ errors: [refusal(500, 'The gateway cannot price operations on this supergraph.', { code: ErrorCode.INTERNAL_SERVER_ERROR })] });
+        return;
+      }
       const role = known.viewer.role;
       const refused =
         costRefusal(limits, role, { schema: args.schema, document: args.document, operation, variables: args.variableValues as Record<string, unknown> | undefined }) ??
@@ -337,6 +346,42 @@ export function useClientContract(options: ContractOptions): GatewayPlugin {
         return;
       }
       if (known.register !== null) void persistedQueries.set(`${APQ_PREFIX}${known.queryHash}`, known.register).catch(() => undefined);
+      return { onExecuteDone: ({ result, setResult }) => void (isAsyncIterable(result) || enforceResponseBudget(result, role, limits, setResult)) };
     },
   };
+}
+
+/** Sizing problems of each supergraph schema the gateway has executed on, found once per schema (null: none). */
+const checkedSchemas = new WeakMap<GraphQLSchema, string | null>();
+
+function unsizedLists(schema: GraphQLSchema, report?: (problems: string) => void): string | null {
+  let problems = checkedSchemas.get(schema);
+  if (problems === undefined) {
+    const found = listSizeProblems(schema);
+    problems = found.length > 0 ? found.join('; ') : null;
+    checkedSchemas.set(schema, problems);
+    if (problems) report?.(problems);
+  }
+  return problems;
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof (value as { [Symbol.asyncIterator]?: unknown } | null)?.[Symbol.asyncIterator] === 'function';
+}
+
+/**
+ * The response budget (src/limits/responseSize.ts) on the gateway's answer: each subgraph counts its
+ * own part as it builds it (and refuses over the role's budget, RESPONSE_TOO_LARGE); the merged
+ * answer is counted here, before it is serialised, stopping at the budget. Either way the client
+ * gets `npm start`'s answer: that one error, no data, HTTP 400.
+ */
+function enforceResponseBudget(result: ExecutionResult, role: Role, limits: Pick<OperationLimits, 'maxResponseBytes'>, setResult: (r: ExecutionResult) => void): void {
+  const maxBytes = limits.maxResponseBytes[role];
+  const refusedBySubgraph = result.errors?.some((e) => e.extensions?.code === ErrorCode.RESPONSE_TOO_LARGE) ?? false;
+  if (!refusedBySubgraph && jsonFits(result.data, maxBytes)) return;
+  setResult({ data: null, errors: [forYoga(withStatus(responseTooLarge(maxBytes, role), 400))] });
+}
+
+function withStatus(error: GraphQLError, status: number): GraphQLError {
+  return new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status } } });
 }

@@ -156,6 +156,7 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
         persistedQueries: createPersistedQueries(trusted, redis && { redis, keyPrefix: config.redisKeyPrefix, ttlSeconds: config.apqTtlSeconds, logger: options.logger }),
         graphqlEndpoint,
         trustProxy,
+        onUnsizedLists: (problems) => options.logger.error({ problems }, 'supergraph has list fields without @listSize in schema/: every operation is refused'),
       }),
       statusOfSubgraphErrors,
     ],

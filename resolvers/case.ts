@@ -5,6 +5,7 @@ import { connection, decodeCursor, pageOf, pageSize } from '../datasources/pagin
 import { checkDate, checkRange, EARLIEST_DATE, intInRange, resolveAsOf, windowEnding } from '../src/args';
 import { todayCst } from '../src/clock';
 import { then } from '../src/maybe';
+import { maxItems } from '../src/limits/listSize';
 
 /** Per 100,000 residents; a region without population has no meaningful rate, reported as 0. */
 const per100k = (count: number, population: number) => (population > 0 ? (count * 100_000) / population : 0);
@@ -27,7 +28,7 @@ export const caseResolvers = {
       );
     },
     daily: async (r: Region, args: { from: string; to: string }, { sources }: Context) => {
-      const range = checkRange(args.from, args.to, 366);
+      const range = checkRange(args.from, args.to, maxItems('Region.daily'));
       const counties = await sources.risk.countiesOf(r);
       const series = await sources.cases.daily.get({ code: r.code, counties, ...range });
       return series.map((d: DailyFigures) => ({ ...d, newConfirmedPer100k: per100k(d.newConfirmed, r.population) }));
@@ -37,7 +38,7 @@ export const caseResolvers = {
       args: { from?: string | null; to?: string | null; first?: number | null; after?: string | null },
       { sources }: Context,
     ) => {
-      const first = pageSize(args.first, 500, 20);
+      const first = pageSize(args.first, maxItems('Region.clusters'), 20);
       const from = args.from == null ? EARLIEST_DATE : checkDate(args.from, 'from');
       const to = args.to == null ? todayCst() : checkDate(args.to, 'to');
       const counties = await sources.risk.countiesOf(r);

@@ -1,8 +1,7 @@
 import type { Context } from '../src/context';
 import { badInput } from '../src/errors';
 import { idHashOf, sameName } from '../src/privacy/idArgument';
-
-export const MAX_TOKENS_PER_CHECK = 1000;
+import { maxItems } from '../src/limits/listSize';
 
 /** One message for "unknown ID", "wrong name" and "not this person's pass": the answer must not reveal which. */
 const NOT_MATCHED = {
@@ -24,8 +23,9 @@ export const passResolvers = {
     },
     checkPass: async (_: unknown, { token }: { token: string }, { sources }: Context) => (await sources.passes.check([token]))[0],
     checkPasses: (_: unknown, { tokens }: { tokens: string[] }, { sources }: Context) => {
-      if (tokens.length > MAX_TOKENS_PER_CHECK) {
-        throw badInput(`"tokens" holds ${tokens.length} tokens; at most ${MAX_TOKENS_PER_CHECK} per call`, 'tokens');
+      const max = maxItems('Query.checkPasses');
+      if (tokens.length > max) {
+        throw badInput(`"tokens" holds ${tokens.length} tokens; at most ${max} per call`, 'tokens');
       }
       return sources.passes.check(tokens);
     },

@@ -4,9 +4,7 @@ import { prefetchRegionFields } from './lookahead';
 import type { Region, RegionFilter } from '../datasources/region';
 import { connection, decodeCursor, pageOf, pageSize } from '../datasources/pagination';
 import { parseRegionCode } from '../src/regionCode';
-
-export const MAX_REGIONS_PAGE = 5000;
-export const MAX_CHILDREN_PAGE = 500;
+import { maxItems } from '../src/limits/listSize';
 
 export const regionResolvers = {
   Query: {
@@ -18,7 +16,7 @@ export const regionResolvers = {
     ) => {
       const { sources } = ctx;
       const filter = { ...args, parentCode: args.parentCode == null ? null : parseRegionCode(args.parentCode, 'parentCode') };
-      const first = pageSize(args.first, MAX_REGIONS_PAGE, 100);
+      const first = pageSize(args.first, maxItems('Query.regions'), 100);
       const page = await sources.regions.list(filter, first, decodeCursor('region', args.after));
       await prefetchRegionFields(page.nodes, info, ctx);
       return connection(page);
@@ -38,7 +36,7 @@ export const regionResolvers = {
       return found.filter((x): x is Region => x != null);
     },
     children: async (r: Region, args: { first?: number | null; after?: string | null }, ctx: Context, info: GraphQLResolveInfo) => {
-      const first = pageSize(args.first, MAX_CHILDREN_PAGE, 100);
+      const first = pageSize(args.first, maxItems('Region.children'), 100);
       const all = await ctx.sources.regions.childrenByParent.get(r.code);
       const page = pageOf(all, (c) => c.code, 'region', first, decodeCursor('region', args.after));
       await prefetchRegionFields(page.nodes, info, ctx);

@@ -6,10 +6,8 @@ import { intInRange, resolveAsOf } from '../src/args';
 import { badInput } from '../src/errors';
 import { parseRegionCode } from '../src/regionCode';
 import { connection, decodeCursor, pageOf, pageSize } from '../datasources/pagination';
-import { IMPORT_RISK_MAX_DAYS, IMPORT_RISK_MIN_DAYS, MAX_FORECAST_SOURCES } from '../src/risk';
-
-const MAX_TOP_SOURCES = 50;
-const MAX_FORECAST_PAGE = 500;
+import { IMPORT_RISK_MAX_DAYS, IMPORT_RISK_MIN_DAYS } from '../src/risk';
+import { maxItems } from '../src/limits/listSize';
 
 type ImportRiskResult = ImportRiskEstimate & { tripsByOrigin: Map<string, number>; region: Region };
 /** A county's forecast with the national run it belongs to (model, window, parameters, fit). */
@@ -34,7 +32,7 @@ export const riskResolvers = {
       args: { asOf?: string | null; days?: number | null; firstCaseOnly?: boolean | null; within?: string | null; first?: number | null; after?: string | null },
       { sources }: Context,
     ) => {
-      const first = pageSize(args.first, MAX_FORECAST_PAGE, 50);
+      const first = pageSize(args.first, maxItems('Query.riskForecast'), 50);
       const after = decodeCursor('forecast', args.after);
       const [national, within] = await Promise.all([
         sources.risk.nationalForecast(resolveAsOf(args.asOf), windowDays(args.days)),
@@ -50,7 +48,7 @@ export const riskResolvers = {
     risk: (r: Region, args: { asOf?: string | null; ruleset?: string | null }, { sources }: Context) =>
       sources.risk.regionRisk(r, resolveAsOf(args.asOf), args.ruleset ?? 'CN_2020_COUNTY'),
     importRisk: (r: Region, args: { days?: number | null; asOf?: string | null }, { sources }: Context) =>
-      sources.risk.importRisk(r, windowDays(args.days), resolveAsOf(args.asOf), MAX_TOP_SOURCES),
+      sources.risk.importRisk(r, windowDays(args.days), resolveAsOf(args.asOf), maxItems('ImportRisk.topSources')),
   },
   RiskAssessment: {
     countyCounts: (v: RegionRisk) => ({ low: v.countyCounts.LOW, medium: v.countyCounts.MEDIUM, high: v.countyCounts.HIGH }),
@@ -58,7 +56,7 @@ export const riskResolvers = {
   ImportRisk: {
     from: (e: ImportRiskResult) => e.windowStart,
     topSources: (e: ImportRiskResult, args: { first?: number | null }) =>
-      e.topSources.slice(0, intInRange(args.first, 1, MAX_TOP_SOURCES, 5, 'first')).map((s) => ({
+      e.topSources.slice(0, intInRange(args.first, 1, maxItems('ImportRisk.topSources'), 5, 'first')).map((s) => ({
         ...s,
         trips: e.tripsByOrigin.get(s.originCode) ?? 0,
       })),
@@ -90,7 +88,7 @@ export const riskResolvers = {
       growth: n.growth,
     }),
     topSources: (n: ForecastNode, args: { first?: number | null }) =>
-      n.topSources.slice(0, intInRange(args.first, 1, MAX_FORECAST_SOURCES, 5, 'first')).map((s) => ({ ...s, trips: Math.round(s.trips) })),
+      n.topSources.slice(0, intInRange(args.first, 1, maxItems('ImportRiskForecast.topSources'), 5, 'first')).map((s) => ({ ...s, trips: Math.round(s.trips) })),
     observedExpected: (n: ForecastNode) => indexOf(n),
     parameters: (n: ForecastNode) => parameterList(n.national.parameters, [PREVALENCE]),
   },

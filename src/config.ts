@@ -36,6 +36,10 @@ const Env = z.object({
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10000),
   RESPONSE_CACHE: z.enum(['on', 'off']).default('on'),
   RESPONSE_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).max(100_000).default(200),
+  RESPONSE_CACHE_MAX_BYTES: z
+    .string()
+    .regex(/^\d+(kb|mb)?$/i, 'expected a size such as 67108864, 65536kb or 64mb')
+    .default('64mb'),
   RESPONSE_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3600),
   APQ_TTL_SECONDS: z.coerce.number().int().min(60).max(30 * 86_400).default(86_400),
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(5000),
@@ -54,6 +58,10 @@ const Env = z.object({
   GRAPHQL_MAX_COST: z
     .string()
     .regex(/^\s*$|^(PUBLIC|PARTNER|GOV|HEALTH)=\d+(,(PUBLIC|PARTNER|GOV|HEALTH)=\d+)*$/, 'expected e.g. "PUBLIC=300000,GOV=5000000"')
+    .default(''),
+  GRAPHQL_MAX_RESPONSE_BYTES: z
+    .string()
+    .regex(/^\s*$|^(PUBLIC|PARTNER|GOV|HEALTH)=\d+(kb|mb)?(,(PUBLIC|PARTNER|GOV|HEALTH)=\d+(kb|mb)?)*$/i, 'expected e.g. "PUBLIC=4mb,GOV=8388608"')
     .default(''),
   GRAPHQL_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 100kb or 1mb').default(DEFAULT_LIMITS.bodyLimit),
   TRUSTED_DOCUMENTS_ROLES: z
@@ -95,7 +103,7 @@ export interface Config {
    * Whole-response cache of aggregate queries, keyed by the case data version (src/cache): entries
    * per process, and how long an answer is kept in Redis when REDIS_URL is set.
    */
-  responseCache: { enabled: boolean; maxEntries: number; ttlSeconds: number };
+  responseCache: { enabled: boolean; maxEntries: number; maxBytes: number; ttlSeconds: number };
   /** How long a document registered by automatic persisted queries is kept in Redis (REDIS_URL). */
   apqTtlSeconds: number;
   /** How long a successful API key lookup is cached (0: not at all); revocation takes effect within it. */
@@ -193,7 +201,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idHashSecret: e.ID_HASH_SECRET ?? null,
     passSigningKey: e.PASS_SIGNING_KEY ?? null,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
-    responseCache: { enabled: e.RESPONSE_CACHE === 'on', maxEntries: e.RESPONSE_CACHE_MAX_ENTRIES, ttlSeconds: e.RESPONSE_CACHE_TTL_SECONDS },
+    responseCache: { enabled: e.RESPONSE_CACHE === 'on', maxEntries: e.RESPONSE_CACHE_MAX_ENTRIES, maxBytes: bytesOf(e.RESPONSE_CACHE_MAX_BYTES), ttlSeconds: e.RESPONSE_CACHE_TTL_SECONDS },
     apqTtlSeconds: e.APQ_TTL_SECONDS,
     apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
     passCheckBatchWindowMs: e.PASS_CHECK_BATCH_WINDOW_MS ?? null,
@@ -209,7 +217,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
       maxTokens: e.GRAPHQL_MAX_TOKENS,
       bodyLimit: e.GRAPHQL_BODY_LIMIT,
-      maxCost: { ...DEFAULT_LIMITS.maxCost, ...costOverrides(e.GRAPHQL_MAX_COST) },
+      maxCost: { ...DEFAULT_LIMITS.maxCost, ...perRole(e.GRAPHQL_MAX_COST, Number) },
+      maxResponseBytes: { ...DEFAULT_LIMITS.maxResponseBytes, ...perRole(e.GRAPHQL_MAX_RESPONSE_BYTES, bytesOf) },
     },
     trustedDocuments: {
       roles: ROLES.filter((r) => e.TRUSTED_DOCUMENTS_ROLES.split(',').map((s) => s.trim()).includes(r)),
@@ -222,13 +231,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 /** "PUBLIC=300000,GOV=5000000" → { PUBLIC: 300000, GOV: 5000000 } (validated by the Env schema). */
-function costOverrides(spec: string): Partial<Record<Role, number>> {
+function perRole(spec: string, parse: (value: string) => number): Partial<Record<Role, number>> {
   const out: Partial<Record<Role, number>> = {};
   for (const pair of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
     const [role, value] = pair.split('=');
-    out[role as Role] = Number(value);
+    out[role as Role] = parse(value);
   }
   return out;
+}
+
+/** "4mb" → 4194304, "512kb" → 524288, "1000" → 1000 (validated by the Env schema). */
+function bytesOf(size: string): number {
+  const match = /^(\d+)(kb|mb)?$/i.exec(size.trim())!;
+  const unit = match[2]?.toLowerCase();
+  return Number(match[1]) * (unit === 'mb' ? 1024 * 1024 : unit === 'kb' ? 1024 : 1);
 }
 
 function trustProxyOf(value: string | undefined): TrustProxy {

@@ -8,6 +8,7 @@ import type { SelfServiceLimiter } from './auth/rateLimit';
 import type { PassSigner } from './pass/token';
 import type { CountyLevelCache } from './cache/countyLevels';
 import type { PassCheckBatches } from '../datasources/sharedBatch';
+import type { ResponseBudget } from './limits/responseSize';
 
 /** Everything a resolver may use for one request. */
 export interface Context {
@@ -22,6 +23,8 @@ export interface Context {
   idHashSecret: string;
   /** Limits on self-service lookups by name + ID number. */
   limiter: SelfServiceLimiter;
+  /** Bytes this request's answer may take (src/limits/responseSize.ts); null: not counted (subscriptions, internal callers). */
+  responseBudget: ResponseBudget | null;
 }
 
 /** Process-wide parts of every context, built once at start-up. */
@@ -41,6 +44,8 @@ export interface ContextAuthOptions {
   viewer?: Viewer;
   /** The request's recorder when the caller already counted statements (the key lookup) on it. */
   sql?: SqlRecorder;
+  /** The answer's size budget (HTTP requests: by role); default none. */
+  responseBudget?: ResponseBudget | null;
 }
 
 export function createContext(
@@ -60,5 +65,6 @@ export function createContext(
     audit,
     idHashSecret: services.idHashSecret,
     limiter: services.limiter,
+    responseBudget: options.responseBudget ?? null,
   };
 }

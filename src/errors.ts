@@ -7,6 +7,8 @@ export const ErrorCode = {
   FORBIDDEN: 'FORBIDDEN',
   RATE_LIMITED: 'RATE_LIMITED',
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  /** The answer would exceed the caller's response budget (bytes): ask for less, or use the CSV export. */
+  RESPONSE_TOO_LARGE: 'RESPONSE_TOO_LARGE',
   /** The HTTP request itself is unacceptable: body too large, too many tokens, malformed JSON. */
   BAD_REQUEST: 'BAD_REQUEST',
   /** A role limited to trusted documents sent one that is not in documents/manifest.json. */

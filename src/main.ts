@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import { bootstrap } from './bootstrap';
 import { makeApp } from './server';
 import { seedIfNeeded } from './seed/onStart';
@@ -16,7 +17,8 @@ async function main() {
   await app.start();
   await listen(app.httpServer, config.port, config.host);
   logger.info(
-    { port: config.port, host: config.host, embedded: db.embedded != null, node: process.version },
+    // heapLimitMb: V8's limit (npm start's --max-old-space-size, HEAP_LIMIT_MB, plus the young generation)
+    { port: config.port, host: config.host, embedded: db.embedded != null, node: process.version, heapLimitMb: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20) },
     `changxing listening on http://localhost:${config.port}/graphql`,
   );
 

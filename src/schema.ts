@@ -1,22 +1,20 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
 import { resolvers } from '../resolvers';
 import { applyAuth } from './auth/directive';
-import { projectPath } from './paths';
+import { checkListSizes } from './limits/listSize';
+import { applyResponseBudget } from './limits/responseSize';
+import { loadTypeDefs } from './schemaSource';
 
-export const SCHEMA_DIR = projectPath('schema');
+export { SCHEMA_DIR, loadTypeDefs } from './schemaSource';
 
-/** The SDL files, base first (it declares the root types that the domain files extend). */
-export function loadTypeDefs(): string[] {
-  const files = readdirSync(SCHEMA_DIR).filter((f) => f.endsWith('.graphql')).sort((a, b) =>
-    a === 'base.graphql' ? -1 : b === 'base.graphql' ? 1 : a.localeCompare(b),
-  );
-  return files.map((f) => readFileSync(path.join(SCHEMA_DIR, f), 'utf8'));
-}
-
-/** The executable schema; @auth rules (schema/auth.graphql) are enforced last, over the attached resolvers. */
+/**
+ * The executable schema: every list field sized (@listSize, checked here so that an unpriced list
+ * cannot start), answers counted against the response budget, and @auth rules (schema/auth.graphql)
+ * enforced last, over the attached resolvers.
+ */
 export function buildSchema(): GraphQLSchema {
-  return applyAuth(makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers }));
+  const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers });
+  checkListSizes(schema);
+  return applyAuth(applyResponseBudget(schema));
 }

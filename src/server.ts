@@ -15,7 +15,7 @@ import type { Secrets } from './secrets';
 import type Redis from 'ioredis';
 import { createPassSigner, type PassSigner } from './pass/token';
 import { SelfServiceLimiter } from './auth/rateLimit';
-import { responseCachePlugin, stringifyCachedResults } from './cache/responseCache';
+import { responseCachePlugin, responseTexts, stringifyCachedResults } from './cache/responseCache';
 import { CountyLevelCache } from './cache/countyLevels';
 import { createPassCheckBatches } from '../datasources/sharedBatch';
 import { healthRoutes } from './http/health';
@@ -23,7 +23,7 @@ import { webRoutes } from './http/web';
 import { ErrorCode, badInputFromDatabase, isDatabaseUnavailable } from './errors';
 import { SqlRecorder } from '../datasources';
 import { Authenticator } from './auth/authenticate';
-import { limitValidationRules, operationLimitsPlugin } from './limits';
+import { limitValidationRules, operationLimitsPlugin, responseBudgetFor } from './limits';
 import { DEFAULT_MANIFEST_PATH, documentsById, readManifest } from './documents/manifest';
 import { PersistedQueryCache, trustedDocumentsPlugin } from './documents/trusted';
 import { graphqlHttpConformance } from './http/graphqlHttp';
@@ -83,6 +83,9 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
   const trustedDocuments = documentsById(readManifest(config.trustedDocuments.manifestPath ?? DEFAULT_MANIFEST_PATH));
 
   const inFlight = inFlightOperations();
+  // answers of the response cache, bounded by count and bytes (src/cache/responseCache.ts)
+  const cachedAnswers = responseTexts(config.responseCache);
+  metrics.watchResponseCache(cachedAnswers);
   // One schema for HTTP and the WebSocket subscriptions (src/subscriptions), so @auth applies to both.
   const schema = subgraph?.schema ?? buildSchema();
   let live: LiveServer | null = null;
@@ -112,9 +115,10 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
       ApolloServerPluginCacheControlDisabled(),
       // a subgraph sends no Apollo usage traces (the gateway is Hive's; src/federation)
       ...(subgraph ? [ApolloServerPluginInlineTraceDisabled()] : []),
+      // before the log and the cache: its willSendResponse replaces an answer over the response budget
+      operationLimitsPlugin(config.limits, { subgraph: subgraph !== undefined }),
       requestLogPlugin(logger, config, metrics),
-      responseCachePlugin(config.responseCache, { redis, keyPrefix: config.redisKeyPrefix, logger }),
-      operationLimitsPlugin(config.limits),
+      responseCachePlugin(config.responseCache, { redis, keyPrefix: config.redisKeyPrefix, logger }, cachedAnswers),
       trustedDocumentsPlugin(trustedDocuments, new Set(config.trustedDocuments.roles)),
     ],
   });
@@ -169,7 +173,8 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
             // PUBLIC callers are rate-limited by address; behind a gateway that is the gateway's, so a subgraph takes the one it forwards.
             const address = subgraph?.clientAddress?.(req) ?? req.ip ?? req.socket.remoteAddress ?? 'unknown';
             const viewer = await authenticator.viewerFor(req.headers.authorization, address, sql);
-            return createContext(pools, ready, { batch, requestId: requestIdOf(req.headers['x-request-id']), viewer, sql });
+            const responseBudget = responseBudgetFor(config.limits, viewer.role);
+            return createContext(pools, ready, { batch, requestId: requestIdOf(req.headers['x-request-id']), viewer, sql, responseBudget });
           },
         }),
       );
@@ -234,7 +239,9 @@ function requestLogPlugin(logger: Logger, config: Config, metrics: Metrics): Apo
           const { sql } = contextValue;
           const single = response.body.kind === 'single' ? response.body.singleResult : null;
           if (!config.isProduction && single) {
-            single.extensions = { ...single.extensions, sql: { statements: sql.statements, bySource: sql.bySource } };
+            // the answer's bytes as the response budget counted them (src/limits/responseSize.ts)
+            const responseBytes = contextValue.responseBudget?.used;
+            single.extensions = { ...single.extensions, sql: { statements: sql.statements, bySource: sql.bySource }, ...(responseBytes === undefined ? {} : { responseBytes }) };
           }
           // The codes clients see (after formatError), else the raw errors' codes.
           const codes = (single?.errors ?? errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));

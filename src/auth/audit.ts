@@ -3,6 +3,7 @@ import { connection, decodeCursor, pageSize } from '../../datasources/pagination
 import { badInput } from '../errors';
 import { isUuid } from '../../datasources/apiKeys';
 import type { Viewer } from './viewer';
+import { maxItems } from '../limits/listSize';
 
 /** What a resolver states about one audited action; who, when and which request are filled in. */
 export interface AuditRecord {
@@ -18,8 +19,6 @@ export interface AuditRecord {
 
 /** Anything shaped like a resident ID number (17 digits and a digit or X), anywhere in a string. */
 export const ID_NUMBER_SHAPE = /[0-9]{17}[0-9Xx]/;
-
-export const AUDIT_TRAIL_MAX_PAGE = 500;
 
 /**
  * The audit trail of one request. `record` and `recordMany` are awaited by the resolver before it
@@ -74,7 +73,7 @@ export class AuditLog {
    */
   async trail(filter: AuditFilter | null | undefined, first: number | null | undefined, after: string | null | undefined) {
     const f = checkFilter(filter ?? {});
-    const size = pageSize(first, AUDIT_TRAIL_MAX_PAGE, 50);
+    const size = pageSize(first, maxItems('Query.auditTrail'), 50);
     const afterId = decodeCursor('audit', after);
     if (afterId != null && !/^[0-9]{1,19}$/.test(afterId)) {
       throw badInput('"after" is not a cursor of this list; pass a pageInfo.endCursor you received from it', 'after');

@@ -6,54 +6,67 @@ import { todayCst } from '../clock';
 import { addDays } from '../risk/dates';
 import type Redis from 'ioredis';
 import type { Logger } from 'pino';
+import { LRUCache } from 'lru-cache';
 import { RedisTextStore } from './redisText';
 
 /**
  * Whole-response cache for aggregate queries (dashboards): the national map is the same for every
  * caller of a role on a given day, and changes only when case data is ingested.
  *
- * Key: document text, variables, role (fields visible differ by role), today (the default asOf)
- * and the case data version (cases.data_version, bumped in every ingestion transaction and by the
- * seed). Reading the version costs one primary-key SELECT per request, and makes invalidation exact
- * across instances: no instance can serve an answer older than the last committed report.
+ * Key: document text, operation name (a document may hold several operations), variables, role
+ * (fields visible differ by role), today (the default asOf) and the case data version
+ * (cases.data_version, bumped in every ingestion transaction and by the seed). Reading the version
+ * costs one primary-key SELECT per request, and makes invalidation exact across instances: no
+ * instance can serve an answer older than the last committed report.
  *
  * Only operations whose root fields are all in CACHEABLE_ROOT_FIELDS are cached: those read no
  * personal data, so a hit skips no audit row. Answers with errors are never stored.
  *
- * With Redis (REDIS_URL) answers are shared: a miss stores the answer's JSON text there, and an
- * instance that has not seen the key reads and parses it once, then keeps it in its own small LRU
- * (the key holds the version, so the local copy cannot be staler than Redis). Redis failing is a miss.
+ * What is kept is the JSON text of an answer's `data`, not its objects: a text is the answer's size
+ * in memory (2 bytes a character: V8 keeps text with Chinese characters as two-byte strings), where
+ * the objects of the national map took several times its ≈ 1 MB of JSON. The cache is bounded by
+ * those bytes (`maxBytes`, least recently used out first) and by `maxEntries`; an answer larger than
+ * a sixteenth of `maxBytes` is not stored at all, so that one answer cannot empty the cache.
+ *
+ * With Redis (REDIS_URL) answers are shared: a miss stores the text there too, and an instance that
+ * has not seen the key reads it and keeps it in its own cache (the key holds the version, so the
+ * local copy cannot be staler than Redis). Redis failing is a miss.
  */
 export const CACHEABLE_ROOT_FIELDS: ReadonlySet<string> = new Set(['regions', 'region', 'apiInfo', '__typename']);
 
 /**
- * JSON text of cached answers, by their `data` object. A hit would otherwise stringify the whole
- * national map again (≈ 1 MB, ≈ 10 ms of CPU): Apollo's `stringifyResult` hook
- * (`stringifyCachedResults`) looks the text up here instead. Weak: an evicted answer's text goes
- * with it.
+ * JSON text of answers' `data` objects: the cache's, and each answer the cache has just stored.
+ * Apollo's `stringifyResult` hook (`stringifyCachedResults`) writes `data` from here instead of
+ * serialising it (again). A hit's `data` is an empty stand-in object whose text is here. Weak: a
+ * text goes with its answer.
  */
 const serialized = new WeakMap<object, string>();
-/** `data` objects held by a cache: their text is worth keeping once computed. */
-const cachedData = new WeakSet<object>();
 
 /**
- * Apollo's `stringifyResult`: the stored text of a cached answer, else what Apollo itself writes
- * (`JSON.stringify(value) + '\n'`). Only an answer that is exactly `{ data }` (no errors, no
- * extensions) is looked up or kept, so a text can never stand for anything but its data.
+ * Apollo's `stringifyResult`: what `JSON.stringify(value) + '\n'` writes, with a known text in place
+ * of `data` (key order kept: Apollo orders errors, data, extensions).
  */
 export function stringifyCachedResults(value: { data?: unknown; errors?: unknown; extensions?: unknown }): string {
-  const plain = value.errors === undefined && value.extensions === undefined && typeof value.data === 'object' && value.data !== null;
-  const known = plain ? serialized.get(value.data as object) : undefined;
-  if (known !== undefined) return known;
-  const text = `${JSON.stringify(value)}\n`;
-  if (plain && cachedData.has(value.data as object)) serialized.set(value.data as object, text);
-  return text;
+  const data = value.data;
+  const text = typeof data === 'object' && data !== null ? serialized.get(data) : undefined;
+  if (text === undefined) return `${JSON.stringify(value)}\n`;
+  const members: string[] = [];
+  for (const [key, member] of Object.entries(value as Record<string, unknown>)) {
+    if (member === undefined) continue;
+    members.push(`${JSON.stringify(key)}:${key === 'data' ? text : JSON.stringify(member)}`);
+  }
+  return `{${members.join(',')}}\n`;
 }
+
+/** Memory held by a cached text, in bytes. */
+export const textBytes = (text: string) => 2 * text.length;
 
 export interface ResponseCacheOptions {
   enabled: boolean;
   /** Answers kept in this process (in front of Redis when there is one). */
   maxEntries: number;
+  /** Bytes of answer text kept in this process; answers over a sixteenth of it are not kept. */
+  maxBytes: number;
   /** Redis only: at most this long, and never past the end of the key's day (its key is dead then). */
   ttlSeconds: number;
 }
@@ -65,16 +78,27 @@ export interface SharedResponseStore {
   logger?: Pick<Logger, 'warn'> | null;
 }
 
-export function responseCachePlugin(options: ResponseCacheOptions, store: SharedResponseStore = { redis: null, keyPrefix: '' }): ApolloServerPlugin<Context> {
-  // Map iteration order is insertion order: re-inserting on a hit makes it a small LRU.
-  const entries = new Map<string, Record<string, unknown>>();
-  const remember = (key: string, data: Record<string, unknown>) => {
-    entries.delete(key);
-    entries.set(key, data);
-    if (entries.size > options.maxEntries) entries.delete(entries.keys().next().value as string);
-  };
-  // A key holds the data version, so a text in Redis can never be stale, only unused.
-  const shared = store.redis ? new RedisTextStore(store.redis, `${store.keyPrefix}response:`, store.logger) : null;
+/** The texts kept in process, bounded by count and bytes (exposed for tests and metrics). */
+export type ResponseTexts = LRUCache<string, string>;
+
+export function responseTexts(options: Pick<ResponseCacheOptions, 'maxEntries' | 'maxBytes'>): ResponseTexts {
+  return new LRUCache<string, string>({
+    max: options.maxEntries,
+    maxSize: options.maxBytes,
+    maxEntrySize: Math.floor(options.maxBytes / 16),
+    sizeCalculation: textBytes,
+  });
+}
+
+export function responseCachePlugin(
+  options: ResponseCacheOptions,
+  store: SharedResponseStore = { redis: null, keyPrefix: '' },
+  texts: ResponseTexts = responseTexts(options),
+): ApolloServerPlugin<Context> {
+  // A key holds the data version, so a text in Redis can never be stale, only unused. Texts of `data`
+  // alone, under `response-data:` (`response:` held whole answers, which this code does not read).
+  const shared = store.redis ? new RedisTextStore(store.redis, `${store.keyPrefix}response-data:`, store.logger) : null;
+  const maxEntryBytes = Math.floor(options.maxBytes / 16);
   return {
     async requestDidStart() {
       if (!options.enabled) return {};
@@ -89,46 +113,50 @@ export function responseCachePlugin(options: ResponseCacheOptions, store: Shared
           const version = await contextValue.sources.cases.dataVersion().catch(() => null);
           if (version === null) return null;
           day = todayCst();
-          const material = keyMaterial(source, request.variables, contextValue.viewer.role, day, version);
+          const material = keyMaterial(source, operation.name?.value ?? null, request.variables, contextValue.viewer.role, day, version);
           if (material === null) return null;
           key = createHash('sha256').update(material).digest('base64url');
-          const data = entries.get(key) ?? (shared ? await fromShared(shared, key) : undefined);
-          if (!data) return null;
+          let text = texts.get(key);
+          if (text === undefined && shared) {
+            text = dataText(await shared.get(key));
+            if (text !== undefined) texts.set(key, text);
+          }
+          if (text === undefined) return null;
           hit = true;
-          remember(key, data);
+          const data = {};
+          serialized.set(data, text);
           return { http: { status: undefined, headers: new HeaderMap([['x-changxing-cache', 'hit']]) }, body: { kind: 'single', singleResult: { data } } };
         },
         async willSendResponse({ response }) {
           if (!key || hit || response.body.kind !== 'single') return;
           const { data, errors } = response.body.singleResult;
           if (errors?.length || !data) return;
-          remember(key, data);
-          cachedData.add(data);
-          if (!shared) return;
-          // Apollo writes `{ data }` exactly so (stringifyCachedResults): the text is made once, here.
-          const text = `${JSON.stringify({ data })}\n`;
+          // Made once: stringifyCachedResults writes the answer with it.
+          const text = JSON.stringify(data);
           serialized.set(data, text);
+          if (textBytes(text) > maxEntryBytes) return;
+          texts.set(key, text);
           // Awaited, so that once this answer is sent every instance can read it (a miss costs far more).
-          await shared.set(key, text, Math.min(options.ttlSeconds, secondsUntilEndOf(day)));
+          if (shared) await shared.set(key, text, Math.min(options.ttlSeconds, secondsUntilEndOf(day)));
         },
       };
     },
   };
 }
 
-/** An answer stored by another instance: parsed once, and its text kept for `stringifyCachedResults`. */
-async function fromShared(shared: RedisTextStore, key: string): Promise<Record<string, unknown> | undefined> {
-  const text = await shared.get(key);
+/**
+ * A text read from Redis, if it is the JSON of an object: it is written into answers as it is, so
+ * anything else under the key (not written by this code) is a miss, and the operation runs and
+ * overwrites it. Parsed once per instance and key: afterwards the text is served from memory.
+ */
+function dataText(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
-  let data: unknown;
   try {
-    data = (JSON.parse(text) as { data?: unknown }).data;
+    const data: unknown = JSON.parse(text);
+    return typeof data === 'object' && data !== null && !Array.isArray(data) ? text : undefined;
   } catch {
-    return undefined; // not written by us: run the operation and overwrite it
+    return undefined;
   }
-  if (typeof data !== 'object' || data === null) return undefined;
-  serialized.set(data, text);
-  return data as Record<string, unknown>;
 }
 
 /** Seconds from now to the end of a CST day (`YYYY-MM-DD`). */
@@ -139,7 +167,7 @@ function secondsUntilEndOf(day: string): number {
 /** Dashboards send a few small variables; anything large or unserialisable is simply not cached. */
 const MAX_VARIABLES_JSON = 10_000;
 
-function keyMaterial(source: string, variables: unknown, role: string, day: string, version: string): string | null {
+function keyMaterial(source: string, operationName: string | null, variables: unknown, role: string, day: string, version: string): string | null {
   let vars: string;
   try {
     vars = JSON.stringify(variables ?? {});
@@ -147,7 +175,7 @@ function keyMaterial(source: string, variables: unknown, role: string, day: stri
     return null; // e.g. nesting too deep to serialise
   }
   if (vars.length > MAX_VARIABLES_JSON) return null;
-  return JSON.stringify([source, vars, role, day, version]);
+  return JSON.stringify([source, operationName, vars, role, day, version]);
 }
 
 function isCacheable(operation: OperationDefinitionNode): boolean {

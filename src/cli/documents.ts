@@ -4,13 +4,17 @@
  *   npm run documents -- list                         the manifest's operations: id, type, name
  *   npm run documents -- register <file.graphql>...   adds each operation of the files (validated against the schema)
  *   npm run documents -- check                        exits 1 when an operation of examples/operations is missing
+ *   npm run documents -- costs [--write]              each operation's cost per role (src/limits/contract.ts); --write puts the table in README.md
  *
  * The manifest is documents/manifest.json (or --manifest <path>).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildSchema } from '../schema';
 import { DEFAULT_MANIFEST_PATH, emptyManifest, OPERATIONS_DIR, operationsOf, readManifest, register, writeManifest } from '../documents/manifest';
+import { costTable, derivedBudgets, priceContract, withCostTable } from '../limits/contract';
+import { declaredListSizes } from '../limits/listSize';
+import { projectPath } from '../paths';
 
 function main(argv: string[]): number {
   const args = [...argv];
@@ -49,13 +53,26 @@ function main(argv: string[]): number {
       if (missing.length > 0) process.stderr.write('run: npm run documents -- register examples/operations/*.graphql\n');
       return missing.length > 0 ? 1 : 0;
     }
+    case 'costs': {
+      const schema = buildSchema();
+      const priced = priceContract(schema, declaredListSizes(), manifest.operations);
+      const table = costTable(priced, derivedBudgets(priced));
+      if (!files.includes('--write')) {
+        process.stdout.write(`${table}\n`);
+        return 0;
+      }
+      const readme = projectPath('README.md');
+      writeFileSync(readme, withCostTable(readFileSync(readme, 'utf8'), table));
+      process.stdout.write(`wrote the table of ${priced.length} operations to ${readme}\n`);
+      return 0;
+    }
     default:
       return usage(command ? `unknown command ${command}` : 'no command');
   }
 }
 
 function usage(problem: string): number {
-  process.stderr.write(`${problem}\nusage: npm run documents -- list | register <file.graphql>... | check  [--manifest <path>]\n`);
+  process.stderr.write(`${problem}\nusage: npm run documents -- list | register <file.graphql>... | check | costs [--write]  [--manifest <path>]\n`);
   return 2;
 }
 

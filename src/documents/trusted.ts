@@ -5,6 +5,7 @@ import type { Role } from '../auth/viewer';
 import type { Context } from '../context';
 import type Redis from 'ioredis';
 import type { Logger } from 'pino';
+import { LRUCache } from 'lru-cache';
 import { RedisTextStore } from '../cache/redisText';
 
 /**
@@ -21,8 +22,10 @@ export interface PersistedQueryCacheOptions {
   redis?: Redis | null;
   /** REDIS_KEY_PREFIX: keys are `${keyPrefix}apq:<sha256>`. */
   keyPrefix?: string;
-  /** In-memory store only: least recently used documents past this are dropped. */
+  /** In-memory store only: least recently used documents past this many are dropped. */
   maxEntries?: number;
+  /** In-memory store only: bytes of document text kept (2 per character); a document over a sixteenth of it is not kept. */
+  maxBytes?: number;
   /** Redis only: how long a registered document is kept (a client whose hash is gone re-registers it). */
   ttlSeconds?: number;
   /** Where a Redis failure is reported (once a minute); default: a process warning. */
@@ -33,39 +36,41 @@ export interface PersistedQueryCacheOptions {
  * The automatic persisted query (APQ) cache: the trusted documents first, so that a client may send
  * only `extensions.persistedQuery.sha256Hash` of a manifest document without registering it; then
  * documents registered by clients at run time — in Redis when one is given, so that a document
- * registered through one instance is known to all, else in memory, least recently used dropped past
- * `maxEntries`. A Redis failure is a miss (the client sends the text again), never a failed request.
+ * registered through one instance is known to all, else in memory, bounded by `maxEntries` and by
+ * `maxBytes` of text (a request body may hold a 1 MB document: 10,000 of them would be 20 GB),
+ * least recently used out first. A document that is not kept is simply unknown next time: the
+ * client sends its text again. A Redis failure is a miss too, never a failed request.
  * Shaped as Apollo's KeyValueCache (get/set/delete); the Hive gateway uses it too.
  */
 export class PersistedQueryCache {
-  private readonly registered = new Map<string, string>();
+  private readonly registered: LRUCache<string, string>;
   private readonly shared: RedisTextStore | null;
-  private readonly maxEntries: number;
   private readonly ttlSeconds: number;
 
   constructor(
     private readonly trusted: ReadonlyMap<string, string>,
-    { redis = null, keyPrefix = 'cx:', maxEntries = 10_000, ttlSeconds = 86_400, logger = null }: PersistedQueryCacheOptions = {},
+    { redis = null, keyPrefix = 'cx:', maxEntries = 10_000, maxBytes = 32 * 1024 * 1024, ttlSeconds = 86_400, logger = null }: PersistedQueryCacheOptions = {},
   ) {
     this.shared = redis ? new RedisTextStore(redis, `${keyPrefix}${APQ_PREFIX}`, logger) : null;
-    this.maxEntries = maxEntries;
+    this.registered = new LRUCache({ max: maxEntries, maxSize: maxBytes, maxEntrySize: Math.floor(maxBytes / 16), sizeCalculation: (text) => 2 * text.length });
     this.ttlSeconds = ttlSeconds;
   }
 
   async get(key: string): Promise<string | undefined> {
     const hash = hashOf(key);
-    const document = this.trusted.get(hash) ?? (this.shared ? await this.shared.get(hash) : this.registered.get(hash));
-    if (document !== undefined && this.registered.delete(hash)) this.registered.set(hash, document);
-    return document;
+    return this.trusted.get(hash) ?? (this.shared ? await this.shared.get(hash) : this.registered.get(hash));
   }
 
   /** `options.ttl` is Apollo's `persistedQueries.ttl` when set (seconds; null: ours). */
   async set(key: string, value: string, options?: { ttl?: number | null }): Promise<void> {
     const hash = hashOf(key);
     if (this.shared) return this.shared.set(hash, value, options?.ttl ?? this.ttlSeconds);
-    this.registered.delete(hash);
     this.registered.set(hash, value);
-    if (this.registered.size > this.maxEntries) this.registered.delete(this.registered.keys().next().value!);
+  }
+
+  /** Documents and bytes of text held in memory (tests). */
+  get held(): { entries: number; bytes: number } {
+    return { entries: this.registered.size, bytes: this.registered.calculatedSize };
   }
 
   async delete(key: string): Promise<boolean> {

@@ -38,7 +38,9 @@ async function serveSubgraphs(rt: Runtime, names: readonly SubgraphName[], secre
 function startGateway(rt: Runtime): Promise<ChildProcess> {
   // BENCH_CPU_PROF=<dir> (bench/server.ts): the gateway writes a V8 CPU profile there too when it exits.
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, ...entryPointCommand('gateway/main').args], {
+  // the heap limit of `npm run start:federated` (HEAP_LIMIT_MB) applies to the gateway's process too
+  const heapLimit = process.execArgv.filter((a) => a.startsWith('--max-old-space-size'));
+  const child = spawn(process.execPath, [...heapLimit, ...profile, ...entryPointCommand('gateway/main').args], {
     env: { ...process.env, PORT: String(rt.config.port), HOST: rt.config.host, DATA_DIR: rt.config.dataDir, ACCESS_DATABASE_URL: rt.db.urls.access },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -19,7 +19,9 @@ export function secretGate(secret: string): RequestHandler {
 /**
  * What differs in a subgraph: the gateway's queries (`_entities`, plans) are not client documents,
  * so trusted documents and per-role cost budgets (checked on whole client operations) are off, as
- * is the response cache (its keys are client operations).
+ * is the response cache (its keys are client operations). The response budget stays, at twice the
+ * role's: it bounds what one fetch may build here, and the gateway holds the merged answer to the
+ * role's own budget (a fetch carries keys and type names the client's answer may not).
  */
 function subgraphConfig(config: Config): Config {
   return {
@@ -29,7 +31,11 @@ function subgraphConfig(config: Config): Config {
     // checks reach a subgraph spread out by the hop: a 1 ms window lets them share statements again
     // (datasources/sharedBatch.ts; on npm start they arrive together and gain nothing from it)
     passCheckBatchWindowMs: config.passCheckBatchWindowMs ?? 1,
-    limits: { ...config.limits, maxCost: Object.fromEntries(ROLES.map((r) => [r, Number.MAX_SAFE_INTEGER])) as Config['limits']['maxCost'] },
+    limits: {
+      ...config.limits,
+      maxCost: Object.fromEntries(ROLES.map((r) => [r, Number.MAX_SAFE_INTEGER])) as Config['limits']['maxCost'],
+      maxResponseBytes: Object.fromEntries(ROLES.map((r) => [r, 2 * config.limits.maxResponseBytes[r]])) as Config['limits']['maxResponseBytes'],
+    },
   };
 }
 

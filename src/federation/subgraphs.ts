@@ -19,7 +19,9 @@ import type { Region } from '../../datasources/region';
 import type { PersonRecord } from '../../datasources/person';
 import type { Context } from '../context';
 import { applyAuth } from '../auth/directive';
-import { SCHEMA_DIR } from '../schema';
+import { SCHEMA_DIR } from '../schemaSource';
+import { checkListSizes } from '../limits/listSize';
+import { applyResponseBudget } from '../limits/responseSize';
 import { SUBGRAPH_NAMES, type SubgraphName } from './names';
 
 /**
@@ -35,6 +37,7 @@ import { SUBGRAPH_NAMES, type SubgraphName } from './names';
 const FILE_OWNERS: Record<string, SubgraphName | null> = {
   'base.graphql': 'region',
   'auth.graphql': 'region',
+  'cost.graphql': 'region',
   'region.graphql': 'region',
   'case.graphql': 'case',
   'risk.graphql': 'case',
@@ -210,7 +213,7 @@ const referenceResolvers = {
   },
 };
 
-/** The executable schema of one subgraph: the same resolvers, and the same @auth transform as `npm start`. */
+/** The executable schema of one subgraph: the same resolvers, list sizes, response budget and @auth transform as `npm start`. */
 export function buildSubgraph(name: SubgraphName): GraphQLSchema {
   const typeDefs = subgraphDocuments()[name];
   const present = new Map<string, Set<string> | null>();
@@ -229,5 +232,7 @@ export function buildSubgraph(name: SubgraphName): GraphQLSchema {
     }
     own[typeName] = Object.fromEntries(Object.entries(typeResolvers as Record<string, unknown>).filter(([f]) => f.startsWith('__') || fields.has(f)));
   }
-  return applyAuth(buildSubgraphSchema([{ typeDefs, resolvers: own as GraphQLResolverMap<unknown> }]));
+  const schema = buildSubgraphSchema([{ typeDefs, resolvers: own as GraphQLResolverMap<unknown> }]);
+  checkListSizes(schema);
+  return applyAuth(applyResponseBudget(schema));
 }

@@ -6,6 +6,10 @@ import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import type { Role, Viewer } from '../auth/viewer';
 import { ErrorCode } from '../errors';
 import { operationCost } from './cost';
+import type { ListSizes } from './listSize';
+import { ResponseBudget, responseTooLarge } from './responseSize';
+
+export { ResponseBudget } from './responseSize';
 
 /**
  * Bounds on what one request may ask for (README, "Operation limits"). Depth, aliases, directives
@@ -19,9 +23,13 @@ export interface OperationLimits {
   maxTokens: number;
   /** Request body limit of express.json, e.g. '1mb'; larger bodies are answered 413. */
   bodyLimit: string;
-  /** Cost budget per role (src/limits/cost.ts). */
+  /** Cost budget per role (src/limits/cost.ts), derived from the contract operations (src/limits/contract.ts). */
   maxCost: Record<Role, number>;
+  /** Largest answer per role, in bytes of JSON (src/limits/responseSize.ts). */
+  maxResponseBytes: Record<Role, number>;
 }
+
+const MB = 1024 * 1024;
 
 export const DEFAULT_LIMITS: OperationLimits = {
   maxDepth: 12,
@@ -29,9 +37,12 @@ export const DEFAULT_LIMITS: OperationLimits = {
   maxDirectives: 10,
   maxTokens: 5000,
   bodyLimit: '1mb',
-  // PUBLIC runs ProvinceDrilldown (cost ≈ 260,000: 100 cities × 200 counties × daily figures);
-  // partners only check passes (1,000 tokens ≈ 1,000); GOV and HEALTH export whole provinces.
-  maxCost: { PUBLIC: 300_000, PARTNER: 50_000, GOV: 5_000_000, HEALTH: 5_000_000 },
+  // The largest contract operation each role runs × 1.25 (src/limits/contract.ts; a test keeps these
+  // equal to what the operations derive): ProvinceDrilldown over 30 days costs 640,202; partners
+  // check at most 1,000 passes. Bulk data is the CSV export's (GOV, HEALTH), not GraphQL's.
+  maxCost: { PUBLIC: 810_000, PARTNER: 1_300, GOV: 810_000, HEALTH: 810_000 },
+  // The national map is ≈ 1 MB of JSON, DashboardCounties ≈ 1.2 MB; 1,000 pass checks ≈ 0.3 MB.
+  maxResponseBytes: { PUBLIC: 4 * MB, PARTNER: 1 * MB, GOV: 8 * MB, HEALTH: 8 * MB },
 };
 
 /** Codes of limit errors besides QUERY_TOO_COMPLEX. */
@@ -77,15 +88,39 @@ export function limitValidationRules(limits: OperationLimits): ValidationRule[] 
 export function costRefusal(
   limits: Pick<OperationLimits, 'maxCost'>,
   role: Role,
-  { schema, document, operation, variables }: { schema: GraphQLSchema; document: DocumentNode; operation: OperationDefinitionNode; variables?: Record<string, unknown> | null },
+  {
+    schema,
+    document,
+    operation,
+    variables,
+    sizes,
+  }: { schema: GraphQLSchema; document: DocumentNode; operation: OperationDefinitionNode; variables?: Record<string, unknown> | null; sizes?: ListSizes },
 ): GraphQLError | null {
   const budget = limits.maxCost[role];
   const fragments: Record<string, FragmentDefinitionNode> = {};
   for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments[def.name.value] = def;
-  const cost = operationCost({ schema, operation, fragments, variables: variables ?? undefined });
+  const cost = operationCost({ schema, operation, fragments, variables: variables ?? undefined, sizes });
   if (cost <= budget) return null;
   const shown = Number.isFinite(cost) && cost < 1e15 ? String(Math.round(cost)) : 'more than 10^15';
-  return tooComplex(`cost ${shown} exceeds the limit of ${budget} for role ${role}; ask for smaller pages (first) or fewer nested lists`, 'cost');
+  return new GraphQLError(
+    `cost ${shown} exceeds the limit of ${budget} for role ${role}; ask for smaller pages (first), shorter date ranges (from–to) ` +
+      'or fewer nested lists; bulk daily figures are served as CSV by GET /export/daily.csv (role GOV or HEALTH)',
+    { extensions: { code: ErrorCode.QUERY_TOO_COMPLEX, limit: 'cost', cost: Number.isFinite(cost) ? Math.round(cost) : null, maxCost: budget, http: { status: 400 } } },
+  );
+}
+
+/** A budget for one request's answer: `responseBudget` of its context (src/limits/responseSize.ts). */
+export function responseBudgetFor(limits: Pick<OperationLimits, 'maxResponseBytes'>, role: Role): ResponseBudget {
+  return new ResponseBudget(limits.maxResponseBytes[role], role);
+}
+
+/**
+ * The answer to send when a request's answer went over its response budget: that one error, no
+ * data (what was built is dropped; the fields after the limit gave placeholders without running),
+ * HTTP 400 like the other limits. Null when the budget held.
+ */
+export function responseBudgetRefusal(budget: ResponseBudget | null | undefined): GraphQLError | null {
+  return budget?.exceeded ? responseTooLarge(budget.maxBytes, budget.role) : null;
 }
 
 /**
@@ -123,7 +158,10 @@ export function httpOperationRefusal(schema: GraphQLSchema, operation: Operation
  */
 // Typed by the part of the context it reads: the gateway's type program (gateway/) imports this
 // module, and src/context.ts's imports do not type-check there (Hive declares its own error extensions).
-export function operationLimitsPlugin(limits: OperationLimits): ApolloServerPlugin<{ viewer: Viewer }> {
+export function operationLimitsPlugin(
+  limits: OperationLimits,
+  { subgraph = false }: { subgraph?: boolean } = {},
+): ApolloServerPlugin<{ viewer: Viewer; responseBudget?: ResponseBudget | null }> {
   return {
     async requestDidStart() {
       return {
@@ -131,6 +169,15 @@ export function operationLimitsPlugin(limits: OperationLimits): ApolloServerPlug
           if (!operation) return; // Apollo answers "unknown operation" itself
           const refusal = httpOperationRefusal(schema, operation) ?? costRefusal(limits, contextValue.viewer.role, { schema, document, operation, variables: request.variables });
           if (refusal) throw refusal;
+        },
+        // Runs before the request log's and the response cache's hooks (plugin order in src/server.ts),
+        // so both see the refusal, not the partial answer.
+        async willSendResponse({ response, contextValue }) {
+          const refusal = responseBudgetRefusal(contextValue.responseBudget);
+          if (!refusal || response.body.kind !== 'single') return;
+          response.body.singleResult = { data: null, errors: [refusal.toJSON()] };
+          // A subgraph answers 200: the gateway reads the code and answers its client itself (gateway/contract.ts).
+          if (!subgraph) response.http.status = 400;
         },
         async didEncounterErrors({ errors }) {
           for (const error of errors) {

@@ -19,6 +19,8 @@ export interface Metrics {
   observeBatch(loader: string, size: number): void;
   /** One statement shared by `requests` concurrent requests (datasources/sharedBatch.ts). */
   observeSharedBatch(batch: string, requests: number, keys: number): void;
+  /** Reports the response cache's size (bytes of answer text, entries) on every scrape. */
+  watchResponseCache(cache: { readonly calculatedSize: number; readonly size: number }): void;
   /** GET /metrics */
   handler: RequestHandler;
 }
@@ -109,6 +111,24 @@ export function createMetrics(pools: Pools, options: { defaultMetrics?: boolean 
     // an arrow function: handed to the batches as a callback
     observeSharedBatch: (batch, requests) => {
       sharedBatches.observe({ batch }, requests);
+    },
+    watchResponseCache(cache) {
+      new Gauge({
+        name: 'changxing_response_cache_bytes',
+        help: 'Bytes of answer text held by the response cache of this process (2 per character; bounded by RESPONSE_CACHE_MAX_BYTES).',
+        registers: [registry],
+        collect() {
+          this.set(cache.calculatedSize);
+        },
+      });
+      new Gauge({
+        name: 'changxing_response_cache_entries',
+        help: 'Answers held by the response cache of this process (bounded by RESPONSE_CACHE_MAX_ENTRIES).',
+        registers: [registry],
+        collect() {
+          this.set(cache.size);
+        },
+      });
     },
     handler: async (_req, res, next) => {
       try {

@@ -65,6 +65,10 @@ const get = (params: Record<string, unknown>, headers: Record<string, string> = 
 };
 const apq = (hash: string) => ({ persistedQuery: { version: 1, sha256Hash: hash } });
 
+/** The issue's query: every county's daily figures from $f to $t. */
+const DAILY =
+  'query($f: Date!, $t: Date!) { regions(level: COUNTY, first: 5000) { nodes { daily(from: $f, to: $t) { date newConfirmed newAsymptomatic newSuspected newRecovered newDeaths cumulativeConfirmed newConfirmedPer100k } } } }';
+
 /** `{ region(code: "420106") { parent { … code … } } }`: `depth` fields nested. */
 const nested = (depth: number) => `{ region(code: "420106") ${'{ parent '.repeat(depth - 2)}{ code }${' }'.repeat(depth - 2)} }`;
 
@@ -87,10 +91,26 @@ const REFUSED: Refused[] = [
   refused('a body that is not JSON', (base) => fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' }), 400, 'BAD_REQUEST'),
   refused('a subscription over HTTP', post({ query: 'subscription { riskLevelChanged(regionCodes: ["420106"]) { level } }' }), 400, 'BAD_REQUEST'),
   refused('a GET without a preflight header (CSRF)', (base) => fetch(`${base}/graphql?query=${encodeURIComponent('{ __typename }')}`), 400, 'BAD_REQUEST'),
-  refused('cost 510,000 for PUBLIC', post({ query: '{ regions(level: PROVINCE, first: 5000) { nodes { children(first: 100) { totalCount } } } }' }), 400, 'QUERY_TOO_COMPLEX', 'cost'),
+  refused('cost 1,010,001 for PUBLIC', post({ query: '{ regions(level: PROVINCE, first: 5000) { nodes { children(first: 200) { nodes { code } } } } }' }), 400, 'QUERY_TOO_COMPLEX', 'cost'),
   refused(
-    'PARTNER ProvinceDrilldown (over its 50,000 budget)',
+    'PARTNER ProvinceDrilldown (over its 1,300 budget)',
     post({ query: operation('ProvinceDrilldown'), variables: { code: '420000', from: addDays(today, -6), to: today } }, PARTNER),
+    400,
+    'QUERY_TOO_COMPLEX',
+    'cost',
+  ),
+  // the issue's attacks (PUBLIC, no key): what they can return is priced before anything runs
+  refused(
+    'three nested 500-pages through a variable default, no variables sent',
+    post({ query: 'query($n: Int = 500) { regions(level: PROVINCE, first: $n) { nodes { children(first: $n) { nodes { children(first: $n) { nodes { code } } } } } } }' }),
+    400,
+    'QUERY_TOO_COMPLEX',
+    'cost',
+  ),
+  refused('every county with 180 days of figures', post({ query: DAILY, variables: { f: addDays(today, -179), t: today } }), 400, 'QUERY_TOO_COMPLEX', 'cost'),
+  refused(
+    'every county with 180 days of figures, the dates as variable defaults',
+    post({ query: DAILY.replace('$f: Date!, $t: Date!', `$f: Date = "${addDays(today, -179)}", $t: Date = "${today}"`) }),
     400,
     'QUERY_TOO_COMPLEX',
     'cost',
@@ -124,9 +144,20 @@ describe('the gateway refuses what `npm start` refuses, as it does, before any s
     expect(await subgraphFetches(federated)).toBe(before);
   });
 
+  it("refuses the issue's query over 14 days (≈ 6.5 MB; 30 days, ≈ 14 MB, costs 155,001 too) with RESPONSE_TOO_LARGE from both, at PUBLIC's 4 MiB", async () => {
+    const { single: want, gateway: got } = await both(post({ query: DAILY, variables: { f: addDays(today, -13), t: today } }));
+    expect(want).toEqual({
+      status: 400,
+      headers: {},
+      errors: [{ message: expect.stringMatching(/^the answer exceeds the limit of 4194304 bytes for role PUBLIC; /), code: 'RESPONSE_TOO_LARGE', limit: 'response' }],
+      data: null,
+    });
+    expect(got).toEqual(want);
+  });
+
   it('names the same cost for the same operation: the cost walk gives the same figure on the supergraph', async () => {
     const { single: want, gateway: got } = await both(REFUSED.find((r) => r.name.startsWith('PARTNER ProvinceDrilldown'))!.send);
-    expect(want.errors[0].message).toMatch(/^cost \d+ exceeds the limit of 50000 for role PARTNER/);
+    expect(want.errors[0].message).toMatch(/^cost 180202 exceeds the limit of 1300 for role PARTNER/);
     expect(got.errors[0].message).toBe(want.errors[0].message);
   });
 

@@ -2,6 +2,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { contractOperations, operation } from '../helpers/operations';
 import { DEFAULT_LIMITS } from '../../src/limits';
+import { todayCst } from '../../src/clock';
+import { addDays } from '../../src/risk/dates';
+
+const today = todayCst();
 
 const GOV = { authorization: 'Bearer demo-gov' };
 const HEALTH = { authorization: 'Bearer demo-health' };
@@ -125,30 +129,54 @@ describe('operation limits', () => {
     const five = `{ region(code: "420000") ${'{ children(first: 500) { nodes '.repeat(5)}{ code }${' } }'.repeat(5)} }`;
     const { body } = await server.gql(five, {}, GOV);
     expect(body.errors![0]).toMatchObject({ extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'cost' } });
-    expect(body.errors![0].message).toMatch(/^cost \d+ exceeds the limit of 5000000 for role GOV/);
+    expect(body.errors![0].message).toMatch(new RegExp(`^cost \\d+ exceeds the limit of ${DEFAULT_LIMITS.maxCost.GOV} for role GOV`));
   });
 
   it('reads page sizes from variables too', async () => {
-    const q = `query($n: Int) { regions(first: $n) { nodes { children(first: $n) { nodes { children(first: $n) { totalCount } } } } } }`;
+    // 1 + 500 × (2 + 500 × (2 + 500)): the innermost level's nodes count (its totalCount alone would not)
+    const q = `query($n: Int) { regions(first: $n) { nodes { children(first: $n) { nodes { children(first: $n) { nodes { code } } } } } } }`;
     const { body } = await server.gql(q, { n: 500 }, GOV);
-    expect(body.errors![0]).toMatchObject({ extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'cost' } });
+    expect(body.errors![0]).toMatchObject({ extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'cost', cost: 125_501_001 } });
   });
 
-  it('gives GOV and HEALTH a larger cost budget than PUBLIC', async () => {
-    // cost = 5000 × (1 + 1 + 100 × 1) = 510,000: over PUBLIC's 300,000, under GOV's 5,000,000.
+  it('gives each role the budget of the contract operations it runs: PARTNER only its pass checks', async () => {
+    // cost = 1 + 5000 × (1 + 1): over PARTNER's 1,300, well under the others' 810,000
     const q = `{ regions(level: PROVINCE, first: 5000) { nodes { children(first: 100) { totalCount } } } }`;
-    const anon = await server.gql(q);
-    expect(anon.status).toBe(400);
-    expect(anon.body.errors![0]).toMatchObject({
-      message: expect.stringMatching(/^cost 510000 exceeds the limit of 300000 for role PUBLIC/),
-      extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'cost' },
+    const partner = await server.gql(q, {}, PARTNER);
+    expect(partner.status).toBe(400);
+    expect(partner.body.errors![0]).toMatchObject({
+      message: expect.stringMatching(/^cost 10001 exceeds the limit of 1300 for role PARTNER/),
+      extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'cost', cost: 10001, maxCost: 1300 },
     });
-    for (const headers of [GOV, HEALTH]) {
+    for (const headers of [{}, GOV, HEALTH]) {
       const { status, body } = await server.gql(q, {}, headers);
       expect(status).toBe(200);
       expect(body.errors).toBeUndefined();
       expect(body.data.regions.nodes.length).toBeGreaterThan(30);
     }
+  });
+
+  describe("the issue's attacks, refused before they run", () => {
+    const nestedDefaults = 'query($n: Int = 500) { regions(level: PROVINCE, first: $n) { nodes { children(first: $n) { nodes { children(first: $n) { nodes { code } } } } } } }';
+    const daily = 'query($f: Date!, $t: Date!) { regions(level: COUNTY, first: 5000) { nodes { daily(from: $f, to: $t) { date newConfirmed newAsymptomatic newSuspected newRecovered newDeaths cumulativeConfirmed newConfirmedPer100k } } } }';
+    const dailyDefaults = daily.replace('$f: Date!, $t: Date!', `$f: Date = "${addDays(today, -179)}", $t: Date = "${today}"`);
+
+    it.each([
+      ['three nested 500-pages through a variable default, no variables sent', nestedDefaults, {}, 1 + 500 * (2 + 500 * 502)],
+      ['every county with 180 days of figures', daily, { f: addDays(today, -179), t: today }, 1 + 5000 * 181],
+      ['the same with the dates as variable defaults', dailyDefaults, {}, 1 + 5000 * 181],
+    ])('%s: QUERY_TOO_COMPLEX for every role, naming cost and limit', async (_name, query, variables, cost) => {
+      for (const [role, headers] of [['PUBLIC', {}], ['GOV', GOV], ['HEALTH', HEALTH]] as const) {
+        const { status, body } = await server.gql(query, variables, headers);
+        expect(status).toBe(400);
+        expect(body.data).toBeUndefined();
+        expect(body.errors).toHaveLength(1);
+        expect(body.errors![0]).toMatchObject({
+          message: expect.stringMatching(new RegExp(`^cost ${cost} exceeds the limit of ${DEFAULT_LIMITS.maxCost[role]} for role ${role}; .*/export/daily\\.csv`)),
+          extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'cost', cost, maxCost: DEFAULT_LIMITS.maxCost[role] },
+        });
+      }
+    });
   });
 
   it('keeps the contract operations within the budget of the roles that run them', async () => {

@@ -27,7 +27,7 @@ interface Started {
 async function npmStart(): Promise<Started> {
   const [port, pgPort] = [await freePort(), await freePort()];
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', EMBEDDED_PG_PORT: String(pgPort), SEED_ON_START: 'never', LOG_LEVEL: 'info' };
-  for (const name of ['DATABASE_URL', 'REDIS_URL', 'NODE_OPTIONS']) delete env[name];
+  for (const name of ['DATABASE_URL', 'REDIS_URL', 'NODE_OPTIONS', 'HEAP_LIMIT_MB']) delete env[name];
   const npm = spawn('npm', ['start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   npm.stdout!.on('data', (d) => (output += d));
@@ -67,6 +67,9 @@ describe('npm start', () => {
       // npm → node: the script execs node, so no shell stands between npm and the server
       const server = find(s, SERVER);
       expect(s.tree.find((p) => p.pid === server)?.command).not.toMatch(/tsx|--import/);
+      // with a heap limit (HEAP_LIMIT_MB, default 768 MB of old generation), which the start line reports
+      expect(s.tree.find((p) => p.pid === server)?.command).toMatch(/ --max-old-space-size=768 dist\/src\/main\.js/);
+      expect(s.output()).toMatch(/"heapLimitMb":9\d\d\b/);
       expect(s.tree.filter((p) => /(^|\/)sh -c/.test(p.command))).toEqual([]);
       find(s, POSTMASTER);
       expect(s.output()).toMatch(/"node":"v24\./);

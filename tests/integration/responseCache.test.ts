@@ -19,13 +19,21 @@ afterAll(async () => {
   await b.close();
 });
 
-async function post(server: TestServer, query: string, variables: object, headers: Record<string, string> = {}) {
+async function post(server: TestServer, query: string, variables: object, headers: Record<string, string> = {}, operationName?: string) {
   const res = await fetch(`${server.url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query, variables }),
+    body: JSON.stringify({ query, variables, operationName }),
   });
   return { cache: res.headers.get('x-changxing-cache'), body: (await res.json()) as any };
+}
+
+/** A gauge of the server's /metrics. */
+async function gauge(server: TestServer, name: string): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  if (!line) throw new Error(`no ${name} in /metrics`);
+  return Number(line.split(' ')[1]);
 }
 
 describe('response cache of aggregate queries', () => {
@@ -92,6 +100,15 @@ describe('response cache of aggregate queries', () => {
     expect(govAgain.body.data.region.inflows.length).toBeGreaterThan(0);
   });
 
+  it('keys answers by operation name: B of a two-operation document is not answered with A', async () => {
+    const doc = 'query A { region(code: "420106") { name } } query B { region(code: "110101") { name } }';
+    const a1 = await post(a, doc, {}, {}, 'A');
+    const b1 = await post(a, doc, {}, {}, 'B');
+    expect([a1.body.data.region.name, b1.cache, b1.body.data.region.name]).toEqual(['武昌区', null, '东城区']);
+    const [a2, b2] = [await post(a, doc, {}, {}, 'A'), await post(a, doc, {}, {}, 'B')];
+    expect([a2.cache, a2.body.data.region.name, b2.cache, b2.body.data.region.name]).toEqual(['hit', '武昌区', 'hit', '东城区']);
+  });
+
   it('never caches operations on personal data: every self-check is read and audited', async () => {
     const li = demoPerson('liCheng');
     const count = async () =>
@@ -102,5 +119,37 @@ describe('response cache of aggregate queries', () => {
       expect(r.cache).toBeNull();
     }
     expect(await count()).toBe(before + 2);
+  });
+});
+
+describe('memory of the response cache', () => {
+  // 64 KiB of answer text (2 bytes a character); an answer over 4 KiB is not kept
+  let small: TestServer;
+  beforeAll(async () => {
+    small = await startTestServer({ env: { RESPONSE_CACHE_MAX_BYTES: '64kb' } });
+  });
+  afterAll(async () => {
+    await small.close();
+  });
+  const COUNTIES = 'query($n: Int!) { regions(level: COUNTY, first: $n) { nodes { code } } }';
+
+  it('does not keep an answer over a sixteenth of RESPONSE_CACHE_MAX_BYTES, and keeps a small one', async () => {
+    // 300 counties ≈ 5,000 characters ≈ 10 KiB
+    for (const n of [300, 10]) await post(small, COUNTIES, { n });
+    expect((await post(small, COUNTIES, { n: 300 })).cache).toBeNull();
+    expect((await post(small, COUNTIES, { n: 10 })).cache).toBe('hit');
+  });
+
+  it('holds at most RESPONSE_CACHE_MAX_BYTES, dropping the least recently used answers', async () => {
+    // 40 answers of 1,000–1,700 characters (2–3.4 KiB each, ≈ 110 KiB together)
+    const sizes = Array.from({ length: 40 }, (_, i) => 60 + i);
+    for (const n of sizes) expect((await post(small, COUNTIES, { n })).cache).toBeNull();
+    const bytes = await gauge(small, 'changxing_response_cache_bytes');
+    const entries = await gauge(small, 'changxing_response_cache_entries');
+    expect(bytes).toBeLessThanOrEqual(64 * 1024);
+    expect(bytes).toBeGreaterThan(48 * 1024);
+    expect(entries).toBeLessThan(40);
+    expect((await post(small, COUNTIES, { n: sizes[39] })).cache).toBe('hit');
+    expect((await post(small, COUNTIES, { n: sizes[0] })).cache).toBeNull();
   });
 });

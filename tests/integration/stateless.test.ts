@@ -148,7 +148,7 @@ describe('with Redis unreachable', () => {
     await post(server, { query: `{ apiInfo { version } }` });
 
     const warnings = logs.lines().filter((l) => l.msg === 'Redis cache unavailable: treated as a miss');
-    expect(warnings.map((w) => w.prefix).sort()).toEqual(['cx:apq:', 'cx:response:']);
+    expect(warnings.map((w) => w.prefix).sort()).toEqual(['cx:apq:', 'cx:response-data:']);
     expect(warnings.every((w) => w.failedSinceLastWarning === 1)).toBe(true);
   });
 

@@ -176,7 +176,17 @@ describe('configuration', () => {
   });
 
   it('reads cost budgets per role', () => {
-    expect(loadConfig({ GRAPHQL_MAX_COST: 'PUBLIC=1000,GOV=2000' }).limits.maxCost).toEqual({ PUBLIC: 1000, PARTNER: 50_000, GOV: 2000, HEALTH: 5_000_000 });
+    expect(loadConfig({ GRAPHQL_MAX_COST: 'PUBLIC=1000,GOV=2000' }).limits.maxCost).toEqual({ PUBLIC: 1000, PARTNER: 1_300, GOV: 2000, HEALTH: 810_000 });
     expect(() => loadConfig({ GRAPHQL_MAX_COST: 'EVERYONE=1' })).toThrow(/GRAPHQL_MAX_COST/);
+  });
+
+  it('reads answer size budgets per role, in bytes, kb or mb', () => {
+    expect(loadConfig({ GRAPHQL_MAX_RESPONSE_BYTES: 'PUBLIC=512kb,GOV=1000,HEALTH=2MB' }).limits.maxResponseBytes).toEqual({
+      PUBLIC: 512 * 1024,
+      PARTNER: 1024 * 1024,
+      GOV: 1000,
+      HEALTH: 2 * 1024 * 1024,
+    });
+    expect(() => loadConfig({ GRAPHQL_MAX_RESPONSE_BYTES: 'PUBLIC=4gb' })).toThrow(/GRAPHQL_MAX_RESPONSE_BYTES/);
   });
 });

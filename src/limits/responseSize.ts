@@ -1,0 +1,278 @@
+import {
+  defaultFieldResolver,
+  getNamedType,
+  GraphQLError,
+  isEnumType,
+  isLeafType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  isScalarType,
+  Kind,
+  type FieldNode,
+  type GraphQLFieldResolver,
+  type GraphQLOutputType,
+  type GraphQLResolveInfo,
+  type GraphQLSchema,
+  type SelectionSetNode,
+} from 'graphql';
+import { MapperKind, mapSchema } from '@graphql-tools/utils';
+import type { Role } from '../auth/viewer';
+import { ErrorCode } from '../errors';
+import { checkRange } from '../args';
+import { daysBetween } from '../risk/dates';
+import { declaredListSizes, type ListSize, type ListSizes } from './listSize';
+
+/**
+ * The response budget (README, "Operation limits"): a cap on the size of an answer per role,
+ * enforced while the answer is built. The cost limit bounds how many items an operation can ask
+ * for; this bounds what they weigh, for the answers the cost lets through (2,900 counties × 60 days
+ * of figures fits a cost budget and is ≈ 20 MB of JSON).
+ *
+ * Every object field's resolver is wrapped (`applyResponseBudget`): after it returns, the bytes its
+ * value adds to the JSON answer — `"key":`, the value (a string's UTF-8 bytes, a number's digits),
+ * braces, brackets and commas — are added to the request's count, before graphql-js builds anything
+ * under it. Once the count passes the budget, that field and every field resolved after it return a
+ * placeholder of their type (null, [], {}, 0, '') without running their resolver: no more SQL, no
+ * more objects, and a list stops growing. The request then answers with one RESPONSE_TOO_LARGE error
+ * and no data (`operationLimitsPlugin`, src/limits/index.ts); the placeholders are never sent.
+ *
+ * A list whose length its arguments fix (`slicingDateRange`: one item per day) first reserves the
+ * bytes its items take at least (each selected key with a one-byte value), before its resolver runs:
+ * so past the budget the rest of a list of counties loads no figures from SQL at all. Every county
+ * with 96 days of figures (cost 485,001, within PUBLIC's 810,000) read 286,000 rows before it was
+ * refused, at a peak RSS of 660 MB; with the reservation it reads what fits 4 MiB and stops at 160 MB.
+ *
+ * Placeholders, not thrown errors: graphql-js 16 abandons the promises of a list's earlier items when
+ * a later item throws, and an abandoned promise that rejects afterwards (its fields would throw too,
+ * the budget being spent) is an unhandled rejection, which ends a Node process.
+ *
+ * The count is an estimate of `JSON.stringify`'s output: exact for strings, booleans, nulls and
+ * integers; 18 characters for a fraction (most are 15–19); escapes are not counted.
+ */
+export class ResponseBudget {
+  /** Bytes of the answer counted so far. */
+  used = 0;
+  /** Set once the count passed `maxBytes`: every later field returns its placeholder. */
+  exceeded = false;
+
+  constructor(
+    readonly maxBytes: number,
+    readonly role: Role,
+  ) {}
+
+  /** Counts `bytes` more; false once past the budget. */
+  add(bytes: number): boolean {
+    this.used += bytes;
+    if (this.used > this.maxBytes) this.exceeded = true;
+    return !this.exceeded;
+  }
+}
+
+/** RESPONSE_TOO_LARGE: what the limit is and how to ask for less; the same words from `npm start` and the gateway. */
+export function responseTooLarge(maxBytes: number, role: Role, path?: readonly (string | number)[]): GraphQLError {
+  return new GraphQLError(
+    `the answer exceeds the limit of ${maxBytes} bytes for role ${role}; ask for fewer items (a smaller first, a shorter from–to range, ` +
+      'fewer nested lists) or fewer fields, or page through the list with after; bulk daily figures are served as CSV by ' +
+      'GET /export/daily.csv (role GOV or HEALTH)',
+    { path, extensions: { code: ErrorCode.RESPONSE_TOO_LARGE, limit: 'response', maxBytes } },
+  );
+}
+
+type BudgetContext = { responseBudget?: ResponseBudget | null } | null | undefined;
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+/** Digits of an integer as JSON writes it (fractions: 18, most are 15–19 characters). */
+function numberBytes(n: number): number {
+  if (!Number.isInteger(n) || Math.abs(n) >= 1e21) return Number.isFinite(n) ? 18 : 4;
+  let digits = n < 0 ? 2 : 1;
+  for (let a = Math.abs(n); a >= 10; a = Math.floor(a / 10)) digits++;
+  return digits;
+}
+
+/** JSON bytes of a scalar, enum, or list of them, as resolved (a Date is written as an ISO string). */
+export function leafBytes(value: unknown): number {
+  if (value == null) return 4;
+  switch (typeof value) {
+    case 'string':
+      return Buffer.byteLength(value, 'utf8') + 2;
+    case 'number':
+      return numberBytes(value);
+    case 'boolean':
+      return value ? 4 : 5;
+    case 'object':
+      if (Array.isArray(value)) {
+        let bytes = 1 + Math.max(value.length, 1);
+        for (const item of value) bytes += leafBytes(item);
+        return bytes;
+      }
+      // Date (DateTime: "2020-02-17T01:30:00.000Z") and other scalar objects
+      return 26;
+    default:
+      return 4;
+  }
+}
+
+/**
+ * JSON bytes an object value adds by itself: its fields count their own key and a comma each, so an
+ * object adds its braces less the one comma too many (1); a list its brackets and commas, and that
+ * for each object in it.
+ */
+function shapeBytes(value: unknown): number {
+  if (value == null) return 4;
+  if (Array.isArray(value)) return 1 + Math.max(value.length, 1) + value.length;
+  return 1;
+}
+
+function counted(
+  resolve: GraphQLFieldResolver<unknown, BudgetContext>,
+  type: GraphQLOutputType,
+  itemsOf: ((args: Record<string, unknown>) => number) | null,
+): GraphQLFieldResolver<unknown, BudgetContext> {
+  const bytesOf = isLeafType(getNamedType(type)) ? leafBytes : shapeBytes;
+  const placeholder = placeholderOf(type);
+  return (source, args, context, info) => {
+    const budget = context?.responseBudget;
+    // Subscriptions and internal callers have no budget.
+    if (!budget) return resolve(source, args, context, info);
+    if (budget.exceeded) return placeholder;
+    // A list whose length the arguments fix (a date range: one item per day) reserves what its items
+    // will take at least before its resolver runs: past the budget it loads nothing (2,978 counties
+    // × 96 days of figures were all read from SQL, then refused).
+    const reserved = itemsOf ? itemsOf(args) * minItemBytes(info) : 0;
+    if (reserved > 0 && !budget.add(reserved)) return placeholder;
+    // a field that fails returns its reservation: its error is the answer, not the budget
+    const release = (err: unknown) => {
+      budget.used -= reserved;
+      throw err;
+    };
+    let result: unknown;
+    try {
+      result = resolve(source, args, context, info);
+    } catch (err) {
+      release(err);
+    }
+    // `"key":` and a comma; the key is the alias when there is one
+    const keyBytes = String(info.path.key).length + 4 - reserved;
+    if (isPromiseLike(result)) {
+      return Promise.resolve(result).then((value) => (budget.exceeded || !budget.add(keyBytes + bytesOf(value)) ? placeholder : value), reserved > 0 ? release : undefined);
+    }
+    return budget.add(keyBytes + bytesOf(result)) ? result : placeholder;
+  };
+}
+
+/**
+ * The fewest bytes one item of a list field's value can take: each field selected on it (once per
+ * response key, none under @skip/@include) with its key and a one-byte value, and its braces.
+ * Memoised by field node: Apollo keeps one parsed document per distinct text.
+ */
+const minItemBytesByNode = new WeakMap<FieldNode, number>();
+
+function minItemBytes(info: GraphQLResolveInfo): number {
+  const node = info.fieldNodes[0];
+  let bytes = minItemBytesByNode.get(node);
+  if (bytes === undefined) {
+    const keys = new Set<string>();
+    const visit = (set: SelectionSetNode | undefined, seen: Set<string>) => {
+      for (const selection of set?.selections ?? []) {
+        if (selection.directives?.length) continue;
+        if (selection.kind === Kind.FIELD) keys.add(selection.alias?.value ?? selection.name.value);
+        else if (selection.kind === Kind.INLINE_FRAGMENT) visit(selection.selectionSet, seen);
+        else if (!seen.has(selection.name.value)) visit(info.fragments[selection.name.value]?.selectionSet, new Set([...seen, selection.name.value]));
+      }
+    };
+    for (const fieldNode of info.fieldNodes) visit(fieldNode.selectionSet, new Set());
+    bytes = 2;
+    for (const key of keys) bytes += key.length + 5;
+    minItemBytesByNode.set(node, bytes);
+  }
+  return bytes;
+}
+
+/**
+ * Items of a `slicingDateRange` list for these (coerced) arguments: the days from `from` to `to`;
+ * 0 for a range its resolver refuses (checkRange, the resolver's own check), whose error is then
+ * the answer.
+ */
+function daysOf(rule: ListSize): ((args: Record<string, unknown>) => number) | null {
+  if (!rule.slicingDateRange) return null;
+  const [from, to] = rule.slicingDateRange;
+  const max = rule.maxSize ?? Number.POSITIVE_INFINITY;
+  return (args) => {
+    try {
+      const range = checkRange(String(args[from]), String(args[to]), max);
+      return daysBetween(range.from, range.to) + 1;
+    } catch {
+      return 0;
+    }
+  };
+}
+
+const EMPTY_LIST: readonly never[] = Object.freeze([]);
+const EMPTY_OBJECT: Readonly<Record<string, never>> = Object.freeze({});
+
+/**
+ * The cheapest value graphql-js completes without an error: null where allowed, else an empty list,
+ * an empty object (whose fields then give theirs), an enum's first value, or a value the scalar
+ * serialises. Abstract non-null types (none in this schema) get null: an error, still no rejection.
+ */
+function placeholderOf(type: GraphQLOutputType): unknown {
+  if (!isNonNullType(type)) return null;
+  const inner = type.ofType;
+  if (isListType(inner)) return EMPTY_LIST;
+  if (isObjectType(inner)) return EMPTY_OBJECT;
+  if (isEnumType(inner)) return inner.getValues()[0]?.value ?? null;
+  if (isScalarType(inner)) {
+    for (const candidate of [0, '', false, '1970-01-01', new Date(0)]) {
+      try {
+        inner.serialize(candidate);
+        return candidate;
+      } catch {
+        // not this one
+      }
+    }
+  }
+  return null;
+}
+
+/** The schema with every object field's value counted against the request's `responseBudget`. */
+export function applyResponseBudget(schema: GraphQLSchema, sizes: ListSizes = declaredListSizes()): GraphQLSchema {
+  return mapSchema(schema, {
+    [MapperKind.OBJECT_FIELD]: (fieldConfig, fieldName, typeName) => {
+      const rule = sizes.get(`${typeName}.${fieldName}`);
+      return { ...fieldConfig, resolve: counted(fieldConfig.resolve ?? defaultFieldResolver, fieldConfig.type, rule ? daysOf(rule) : null) };
+    },
+  });
+}
+
+/**
+ * Whether an answer already built (the gateway merges subgraph answers) fits `maxBytes` of JSON,
+ * by the same estimate; stops counting as soon as it does not, so a large answer costs at most
+ * `maxBytes` of walking.
+ */
+export function jsonFits(value: unknown, maxBytes: number): boolean {
+  let used = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v !== null && typeof v === 'object' && !(v instanceof Date)) {
+      if (Array.isArray(v)) {
+        used += 1 + Math.max(v.length, 1);
+        for (const item of v) stack.push(item);
+      } else {
+        used += 1;
+        for (const key in v) {
+          used += key.length + 4;
+          stack.push((v as Record<string, unknown>)[key]);
+        }
+      }
+    } else {
+      used += leafBytes(v);
+    }
+    if (used > maxBytes) return false;
+  }
+  return true;
+}
