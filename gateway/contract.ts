@@ -6,7 +6,7 @@ import type { Role, Viewer } from '../src/auth/viewer';
 import { SqlRecorder } from '../datasources/sql';
 import { costRefusal, httpOperationRefusal, limitValidationRules, type OperationLimits } from '../src/limits';
 import { precheckDocument } from '../src/limits/precheck';
-import { sha256 } from '../src/documents/manifest';
+import { persistedQueryRefusal, sha256 } from '../src/documents/manifest';
 import { ErrorCode } from '../src/errors';
 import type { IncomingMessage } from 'node:http';
 import { clientAddressOf } from '../src/http/clientAddress';
@@ -254,15 +254,14 @@ export function useClientContract(options: ContractOptions): GatewayPlugin {
       let queryHash: string;
       let register: string | null = null;
       if (persisted) {
-        if (persisted.version !== 1) throw refusal(400, 'Unsupported persisted query version', { code: ErrorCode.INTERNAL_SERVER_ERROR });
+        const refused = persistedQueryRefusal(query, params.extensions);
+        if (refused) throw refusal(400, refused.message, { code: refused.code });
         queryHash = String(persisted.sha256Hash);
         if (query === undefined) {
           query = await persistedQueries.get(`${APQ_PREFIX}${queryHash}`);
           if (query === undefined) {
             throw refusal(200, 'PersistedQueryNotFound', { code: 'PERSISTED_QUERY_NOT_FOUND' }, { 'cache-control': 'private, no-cache, must-revalidate' });
           }
-        } else if (sha256(query) !== queryHash) {
-          throw refusal(400, 'provided sha does not match query', { code: ErrorCode.INTERNAL_SERVER_ERROR });
         } else {
           register = query;
         }

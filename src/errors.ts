@@ -11,6 +11,8 @@ export const ErrorCode = {
   BAD_REQUEST: 'BAD_REQUEST',
   /** A role limited to trusted documents sent one that is not in documents/manifest.json. */
   PERSISTED_QUERY_NOT_ALLOWED: 'PERSISTED_QUERY_NOT_ALLOWED',
+  /** An automatic persisted query whose `sha256Hash` is not the SHA-256 of the `query` sent with it. */
+  PERSISTED_QUERY_HASH_MISMATCH: 'PERSISTED_QUERY_HASH_MISMATCH',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;

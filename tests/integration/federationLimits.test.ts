@@ -189,13 +189,14 @@ describe('trusted documents (PARTNER) and automatic persisted queries, as on `np
     }
   });
 
-  it('refuses a hash that does not match the document, and an unknown protocol version', async () => {
-    for (const send of [
-      post({ query: '{ __typename }', extensions: apq(sha256('{ other }')) }),
-      post({ query: '{ __typename }', extensions: { persistedQuery: { version: 2, sha256Hash: sha256('{ __typename }') } } }),
-    ]) {
+  it('refuses a hash that does not match the document, and an unknown protocol version, each with its own code', async () => {
+    for (const [send, code] of [
+      [post({ query: '{ __typename }', extensions: apq(sha256('{ other }')) }), 'PERSISTED_QUERY_HASH_MISMATCH'],
+      [get({ query: '{ __typename }', extensions: apq(sha256('{ other }')) }), 'PERSISTED_QUERY_HASH_MISMATCH'],
+      [post({ query: '{ __typename }', extensions: { persistedQuery: { version: 2, sha256Hash: sha256('{ __typename }') } } }), 'BAD_REQUEST'],
+    ] as const) {
       const { single: want, gateway: got } = await both(send);
-      expect(want.status).toBe(400);
+      expect([want.status, want.errors.map((e) => e.code)]).toEqual([400, [code]]);
       expect(got).toEqual(want);
     }
   });
