@@ -14,6 +14,8 @@ import type { GatewayConfig } from './config';
 import { callerAddress, useClientContract } from './contract';
 import { trustFunction } from '../src/http/clientAddress';
 import { useRequestLog } from './observability';
+import { withoutSuggestions } from '../src/errors';
+import { createHttpServer } from '../src/http/server';
 
 export interface GatewayOptions {
   /** Where each subgraph listens, e.g. http://127.0.0.1:4102/graphql. */
@@ -69,6 +71,19 @@ const statusOfSubgraphErrors = {
       setResult({ ...single, extensions: { ...single.extensions, http: { status: 429, headers: Number.isFinite(retryAfter) ? { 'retry-after': String(retryAfter) } : {} } } });
     } else if (single.data == null && errors.every((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE')) {
       setResult({ ...single, extensions: { ...single.extensions, http: { status: 503, headers: { 'retry-after': '2' } } } });
+    }
+  },
+};
+
+/**
+ * Production: no "Did you mean …?" in any error (src/errors.ts withoutSuggestions, as on `npm start`):
+ * the supergraph's names of HEALTH-only fields and types must not be listed to PUBLIC callers.
+ */
+const noSuggestions = {
+  onResultProcess({ result }: { result: unknown }) {
+    const results = (Array.isArray(result) ? result : [result]) as (ExecutionResult | null)[];
+    for (const error of results.flatMap((r) => (r && typeof r === 'object' && 'errors' in r ? (r.errors ?? []) : []))) {
+      (error as { message: string }).message = withoutSuggestions(error.message);
     }
   },
 };
@@ -158,13 +173,14 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
         trustProxy,
       }),
       statusOfSubgraphErrors,
+      ...(options.isProduction ? [noSuggestions] : []),
     ],
   });
   // the JWKS, the CSV export and the pages come from the subgraph that serves them (gateway/passthrough.ts)
   const passthrough = passthroughRoutes(options.urls);
-  const server = http.createServer((req, res) => {
+  const server = createHttpServer((req, res) => {
     if (!passthrough(req, res)) void gateway(req, res);
-  });
+  }, config.httpTimeouts);
   server.on('close', () => {
     void gateway.dispose();
     void pools.access.end();

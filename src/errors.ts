@@ -18,6 +18,17 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/**
+ * graphql-js ends some messages with a hint naming schema members close to what was sent
+ * (` Did you mean "person"?`, `… the enum value "COUNTY"?`): in production that lists field, type and
+ * input-field names the caller may not see (HEALTH-only ones to PUBLIC). Both servers strip it from
+ * every error in production — validation errors and variable coercion errors alike (Apollo's
+ * hideSchemaDetailsFromClientErrors covers validation only). Apollo's own pattern.
+ */
+export function withoutSuggestions(message: string): string {
+  return message.replace(/ ?Did you mean(.+?)\?$/, '');
+}
+
 /** A request error the caller can fix: names the argument and says what was expected. */
 export function badInput(message: string, argument?: string): GraphQLError {
   return new GraphQLError(message, {

@@ -19,14 +19,15 @@ import { responseCachePlugin, stringifyCachedResults } from './cache/responseCac
 import { CountyLevelCache } from './cache/countyLevels';
 import { createPassCheckBatches } from '../datasources/sharedBatch';
 import { healthRoutes } from './http/health';
-import { webRoutes } from './http/web';
-import { ErrorCode, badInputFromDatabase, isDatabaseUnavailable } from './errors';
+import { securityHeaders, webRoutes } from './http/web';
+import { ErrorCode, badInputFromDatabase, isDatabaseUnavailable, withoutSuggestions } from './errors';
 import { SqlRecorder } from '../datasources';
 import { Authenticator } from './auth/authenticate';
 import { limitValidationRules, operationLimitsPlugin } from './limits';
 import { DEFAULT_MANIFEST_PATH, documentsById, readManifest } from './documents/manifest';
 import { PersistedQueryCache, trustedDocumentsPlugin } from './documents/trusted';
 import { graphqlHttpConformance } from './http/graphqlHttp';
+import { createHttpServer } from './http/server';
 import { trustFunction } from './http/clientAddress';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { acceptedRequestId, loggableOperationName } from './observability/logging';
@@ -76,7 +77,10 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
   // req.ip (the export route, the context below) follows TRUST_PROXY: src/http/clientAddress.ts
   const trustProxy = trustFunction(config.trustProxy);
   app.set('trust proxy', trustProxy);
-  const httpServer = http.createServer(app);
+  // CSP, frame-ancestors/X-Frame-Options, nosniff, Referrer-Policy (src/http/web.ts)
+  app.use(securityHeaders());
+  // slow headers and bodies are cut off (HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS)
+  const httpServer = createHttpServer(app, config.httpTimeouts);
   // one Prometheus registry per app (tests run several apps in one process).
   const metrics = createMetrics(pools);
   // the trusted documents also seed the APQ cache, so clients may send their hash alone.
@@ -191,7 +195,8 @@ function requestIdOf(header: string | string[] | undefined): string {
  * One place where errors become public: database outages are SERVICE_UNAVAILABLE, unknown
  * failures INTERNAL_SERVER_ERROR with a generic message in production (no SQL, stack or ids).
  */
-function formatError(formatted: GraphQLFormattedError, error: unknown, config: Config, logger: Logger): GraphQLFormattedError {
+function formatError(given: GraphQLFormattedError, error: unknown, config: Config, logger: Logger): GraphQLFormattedError {
+  const formatted = config.isProduction ? { ...given, message: withoutSuggestions(given.message) } : given;
   const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
   if (isDatabaseUnavailable(original)) {
     return { ...formatted, message: 'A database is unavailable; retry shortly.', extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } };

@@ -52,7 +52,10 @@ export async function startTestSubgraph(
  * startTestServer, and the Hive gateway as a child process (gateway/main.ts under tsx: the
  * gateway's packages are kept out of the server's type program and jest's module graph).
  */
-export async function startFederatedStack(givenUrl?: string, options: { env?: Record<string, string> } = {}): Promise<FederatedStack> {
+export async function startFederatedStack(
+  givenUrl?: string,
+  options: { env?: Record<string, string>; /** the gateway's only (e.g. NODE_ENV=production) */ gatewayEnv?: Record<string, string> } = {},
+): Promise<FederatedStack> {
   const databaseUrl = testDatabaseUrl(givenUrl);
   const config = testConfig(databaseUrl, options.env);
   const secret = randomBytes(32).toString('base64url');
@@ -71,6 +74,7 @@ export async function startFederatedStack(givenUrl?: string, options: { env?: Re
     DATABASE_URL: databaseUrl,
     TRUSTED_DOCUMENTS_ROLES: config.trustedDocuments.roles.join(','),
     ...options.env,
+    ...options.gatewayEnv,
   };
   for (const name of SUBGRAPH_NAMES) {
     const { app, port } = await startTestSubgraph(name, { config, pools, secret });
