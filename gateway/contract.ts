@@ -6,6 +6,7 @@ import type { Role, Viewer } from '../src/auth/viewer';
 import { SqlRecorder } from '../datasources/sql';
 import { costRefusal, httpOperationRefusal, limitValidationRules, type OperationLimits } from '../src/limits';
 import { precheckDocument } from '../src/limits/precheck';
+import { idNumberOverGetMessage, policyOf, requestPolicy, rootFieldNames, type RequestPolicy } from '../src/limits/requestClass';
 import { persistedQueryRefusal, sha256 } from '../src/documents/manifest';
 import { ErrorCode } from '../src/errors';
 import type { IncomingMessage } from 'node:http';
@@ -59,6 +60,8 @@ export interface RequestFacts {
   queryHash: string;
   /** A document sent with its APQ hash: stored once the request passed every check (Apollo does the same). */
   register: string | null;
+  /** Class, ID number lookup, personal answer (src/limits/requestClass.ts): known once the operation is. */
+  policy?: RequestPolicy;
 }
 
 const facts = new WeakMap<Request, RequestFacts>();
@@ -276,6 +279,11 @@ export function useClientContract(options: ContractOptions): GatewayPlugin {
       facts.set(request, { viewer, operationName: params.operationName ?? null, sqlStatements: sql.statements, queryHash, register });
     },
 
+    // an answer about a person is kept by no cache, whatever it says (src/privacy/transport.ts)
+    onResponse({ request, response }) {
+      if (facts.get(request)?.policy?.personal) response.headers.set('cache-control', 'no-store');
+    },
+
     // Apollo's words for a mutation over GET; Yoga's own check (same status and code) runs after this one
     onParse({ context }) {
       return ({ result }) => {
@@ -285,6 +293,9 @@ export function useClientContract(options: ContractOptions): GatewayPlugin {
         if (operation && operation.operation !== 'query') {
           throw refusal(405, `GET requests only support query operations, not ${operation.operation} operations`, { code: ErrorCode.BAD_REQUEST }, { allow: 'POST' });
         }
+        // an ID number never in a URL (src/privacy/transport.ts on `npm start`)
+        const lookup = operation && requestPolicy('PUBLIC', rootFieldNames(result, operation)).idNumberLookup;
+        if (lookup) throw refusal(405, idNumberOverGetMessage(lookup), { code: ErrorCode.BAD_REQUEST }, { allow: 'POST', 'cache-control': 'no-store' });
       };
     },
 
@@ -322,6 +333,7 @@ export function useClientContract(options: ContractOptions): GatewayPlugin {
       }
       known.operationName = operation.name?.value ?? known.operationName;
       const role = known.viewer.role;
+      known.policy = policyOf(known, role, args.document, operation);
       const refused =
         costRefusal(limits, role, { schema: args.schema, document: args.document, operation, variables: args.variableValues as Record<string, unknown> | undefined }) ??
         (trustedRoles.has(role) && !trusted.has(known.queryHash)

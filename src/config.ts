@@ -65,6 +65,8 @@ const Env = z.object({
   EXPLORER: z.enum(['on', 'off']).optional(),
   // Bench only (`npm run bench`, the N+1 baseline): 1 turns DataLoader batching off. Never set it in a deployment.
   BENCH_DISABLE_BATCHING: z.enum(['0', '1']).default('0'),
+  // instances starting together wait this long for another one's migrations (or demo seed) of the same database
+  MIGRATION_LOCK_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(120_000),
   // slow clients (README, "Operations"): a request's headers, and the whole request, must arrive within these
   HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
@@ -127,6 +129,8 @@ export interface Config {
   benchDisableBatching: boolean;
   /** Timeout of one /export/daily.csv COPY statement (longer than pgStatementTimeoutMs: exports are big). */
   exportStatementTimeoutMs: number;
+  /** How long start-up waits for another instance's migrations or demo seed of the same database (src/db/migrate.ts). */
+  migrationLockTimeoutMs: number;
   /** How long a client may take to send a request's headers, and the whole request (src/http/server.ts). */
   httpTimeouts: HttpTimeouts;
 }
@@ -231,6 +235,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     explorer: e.EXPLORER ? e.EXPLORER === 'on' : !isProduction,
     benchDisableBatching: e.BENCH_DISABLE_BATCHING === '1',
     exportStatementTimeoutMs: e.EXPORT_STATEMENT_TIMEOUT_MS,
+    migrationLockTimeoutMs: e.MIGRATION_LOCK_TIMEOUT_MS,
     httpTimeouts: { headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS },
   };
 }

@@ -24,6 +24,7 @@ import { ErrorCode, badInputFromDatabase, isDatabaseUnavailable, withoutSuggesti
 import { SqlRecorder } from '../datasources';
 import { Authenticator } from './auth/authenticate';
 import { limitValidationRules, operationLimitsPlugin } from './limits';
+import { personalDataPlugin } from './privacy/transport';
 import { DEFAULT_MANIFEST_PATH, documentsById, readManifest } from './documents/manifest';
 import { PersistedQueryCache, trustedDocumentsPlugin } from './documents/trusted';
 import { graphqlHttpConformance } from './http/graphqlHttp';
@@ -119,6 +120,8 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
       requestLogPlugin(logger, config, metrics),
       responseCachePlugin(config.responseCache, { redis, keyPrefix: config.redisKeyPrefix, logger }),
       operationLimitsPlugin(config.limits),
+      // ID number lookups over POST only; answers about persons not stored by caches (src/privacy/transport.ts)
+      personalDataPlugin(),
       trustedDocumentsPlugin(trustedDocuments, new Set(config.trustedDocuments.roles)),
     ],
   });

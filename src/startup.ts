@@ -64,9 +64,8 @@ export function describeStartFailure(err: unknown): string {
     const where = e.address ? ` at ${e.address}${e.port ? `:${e.port}` : ''}` : '';
     return `Could not connect to the database${where} (DATABASE_URL or the per-source URLs): ${cause}${/[.?!]$/.test(cause) ? '' : '.'} Unset DATABASE_URL to use the embedded PostgreSQL instead. (${e.message})`;
   }
-  if (/Another migration is already running/.test(e.message)) {
-    return `Another process is applying the migrations to this database right now and did not finish in time: start again once it has, or stop the process holding the migration lock. (${e.message})`;
-  }
+  // waiting for another instance's migrations timed out: src/db/migrate.ts says what to do
+  if (e.name === 'MigrationLockTimeout') return e.message;
   return `${e.stack ?? e.message}\nThis failure is not one start-up knows: please report it with the lines above.`;
 }
 

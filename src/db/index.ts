@@ -52,7 +52,7 @@ export async function openDatabase(
     if (embedded) await embedded.stop();
   };
   try {
-    if (options.migrate !== false) await migrateAll(pools, (m) => logger.debug(m));
+    if (options.migrate !== false) await migrateAll(pools, (m) => logger.debug(m), { lockTimeoutMs: config.migrationLockTimeoutMs });
   } catch (err) {
     await close();
     throw err;
