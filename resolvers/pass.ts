@@ -20,7 +20,8 @@ export const passResolvers = {
       await ctx.limiter.admit(ctx.viewer.clientId, hash.toString('hex'));
       const person = await ctx.sources.persons.byIdHash.load(hash);
       if (!person || !sameName(name, person.name)) {
-        await ctx.audit.record({ operation: 'issuePass', subjectPersonId: null, outcome: 'NOT_MATCHED' });
+        // An existing ID number with a wrong name is recorded against its holder: name-guessing shows in their trail.
+        await ctx.audit.record({ operation: 'issuePass', subjectPersonId: person?.id ?? null, outcome: 'NOT_MATCHED' });
         // One message for "unknown ID" and "wrong name": the answer must not reveal which.
         return {
           pass: null,

@@ -3,6 +3,7 @@ import type { Pools } from './db/pools';
 import { createSources, requestSql, SqlRecorder, type SourceOptions, type Sources } from '../datasources';
 import { AuditSource } from '../datasources/audit';
 import { AuditLog } from './auth/audit';
+import { callerPseudonym } from './privacy/idHash';
 import { PUBLIC_VIEWER, type Viewer } from './auth/viewer';
 import type { SelfServiceLimiter } from './auth/rateLimit';
 import type { PassSigner } from './pass/token';
@@ -51,7 +52,7 @@ export function createContext(
   const sql = options.sql ?? new SqlRecorder();
   const requestId = options.requestId ?? randomUUID();
   const viewer = options.viewer ?? PUBLIC_VIEWER('internal');
-  const audit = new AuditLog(new AuditSource(requestSql(pools, 'access', sql)), viewer, requestId);
+  const audit = new AuditLog(new AuditSource(requestSql(pools, 'access', sql)), viewer, requestId, (caller) => callerPseudonym(caller, services.idHashSecret));
   return {
     requestId,
     sql,
