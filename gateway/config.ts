@@ -17,6 +17,8 @@ export interface GatewayConfig {
   trustProxy: Config['trustProxy'];
   /** Slow clients are cut off as on `npm start` (HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS). */
   httpTimeouts: Config['httpTimeouts'];
+  /** Bulkheads: the classes' deadlines, turns, per-caller caps and shedding lags, as on `npm start`. */
+  classLimits: Config['classLimits'];
 }
 
 /**
@@ -52,5 +54,6 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     apqTtlSeconds: config.apqTtlSeconds,
     trustProxy: config.trustProxy,
     httpTimeouts: config.httpTimeouts,
+    classLimits: config.classLimits,
   };
 }

@@ -6,7 +6,8 @@ import type { Role, Viewer } from '../src/auth/viewer';
 import { SqlRecorder } from '../datasources/sql';
 import { costRefusal, httpOperationRefusal, limitValidationRules, type OperationLimits } from '../src/limits';
 import { precheckDocument } from '../src/limits/precheck';
-import { idNumberOverGetMessage, policyOf, requestPolicy, rootFieldNames, type RequestPolicy } from '../src/limits/requestClass';
+import { idNumberOverGetMessage, policyOf, requestPolicy, rootFieldNames, type ClassLimits, type RequestClass, type RequestPolicy } from '../src/limits/requestClass';
+import { AdmissionRefusal, type Admission, type Ticket } from '../src/limits/admission';
 import { persistedQueryRefusal, sha256 } from '../src/documents/manifest';
 import { ErrorCode } from '../src/errors';
 import type { IncomingMessage } from 'node:http';
@@ -29,6 +30,9 @@ import { clientAddressOf } from '../src/http/clientAddress';
  *   subscriptions over HTTP (400)      httpOperationRefusal
  *   cost per role (400)                costRefusal, on the supergraph's API schema
  *   trusted documents per role (403)   trustedDocumentsPlugin
+ *   bulkheads (429, 503)               src/limits/admissionPlugin.ts: the request's class, a turn in
+ *                                      it, per-caller cap, shedding by the gateway's event-loop lag;
+ *                                      the class and the time left go to the subgraphs
  *
  * in that order, which is Apollo's, but for CSRF prevention, checked here before the body is read
  * (Yoga answers 415 to the text/plain it cannot parse): a GET of too many tokens without a preflight
@@ -47,6 +51,9 @@ export interface ContractOptions {
   graphqlEndpoint: string;
   /** TRUST_PROXY as a trust function (src/http/clientAddress.ts). */
   trustProxy: (address: string, hop: number) => boolean;
+  /** Bulkheads (README, "Bulkheads"): the gateway's own turns per class, and the classes' deadlines. */
+  admission: Admission;
+  classLimits: Readonly<Record<RequestClass, ClassLimits>>;
 }
 
 /** What the gateway learnt of one request before execution, for the checks after validation and the log line. */
@@ -62,6 +69,19 @@ export interface RequestFacts {
   register: string | null;
   /** Class, ID number lookup, personal answer (src/limits/requestClass.ts): known once the operation is. */
   policy?: RequestPolicy;
+  /** When the gateway had the request's parameters; its class's deadline counts from here. */
+  arrivedAt: number;
+  /** Arrival + the class's deadline, once the class is known. */
+  deadlineAt?: number;
+  /** The request's turn in its class, given back when its answer is sent. */
+  ticket?: Ticket;
+}
+
+/** The class and the milliseconds left of a request, for the subgraphs it reaches (src/federation/names.ts), else null. */
+export function forwardedClass(request: Request): { requestClass: RequestClass; deadlineMs: number } | null {
+  const known = facts.get(request);
+  if (!known?.policy || known.deadlineAt === undefined) return null;
+  return { requestClass: known.policy.requestClass, deadlineMs: Math.max(1, Math.round(known.deadlineAt - Date.now())) };
 }
 
 const facts = new WeakMap<Request, RequestFacts>();
@@ -276,12 +296,15 @@ export function useClientContract(options: ContractOptions): GatewayPlugin {
       } else {
         throw refusal(400, 'GraphQL operations must contain a non-empty `query` or a `persistedQuery` extension.', { code: ErrorCode.BAD_REQUEST });
       }
-      facts.set(request, { viewer, operationName: params.operationName ?? null, sqlStatements: sql.statements, queryHash, register });
+      facts.set(request, { viewer, operationName: params.operationName ?? null, sqlStatements: sql.statements, queryHash, register, arrivedAt: Date.now() });
     },
 
     // an answer about a person is kept by no cache, whatever it says (src/privacy/transport.ts)
     onResponse({ request, response }) {
-      if (facts.get(request)?.policy?.personal) response.headers.set('cache-control', 'no-store');
+      const known = facts.get(request);
+      if (known?.policy?.personal) response.headers.set('cache-control', 'no-store');
+      // the turn ends with the answer, also one that never finished executing (idempotent)
+      known?.ticket?.release();
     },
 
     // Apollo's words for a mutation over GET; Yoga's own check (same status and code) runs after this one
@@ -322,7 +345,7 @@ export function useClientContract(options: ContractOptions): GatewayPlugin {
 
     // Checks that depend on the caller run here, after validation: results set in onValidate are
     // cached per document by Yoga, whoever asked.
-    onExecute({ args, setResultAndStopExecution }) {
+    async onExecute({ args, setResultAndStopExecution }) {
       const known = requestFacts((args.contextValue as { request?: Request }).request ?? ({} as Request));
       const operation = getOperationAST(args.document, args.operationName ?? undefined);
       if (!operation) return; // graphql-js reports the unknown operation itself
@@ -347,7 +370,19 @@ export function useClientContract(options: ContractOptions): GatewayPlugin {
         setResultAndStopExecution({ errors: [forYoga(refused)] });
         return;
       }
+      // a turn in the request's class (src/limits/admission.ts), as on `npm start`, before any subgraph is asked
+      const requestClass = known.policy.requestClass;
+      known.deadlineAt = known.arrivedAt + options.classLimits[requestClass].deadlineMs;
+      try {
+        known.ticket = await options.admission.admit(requestClass, known.viewer.clientId, known.deadlineAt);
+      } catch (err) {
+        if (!(err instanceof AdmissionRefusal)) throw err;
+        setResultAndStopExecution({ errors: [refusal(err.status, err.message, err.extensions(), { 'retry-after': String(err.retryAfterSeconds) })] });
+        return;
+      }
       if (known.register !== null) void persistedQueries.set(`${APQ_PREFIX}${known.queryHash}`, known.register).catch(() => undefined);
+      const ticket = known.ticket;
+      return { onExecuteDone: () => ticket.release() };
     },
   };
 }

@@ -3,6 +3,17 @@ import { z } from 'zod';
 import type { SourceName } from './db/pools';
 import { ROLES, type Role } from './auth/viewer';
 import { DEFAULT_LIMITS, type OperationLimits } from './limits';
+import { DEFAULT_CLASS_LIMITS, REQUEST_CLASSES, type ClassLimits, type RequestClass } from './limits/requestClass';
+
+/** "public=4000,official=30000": a value per request class (README, "Bulkheads"); `none` where allowed. */
+const perClass = (none: boolean) =>
+  z
+    .string()
+    .regex(
+      new RegExp(`^\\s*$|^\\s*(pass|self|official|public)=(\\d+${none ? '|none' : ''})\\s*(,\\s*(pass|self|official|public)=(\\d+${none ? '|none' : ''})\\s*)*$`),
+      `expected class=value pairs, e.g. "public=4000,official=30000" (classes: ${REQUEST_CLASSES.join(', ')}${none ? '; a value may be none' : ''})`,
+    )
+    .default('');
 
 /**
  * The environment, parsed once at start-up. Every variable is documented in the README's
@@ -65,6 +76,12 @@ const Env = z.object({
   EXPLORER: z.enum(['on', 'off']).optional(),
   // Bench only (`npm run bench`, the N+1 baseline): 1 turns DataLoader batching off. Never set it in a deployment.
   BENCH_DISABLE_BATCHING: z.enum(['0', '1']).default('0'),
+  // bulkheads (README, "Bulkheads"): per request class
+  REQUEST_DEADLINE_MS: perClass(false),
+  CLASS_CONCURRENCY: perClass(false),
+  CALLER_CONCURRENCY: perClass(false),
+  SHED_LAG_MS: perClass(true),
+  PG_POOL_SHARES: perClass(false),
   // instances starting together wait this long for another one's migrations (or demo seed) of the same database
   MIGRATION_LOCK_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(120_000),
   // slow clients (README, "Operations"): a request's headers, and the whole request, must arrive within these
@@ -129,6 +146,8 @@ export interface Config {
   benchDisableBatching: boolean;
   /** Timeout of one /export/daily.csv COPY statement (longer than pgStatementTimeoutMs: exports are big). */
   exportStatementTimeoutMs: number;
+  /** Per request class: deadline, concurrency, per-caller cap, shedding lag, pool share (src/limits/requestClass.ts). */
+  classLimits: Record<RequestClass, ClassLimits>;
   /** How long start-up waits for another instance's migrations or demo seed of the same database (src/db/migrate.ts). */
   migrationLockTimeoutMs: number;
   /** How long a client may take to send a request's headers, and the whole request (src/http/server.ts). */
@@ -235,9 +254,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     explorer: e.EXPLORER ? e.EXPLORER === 'on' : !isProduction,
     benchDisableBatching: e.BENCH_DISABLE_BATCHING === '1',
     exportStatementTimeoutMs: e.EXPORT_STATEMENT_TIMEOUT_MS,
+    classLimits: classLimitsOf(e),
     migrationLockTimeoutMs: e.MIGRATION_LOCK_TIMEOUT_MS,
     httpTimeouts: { headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS },
   };
+}
+
+/** The classes' limits: the defaults, with what REQUEST_DEADLINE_MS … PG_POOL_SHARES name. */
+function classLimitsOf(e: z.infer<typeof Env>): Record<RequestClass, ClassLimits> {
+  const limits = Object.fromEntries(REQUEST_CLASSES.map((c) => [c, { ...DEFAULT_CLASS_LIMITS[c] }])) as Record<RequestClass, ClassLimits>;
+  const apply = (spec: string, variable: string, set: (l: ClassLimits, value: number | null) => void) => {
+    for (const pair of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+      const [name, value] = pair.split('=').map((x) => x.trim());
+      const n = value === 'none' ? null : Number(value);
+      if (n !== null && n < 1) throw new ConfigError(`${variable}: ${name}=${value} must be at least 1`);
+      set(limits[name as RequestClass], n);
+    }
+  };
+  apply(e.REQUEST_DEADLINE_MS, 'REQUEST_DEADLINE_MS', (l, n) => (l.deadlineMs = n!));
+  apply(e.CLASS_CONCURRENCY, 'CLASS_CONCURRENCY', (l, n) => (l.concurrency = n!));
+  apply(e.CALLER_CONCURRENCY, 'CALLER_CONCURRENCY', (l, n) => (l.perCaller = n!));
+  apply(e.SHED_LAG_MS, 'SHED_LAG_MS', (l, n) => (l.shedLagMs = n));
+  apply(e.PG_POOL_SHARES, 'PG_POOL_SHARES', (l, n) => (l.poolShare = n!));
+  return limits;
 }
 
 /** "PUBLIC=300000,GOV=5000000" → { PUBLIC: 300000, GOV: 5000000 } (validated by the Env schema). */

@@ -9,6 +9,8 @@ import type { SelfServiceLimiter } from './auth/rateLimit';
 import type { PassSigner } from './pass/token';
 import type { CountyLevelCache } from './cache/countyLevels';
 import type { PassCheckBatches } from '../datasources/sharedBatch';
+import type { RequestLane } from './db/lane';
+import type { RequestClass } from './limits/requestClass';
 
 /** Everything a resolver may use for one request. */
 export interface Context {
@@ -23,6 +25,13 @@ export interface Context {
   idHashSecret: string;
   /** Limits on self-service lookups by name + ID number. */
   limiter: SelfServiceLimiter;
+  /** The connections and deadline of this request's statements (src/db/lane.ts); absent outside HTTP. */
+  lane?: RequestLane;
+  /**
+   * In a subgraph: the class and the time left that the gateway gave the client's request (headers
+   * believed past the secret gate); this request then counts in that class, not per caller again.
+   */
+  forwarded?: { requestClass: RequestClass; deadlineMs: number };
 }
 
 /** Process-wide parts of every context, built once at start-up. */
@@ -47,19 +56,23 @@ export interface ContextAuthOptions {
 export function createContext(
   pools: Pools,
   services: AppServices,
-  options: SourceOptions & ContextAuthOptions & { requestId?: string } = {},
+  options: SourceOptions & ContextAuthOptions & { requestId?: string; lane?: RequestLane; forwarded?: Context['forwarded'] } = {},
 ): Context {
   const sql = options.sql ?? new SqlRecorder();
   const requestId = options.requestId ?? randomUUID();
   const viewer = options.viewer ?? PUBLIC_VIEWER('internal');
-  const audit = new AuditLog(new AuditSource(requestSql(pools, 'access', sql)), viewer, requestId, (caller) => callerPseudonym(caller, services.idHashSecret));
+  // with a lane, statements go to the request class's pools once it is known, and stop at its deadline
+  const requestPools = options.lane ? options.lane.view() : pools;
+  const audit = new AuditLog(new AuditSource(requestSql(requestPools, 'access', sql)), viewer, requestId, (caller) => callerPseudonym(caller, services.idHashSecret));
   return {
     requestId,
     sql,
-    sources: createSources(pools, sql, { signer: services.signer, audit, countyLevels: services.countyLevels, passChecks: services.passChecks }, options),
+    sources: createSources(requestPools, sql, { signer: services.signer, audit, countyLevels: services.countyLevels, passChecks: services.passChecks }, options),
     viewer,
     audit,
     idHashSecret: services.idHashSecret,
     limiter: services.limiter,
+    ...(options.lane ? { lane: options.lane } : {}),
+    ...(options.forwarded ? { forwarded: options.forwarded } : {}),
   };
 }

@@ -25,6 +25,11 @@ import { SqlRecorder } from '../datasources';
 import { Authenticator } from './auth/authenticate';
 import { limitValidationRules, operationLimitsPlugin } from './limits';
 import { personalDataPlugin } from './privacy/transport';
+import { Admission } from './limits/admission';
+import { admissionPlugin } from './limits/admissionPlugin';
+import { eventLoopLag } from './limits/load';
+import { RequestLane, type DeadlineExceeded } from './db/lane';
+import { classSaturated } from './db/pools';
 import { DEFAULT_MANIFEST_PATH, documentsById, readManifest } from './documents/manifest';
 import { PersistedQueryCache, trustedDocumentsPlugin } from './documents/trusted';
 import { graphqlHttpConformance } from './http/graphqlHttp';
@@ -51,7 +56,13 @@ export interface AppOptions {
    * Federation (src/federation): a subgraph's schema instead of the whole one, the gate in front of
    * its /graphql, and where the caller's address comes from (the gateway's header, past the gate).
    */
-  subgraph?: { schema: GraphQLSchema; gate: express.RequestHandler; clientAddress?: (req: express.Request) => string | undefined };
+  subgraph?: {
+    schema: GraphQLSchema;
+    gate: express.RequestHandler;
+    clientAddress?: (req: express.Request) => string | undefined;
+    /** The class and time left the gateway gave the client's request (src/federation/subgraphServer.ts). */
+    forwarded?: (req: express.Request) => Context['forwarded'];
+  };
 }
 
 export interface App {
@@ -88,6 +99,14 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
   const trustedDocuments = documentsById(readManifest(config.trustedDocuments.manifestPath ?? DEFAULT_MANIFEST_PATH));
 
   const inFlight = inFlightOperations();
+  // Bulkheads (README, "Bulkheads"): a turn per request class, shed by event-loop lag and the class's own pools.
+  const lag = eventLoopLag();
+  const admission = new Admission(config.classLimits, {
+    lag,
+    saturated: (requestClass) => classSaturated(pools, requestClass),
+    onRefused: metrics.observeRefused,
+  });
+  metrics.watchAdmission(admission, lag);
   // One schema for HTTP and the WebSocket subscriptions (src/subscriptions), so @auth applies to both.
   const schema = subgraph?.schema ?? buildSchema();
   let live: LiveServer | null = null;
@@ -119,6 +138,8 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
       ...(subgraph ? [ApolloServerPluginInlineTraceDisabled()] : []),
       requestLogPlugin(logger, config, metrics),
       responseCachePlugin(config.responseCache, { redis, keyPrefix: config.redisKeyPrefix, logger }),
+      // after the response cache: a cached answer takes no turn and is never shed
+      admissionPlugin(admission, config.classLimits),
       operationLimitsPlugin(config.limits),
       // ID number lookups over POST only; answers about persons not stored by caches (src/privacy/transport.ts)
       personalDataPlugin(),
@@ -144,7 +165,8 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
         signer,
         limiter: new SelfServiceLimiter(config.selfService, redis, config.redisKeyPrefix),
         countyLevels: new CountyLevelCache(),
-        passChecks: createPassCheckBatches(pools, metrics.observeSharedBatch, config.passCheckBatchWindowMs ?? 0),
+        // the pass checks' statements, shared across requests, on the pass class's own connections
+        passChecks: createPassCheckBatches(pools.classes?.pass ?? pools, metrics.observeSharedBatch, config.passCheckBatchWindowMs ?? 0),
       };
       services = ready;
       await apollo.start();
@@ -176,7 +198,10 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
             // PUBLIC callers are rate-limited by address; behind a gateway that is the gateway's, so a subgraph takes the one it forwards.
             const address = subgraph?.clientAddress?.(req) ?? req.ip ?? req.socket.remoteAddress ?? 'unknown';
             const viewer = await authenticator.viewerFor(req.headers.authorization, address, sql);
-            return createContext(pools, ready, { batch, requestId: requestIdOf(req.headers['x-request-id']), viewer, sql });
+            // its statements: the system pools until its class is known, then the class's (src/db/lane.ts)
+            const lane = new RequestLane(pools, (requestClass) => metrics.observeRefused(requestClass ?? 'none', 'deadline'));
+            const forwarded = subgraph?.forwarded?.(req);
+            return createContext(pools, ready, { batch, requestId: requestIdOf(req.headers['x-request-id']), viewer, sql, lane, ...(forwarded ? { forwarded } : {}) });
           },
         }),
       );
@@ -201,6 +226,11 @@ function requestIdOf(header: string | string[] | undefined): string {
 function formatError(given: GraphQLFormattedError, error: unknown, config: Config, logger: Logger): GraphQLFormattedError {
   const formatted = config.isProduction ? { ...given, message: withoutSuggestions(given.message) } : given;
   const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+  // a request class's deadline (src/db/lane.ts): retryable like an outage, but it says what happened
+  if ((original as Error | null)?.name === 'DeadlineExceeded') {
+    const late = original as DeadlineExceeded;
+    return { message: late.message, locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, reason: 'deadline', requestClass: late.requestClass, retryAfterSeconds: 2 } };
+  }
   if (isDatabaseUnavailable(original)) {
     return { ...formatted, message: 'A database is unavailable; retry shortly.', extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } };
   }
@@ -251,7 +281,8 @@ function requestLogPlugin(logger: Logger, config: Config, metrics: Metrics): Apo
           // faults: nothing but "a database is down" and no data → HTTP 503, so proxies and clients retry.
           if (noData && codes.length > 0 && codes.every((c) => c === ErrorCode.SERVICE_UNAVAILABLE)) {
             response.http.status = 503;
-            response.http.headers.set('retry-after', '2');
+            // a bulkhead's refusal says its own (src/limits/admissionPlugin.ts)
+            if (!response.http.headers.has('retry-after')) response.http.headers.set('retry-after', '2');
           }
           const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
           // A document that fails to parse or validate has no resolved operation: the client's name, if sent.

@@ -3,7 +3,7 @@ import type { Config } from '../config';
 import type { Secrets } from '../secrets';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded';
 import { migrateAll } from './migrate';
-import { closePools, createPools, type Pools, type SourceName } from './pools';
+import { classPoolSettings, closePools, createPools, type Pools, type SourceName } from './pools';
 
 export interface Database {
   pools: Pools;
@@ -43,6 +43,8 @@ export async function openDatabase(
     max: config.pgPoolMax,
     statementTimeoutMs: config.pgStatementTimeoutMs,
     connectionTimeoutMs: config.pgConnectionTimeoutMs,
+    // each request class's share of PG_POOL_MAX, with its deadline as statement_timeout (README, "Bulkheads")
+    classes: classPoolSettings(config.pgPoolMax, config.pgStatementTimeoutMs, config.classLimits),
     applicationName: options.applicationName ?? 'changxing',
     onIdleError: (source, err) =>
       logger.warn({ source, code: (err as { code?: string }).code, err: { message: err.message } }, 'idle database connection lost; the pool replaces it'),

@@ -98,3 +98,47 @@ export function policyOf(request: object, role: Role, document: DocumentNode, op
   if (!policy) policies.set(request, (policy = requestPolicy(role, rootFieldNames(document, operation))));
   return policy;
 }
+
+/**
+ * What each class may take of one process (README, "Bulkheads"), per class:
+ * - `deadlineMs`: from the request's arrival to its last SQL statement; also the class's
+ *   statement_timeout (at most PG_STATEMENT_TIMEOUT_MS). Shortest for PUBLIC's classes.
+ * - `concurrency`: requests of the class executing at once; up to twice as many wait (FIFO) until
+ *   their deadline, more are refused (503).
+ * - `perCaller`: requests of one caller (a key, or a PUBLIC address / IPv6 /64) running or waiting
+ *   in the class; more are refused (429). Below the class's pool share, so that one caller cannot
+ *   hold every connection of its class.
+ * - `shedLagMs`: refused (503) while the event loop is this late (null: never, pass checks);
+ *   the expensive classes first.
+ * - `poolShare`: weight of the class in each datasource's PG_POOL_MAX connections.
+ */
+export interface ClassLimits {
+  deadlineMs: number;
+  concurrency: number;
+  perCaller: number;
+  shedLagMs: number | null;
+  poolShare: number;
+}
+
+export const DEFAULT_CLASS_LIMITS: Readonly<Record<RequestClass, ClassLimits>> = {
+  pass: { deadlineMs: 2_000, concurrency: 128, perCaller: 128, shedLagMs: null, poolShare: 3 },
+  self: { deadlineMs: 3_000, concurrency: 16, perCaller: 2, shedLagMs: 1_000, poolShare: 2 },
+  official: { deadlineMs: 30_000, concurrency: 16, perCaller: 8, shedLagMs: 500, poolShare: 2 },
+  public: { deadlineMs: 4_000, concurrency: 8, perCaller: 2, shedLagMs: 200, poolShare: 3 },
+};
+
+/**
+ * PG_POOL_MAX connections of a datasource shared out by the classes' weights (largest remainder),
+ * each class at least one: 10 → pass 3, self 2, official 2, public 3.
+ */
+export function poolSizes(max: number, limits: Readonly<Record<RequestClass, Pick<ClassLimits, 'poolShare'>>>): Record<RequestClass, number> {
+  const total = REQUEST_CLASSES.reduce((sum, c) => sum + limits[c].poolShare, 0);
+  const exact = REQUEST_CLASSES.map((c) => (max * limits[c].poolShare) / total);
+  const sizes = exact.map((x) => Math.floor(x));
+  let left = max - sizes.reduce((a, b) => a + b, 0);
+  for (const i of exact.map((x, i) => [x - Math.floor(x), i] as const).sort((a, b) => b[0] - a[0]).map(([, i]) => i)) {
+    if (left-- <= 0) break;
+    sizes[i]++;
+  }
+  return Object.fromEntries(REQUEST_CLASSES.map((c, i) => [c, Math.max(1, sizes[i])])) as Record<RequestClass, number>;
+}

@@ -4,14 +4,14 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createLogger } from '../../src/logger';
-import { closePools, restrictPools, type Pools } from '../../src/db/pools';
+import { classPoolSettings, closePools, createPools, restrictPools, type Pools } from '../../src/db/pools';
 import type { App } from '../../src/server';
 import type { Config } from '../../src/config';
 import { makeSubgraphApp } from '../../src/federation/subgraphServer';
 import { SUBGRAPH_NAMES, SUBGRAPH_SOURCES, type SubgraphName } from '../../src/federation/names';
 import { poolsFor } from './pools';
 import { TEST_ID_HASH_SECRET } from './secrets';
-import { postGraphQL, testConfig, testDatabaseUrl, TEST_PASS_SIGNING_KEY, type GraphQLResponse } from './server';
+import { postGraphQL, testConfig, testDatabaseUrl, TEST_BULKHEADS, TEST_PASS_SIGNING_KEY, type GraphQLResponse } from './server';
 
 export interface FederatedStack {
   /** The gateway's base URL. */
@@ -54,12 +54,27 @@ export async function startTestSubgraph(
  */
 export async function startFederatedStack(
   givenUrl?: string,
-  options: { env?: Record<string, string>; /** the gateway's only (e.g. NODE_ENV=production) */ gatewayEnv?: Record<string, string> } = {},
+  options: {
+    env?: Record<string, string>;
+    /** the gateway's only (e.g. NODE_ENV=production) */ gatewayEnv?: Record<string, string>;
+    /** pools as a deployment makes them from the configuration (PG_POOL_MAX, the classes' deadlines), instead of the test pools */
+    pgPoolMax?: number;
+  } = {},
 ): Promise<FederatedStack> {
   const databaseUrl = testDatabaseUrl(givenUrl);
   const config = testConfig(databaseUrl, options.env);
   const secret = randomBytes(32).toString('base64url');
-  const pools: Pools = poolsFor(databaseUrl, 8);
+  const pools: Pools =
+    options.pgPoolMax === undefined
+      ? poolsFor(databaseUrl, 8)
+      : createPools({
+          urls: { region: databaseUrl, cases: databaseUrl, mobility: databaseUrl, access: databaseUrl },
+          max: options.pgPoolMax,
+          statementTimeoutMs: config.pgStatementTimeoutMs,
+          connectionTimeoutMs: config.pgConnectionTimeoutMs,
+          classes: classPoolSettings(options.pgPoolMax, config.pgStatementTimeoutMs, config.classLimits),
+          applicationName: 'changxing-test',
+        });
   const apps: App[] = [];
   const subgraphUrls = {} as Record<SubgraphName, string>;
   // The gateway reads npm start's variables itself (gateway/config.ts): the key database, and the
@@ -73,6 +88,7 @@ export async function startFederatedStack(
     LOG_LEVEL: 'silent',
     DATABASE_URL: databaseUrl,
     TRUSTED_DOCUMENTS_ROLES: config.trustedDocuments.roles.join(','),
+    ...TEST_BULKHEADS,
     ...options.env,
     ...options.gatewayEnv,
   };

@@ -2,10 +2,13 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { makeApp, type App } from '../../src/server';
-import { closePools, createPools, type Pools } from '../../src/db/pools';
+import { classPoolSettings, closePools, createPools, type Pools } from '../../src/db/pools';
 import type { DestinationStream } from 'pino';
 import { connectRedis } from '../../src/cache/redisText';
 import { poolsFor } from './pools';
+import { TEST_BULKHEADS } from './bulkheads';
+
+export { TEST_BULKHEADS };
 import { TEST_ID_HASH_SECRET } from './secrets';
 import { generatePassSigningKey } from '../../src/pass/token';
 
@@ -47,6 +50,8 @@ export async function startTestServer(
         max: options.pool.max ?? 8,
         statementTimeoutMs: options.pool.statementTimeoutMs ?? 30000,
         connectionTimeoutMs: options.pool.connectionTimeoutMs,
+        // the request classes' pools as a deployment makes them from its configuration (src/db/index.ts)
+        classes: classPoolSettings(options.pool.max ?? 8, options.pool.statementTimeoutMs ?? 30000, config.classLimits),
         applicationName: 'changxing-test',
       })
     : poolsFor(url, 8);
@@ -78,6 +83,7 @@ export function testDatabaseUrl(given?: string): string {
   return url;
 }
 
+
 /** The test servers' configuration (also the federated stack's: tests/helpers/federation.ts). */
 export function testConfig(url: string, env: Record<string, string> = {}): Config {
   // Self-service limits are raised unless a test sets them: most tests look up several demo people.
@@ -87,6 +93,7 @@ export function testConfig(url: string, env: Record<string, string> = {}): Confi
     LOG_LEVEL: 'silent',
     SELF_SERVICE_MAX_IDS_PER_DAY: '10000',
     SELF_SERVICE_RATE_PER_MINUTE: '100000',
+    ...TEST_BULKHEADS,
     // most suites send ad-hoc documents as PARTNER (field rules); trustedDocuments.test.ts turns this on.
     TRUSTED_DOCUMENTS_ROLES: '',
     ...env,

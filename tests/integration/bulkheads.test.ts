@@ -1,0 +1,178 @@
+import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/server';
+import { startFederatedStack, type FederatedStack } from '../helpers/federation';
+import { operation } from '../helpers/operations';
+import { DEMO_PEOPLE } from '../../src/seed/demoPeople';
+import { todayCst } from '../../src/clock';
+import { addDays } from '../../src/risk/dates';
+
+/**
+ * Bulkheads (issue 15, 4; README "Bulkheads"): request classes with their own connections, turns,
+ * per-caller caps and deadlines, shed by load in the order public → official → self, never pass
+ * checks. With production's settings: the test servers' defaults lift them (tests/helpers/bulkheads.ts).
+ */
+const PRODUCTION: Record<string, string> = { REQUEST_DEADLINE_MS: '', CLASS_CONCURRENCY: '', CALLER_CONCURRENCY: '', SHED_LAG_MS: '', PG_POOL_SHARES: '' };
+const PARTNER = { authorization: 'Bearer demo-partner' };
+const GOV = { authorization: 'Bearer demo-gov' };
+const today = todayCst();
+
+interface Reply {
+  status: number;
+  retryAfter: string | null;
+  codes: string[];
+  reasons: string[];
+  body: GraphQLResponse['body'];
+}
+
+async function send(base: string, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<Reply> {
+  const res = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
+  const body = (await res.json()) as GraphQLResponse['body'];
+  const errors = body.errors ?? [];
+  return { status: res.status, retryAfter: res.headers.get('retry-after'), codes: errors.map((e) => e.extensions?.code), reasons: errors.map((e) => e.extensions?.reason), body };
+}
+
+/** The dashboard's national chart (web/src/operations/dashboard.graphql; in documents/manifest.json). */
+const NATIONAL_DAILY = 'query NationalDaily($from: Date!, $to: Date!) { provinces: regions(level: PROVINCE, first: 100) { nodes { code population daily(from: $from, to: $to) { date newConfirmed } } } }';
+
+/** NationalDaily over 366 days, each ending on another day: no answer comes from the response cache. */
+const nationalDaily = (i: number) => ({ from: addDays(today, -365 - i), to: addDays(today, -i) });
+const ONE_COUNTY = '{ region(code: "420106") { name caseSummary(days: 14) { newConfirmed } } }';
+
+/** The event loop of this process (the server's, in-process) blocked for `ms`. */
+function blockEventLoop(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // busy: what a huge answer being serialised does to a server
+  }
+}
+
+/** Building a server blocks the loop for a moment: wait until the lag it left has passed (its window is 0.5 s). */
+const settle = () => new Promise((r) => setTimeout(r, 700));
+
+async function refusedCount(base: string, requestClass: string, reason: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const line = new RegExp(`^changxing_requests_refused_total\\{class="${requestClass}",reason="${reason}"\\} (\\d+)$`, 'm').exec(text);
+  return line ? Number(line[1]) : 0;
+}
+
+let token: string;
+
+describe('npm start with production bulkheads (PG_POOL_MAX 10)', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ env: PRODUCTION, pool: { max: 10, connectionTimeoutMs: 1000, statementTimeoutMs: 5000 } });
+    const issued = await server.gql(operation('IssuePass'), { name: DEMO_PEOPLE[3].name, idNumber: DEMO_PEOPLE[3].idNumber });
+    token = issued.body.data.issuePass.pass.token;
+    await settle();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('a dozen concurrent NationalDaily over 366 days from one caller: 10 refused before running, and another caller\'s one-county caseSummary and a pass check still answer', async () => {
+    const flood = Array.from({ length: 12 }, (_, i) => send(server.url, NATIONAL_DAILY, nationalDaily(i), PARTNER));
+    await new Promise((r) => setTimeout(r, 300));
+    const [county, check] = await Promise.all([send(server.url, ONE_COUNTY), send(server.url, operation('CheckPass'), { token }, PARTNER)]);
+    // before the bulkheads the flood held every connection, and these answered SERVICE_UNAVAILABLE
+    expect([county.status, county.codes]).toEqual([200, []]);
+    expect(county.body.data.region.name).toBe('武昌区');
+    expect([check.status, check.codes, check.body.data.checkPass.status]).toEqual([200, [], 'VALID']);
+    const replies = await Promise.all(flood);
+    // refused before running: past the caller's 2 (429), or while the class's own connections had a
+    // queue (503; the response cache's version reads of the flood wait for them too)
+    const refused = replies.filter((r) => r.reasons.includes('caller_limit') || r.reasons.includes('pool_saturated'));
+    expect(refused).toHaveLength(10);
+    for (const r of refused) {
+      expect([r.status, r.retryAfter]).toEqual(r.reasons[0] === 'caller_limit' ? [429, '1'] : [503, '1']);
+      expect(r.codes).toEqual([r.status === 429 ? 'RATE_LIMITED' : 'SERVICE_UNAVAILABLE']);
+    }
+    expect(refused.some((r) => r.reasons[0] === 'caller_limit')).toBe(true);
+    // the two admitted ran in their class's pools, to their end or to its deadline
+    for (const r of replies.filter((x) => !refused.includes(x))) expect(r.status === 200 || r.reasons[0] === 'deadline').toBe(true);
+    expect((await refusedCount(server.url, 'public', 'caller_limit')) + (await refusedCount(server.url, 'public', 'pool_saturated'))).toBe(10);
+  }, 60_000);
+
+  it('when the event loop lags, refuses the public class first with 503 and Retry-After; official, self-service and pass checks go on', async () => {
+    blockEventLoop(300);
+    const [aggregate, official, self, check] = await Promise.all([
+      send(server.url, '{ regions(level: PROVINCE, first: 3) { totalCount } }'),
+      send(server.url, '{ regions(level: CITY, first: 3) { totalCount } }', {}, GOV),
+      send(server.url, operation('CloseContactCheck'), { name: DEMO_PEOPLE[1].name, idNumber: DEMO_PEOPLE[1].idNumber }),
+      send(server.url, operation('CheckPass'), { token }, PARTNER),
+    ]);
+    expect([aggregate.status, aggregate.retryAfter, aggregate.codes, aggregate.reasons]).toEqual([503, '2', ['SERVICE_UNAVAILABLE'], ['event_loop_lag']]);
+    for (const r of [official, self, check]) expect([r.status, r.codes]).toEqual([200, []]);
+    // the loop is on time again a second later: public requests are served again
+    await new Promise((r) => setTimeout(r, 1000));
+    const later = await send(server.url, '{ regions(level: PROVINCE, first: 3) { totalCount } }');
+    expect([later.status, later.codes]).toEqual([200, []]);
+    expect(await refusedCount(server.url, 'public', 'event_loop_lag')).toBeGreaterThanOrEqual(1);
+    expect(await refusedCount(server.url, 'pass', 'event_loop_lag')).toBe(0);
+  });
+
+  it('a longer lag stops official requests too, never pass checks', async () => {
+    blockEventLoop(700);
+    const [official, check] = await Promise.all([send(server.url, '{ regions(level: CITY, first: 4) { totalCount } }', {}, GOV), send(server.url, operation('CheckPass'), { token }, PARTNER)]);
+    expect([official.status, official.reasons]).toEqual([503, ['event_loop_lag']]);
+    expect([check.status, check.codes]).toEqual([200, []]);
+  });
+});
+
+describe('deadlines per class', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    // a short PUBLIC deadline, official's as in production (30 s; statements 5 s)
+    server = await startTestServer({ env: { ...PRODUCTION, REQUEST_DEADLINE_MS: 'public=300' }, pool: { max: 10, connectionTimeoutMs: 1000, statementTimeoutMs: 5000 } });
+    await settle();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('cut a PUBLIC request at its class\'s deadline with a message that says so, while GOV runs the same operation to its end', async () => {
+    const range = nationalDaily(40);
+    const [pub, gov] = await Promise.all([send(server.url, NATIONAL_DAILY, range), send(server.url, NATIONAL_DAILY, range, GOV)]);
+    expect([pub.status, pub.codes, pub.reasons]).toEqual([503, ['SERVICE_UNAVAILABLE'], ['deadline']]);
+    expect(pub.body.errors![0].message).toMatch(/ran past the 300 ms its class allows \(public requests\): ask for less/);
+    expect([gov.status, gov.codes]).toEqual([200, []]);
+    expect(gov.body.data.provinces.nodes[0].daily).toHaveLength(366);
+    expect(await refusedCount(server.url, 'public', 'deadline')).toBe(1);
+  }, 60_000);
+});
+
+describe('through the gateway, with production bulkheads', () => {
+  let stack: FederatedStack;
+  beforeAll(async () => {
+    const issuer = await startTestServer();
+    try {
+      token = (await issuer.gql(operation('IssuePass'), { name: DEMO_PEOPLE[3].name, idNumber: DEMO_PEOPLE[3].idNumber })).body.data.issuePass.pass.token;
+    } finally {
+      await issuer.close();
+    }
+    stack = await startFederatedStack(undefined, { env: { ...PRODUCTION, PG_STATEMENT_TIMEOUT_MS: '5000' }, pgPoolMax: 10 });
+    await settle();
+  }, 60_000);
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('refuses a flood from one caller at the gateway (429), and another caller\'s caseSummary and a pass check answer', async () => {
+    const flood = Array.from({ length: 12 }, (_, i) => send(stack.url, NATIONAL_DAILY, nationalDaily(100 + i), PARTNER));
+    await new Promise((r) => setTimeout(r, 300));
+    const [county, check] = await Promise.all([send(stack.url, ONE_COUNTY), send(stack.url, operation('CheckPass'), { token }, PARTNER)]);
+    expect([county.status, county.codes]).toEqual([200, []]);
+    expect([check.status, check.codes, check.body.data.checkPass.status]).toEqual([200, [], 'VALID']);
+    const replies = await Promise.all(flood);
+    const limited = replies.filter((r) => r.codes.includes('RATE_LIMITED'));
+    expect(limited).toHaveLength(10);
+    for (const r of limited) expect([r.status, r.retryAfter, r.reasons]).toEqual([429, '1', ['caller_limit']]);
+    expect(await refusedCount(stack.url, 'public', 'caller_limit')).toBe(10);
+  }, 60_000);
+
+  it('answers 503 with Retry-After when a subgraph sheds the public class, and pass checks go on', async () => {
+    // the subgraphs run in this process: its loop is theirs
+    blockEventLoop(300);
+    const [aggregate, check] = await Promise.all([send(stack.url, '{ regions(level: PROVINCE, first: 3) { totalCount } }'), send(stack.url, operation('CheckPass'), { token }, PARTNER)]);
+    expect([aggregate.status, aggregate.retryAfter, aggregate.codes, aggregate.reasons]).toEqual([503, '2', ['SERVICE_UNAVAILABLE'], ['event_loop_lag']]);
+    expect([check.status, check.codes]).toEqual([200, []]);
+  });
+});
