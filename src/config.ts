@@ -34,6 +34,9 @@ const Env = z.object({
   CASE_READ_DATABASE_URL: z.url().optional(),
   MOBILITY_READ_DATABASE_URL: z.url().optional(),
   ACCESS_READ_DATABASE_URL: z.url().optional(),
+  // the owner's credentials for migrations and the demo seed, on each source's database (README, "Database roles")
+  MIGRATION_DATABASE_USER: z.string().min(1).optional(),
+  MIGRATION_DATABASE_PASSWORD: z.string().optional(),
   DATA_DIR: z.string().min(1).default('.data'),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
   SEED_ON_START: z.enum(['auto', 'always', 'never']).default('auto'),
@@ -100,6 +103,11 @@ export interface Config {
   databaseUrls: Record<SourceName, string> | null;
   /** Read-replica URL of each source that has one (empty: every read goes to the primary). */
   readDatabaseUrls: Partial<Record<SourceName, string>>;
+  /**
+   * The owner's credentials: migrations (and the demo seed, key management) connect to each source's
+   * database as this role, the API as the role of its URL (src/db/roles.ts). null: the URLs' own.
+   */
+  migrationCredentials: { user: string; password: string | null } | null;
   dataDir: string;
   embeddedPgPort: number;
   seedOnStart: 'auto' | 'always' | 'never';
@@ -198,6 +206,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!allSet && Object.keys(readDatabaseUrls).length > 0) {
     throw new ConfigError('*_READ_DATABASE_URL needs DATABASE_URL (or the per-source URLs): a replica of the embedded PostgreSQL does not exist.');
   }
+  if ((e.MIGRATION_DATABASE_USER || e.MIGRATION_DATABASE_PASSWORD) && !allSet) {
+    throw new ConfigError('MIGRATION_DATABASE_USER and MIGRATION_DATABASE_PASSWORD go with DATABASE_URL (the embedded PostgreSQL makes its own owner and application roles).');
+  }
+  if (e.MIGRATION_DATABASE_PASSWORD && !e.MIGRATION_DATABASE_USER) {
+    throw new ConfigError('MIGRATION_DATABASE_PASSWORD needs MIGRATION_DATABASE_USER: the role that owns the schemas.');
+  }
   if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
     throw new ConfigError(`HTTP_HEADERS_TIMEOUT_MS (${e.HTTP_HEADERS_TIMEOUT_MS}) must not exceed HTTP_REQUEST_TIMEOUT_MS (${e.HTTP_REQUEST_TIMEOUT_MS}): the headers are part of the request.`);
   }
@@ -218,6 +232,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     databaseUrls: allSet ? (perSource as Record<SourceName, string>) : null,
     readDatabaseUrls,
+    migrationCredentials: e.MIGRATION_DATABASE_USER ? { user: e.MIGRATION_DATABASE_USER, password: e.MIGRATION_DATABASE_PASSWORD ?? null } : null,
     dataDir: e.DATA_DIR,
     embeddedPgPort: e.EMBEDDED_PG_PORT,
     seedOnStart: isProduction ? 'never' : e.SEED_ON_START,

@@ -49,6 +49,8 @@ const DATABASE_CAUSES: Record<string, string> = {
  */
 export function describeStartFailure(err: unknown): string {
   if (err instanceof ConfigError || err instanceof EmbeddedPostgresError) return err.message;
+  // the API's database role could rewrite the audit trail (src/db/roles.ts): what to set instead
+  if ((err as Error | null)?.name === 'DatabaseRoleError') return (err as Error).message;
   // isNativeError: errors made by Node itself in another realm (a test sandbox) are Errors too
   if (!(err instanceof Error || types.isNativeError(err))) {
     return `start-up failed with a non-error value (${JSON.stringify(err) ?? String(err)}): this is a defect, please report it with the lines above.`;

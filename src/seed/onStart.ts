@@ -21,7 +21,9 @@ const SEED_LOCK = 7241865325824064;
 export async function seedIfNeeded({ config, secrets, logger, db }: Runtime): Promise<void> {
   if (config.seedOnStart === 'never') return;
   const bound = config.migrationLockTimeoutMs;
-  const lock = await db.pools.cases.connect();
+  // the seed replaces whole tables: the owner's work, not the API role's (src/db/roles.ts)
+  const pools = db.owner ?? db.pools;
+  const lock = await pools.cases.connect();
   try {
     await lock.query(`/* seed.lock */ SET lock_timeout = ${bound}; SET statement_timeout = ${bound}`);
     await lock.query('/* seed.lock */ SELECT pg_advisory_lock($1)', [SEED_LOCK]).catch((err: { code?: string; message: string }) => {
@@ -29,14 +31,14 @@ export async function seedIfNeeded({ config, secrets, logger, db }: Runtime): Pr
       throw new MigrationLockTimeout(`Another instance has been loading the demo seed into this database for more than ${bound} ms (MIGRATION_LOCK_TIMEOUT_MS): start again once it is done. (${err.message})`);
     });
     try {
-      const cases = new CaseSource(new Sql(db.pools.cases, 'cases', new SqlRecorder()));
+      const cases = new CaseSource(new Sql(pools.cases, 'cases', new SqlRecorder()));
       const latest = await cases.latestReportDate();
       const today = todayCst();
       const reason =
         config.seedOnStart === 'always' ? 'SEED_ON_START=always' : latest == null ? 'the database is empty' : latest < today ? `the demo data ends on ${latest}` : null;
       if (!reason) return;
       logger.info({ scale: config.seedScale, reason }, 'seeding demo data');
-      const summary = await seedDatabase(db.pools, {
+      const summary = await seedDatabase(pools, {
         scale: config.seedScale,
         idHashSecret: secrets.idHashSecret,
         onProgress: progressReporter(),
