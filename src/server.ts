@@ -27,7 +27,7 @@ import { limitValidationRules, operationLimitsPlugin } from './limits';
 import { personalDataPlugin } from './privacy/transport';
 import { Admission } from './limits/admission';
 import { admissionPlugin } from './limits/admissionPlugin';
-import { eventLoopLag } from './limits/load';
+import { eventLoopLag, type LoadSignal } from './limits/load';
 import { RequestLane, type DeadlineExceeded } from './db/lane';
 import { classSaturated } from './db/pools';
 import { DEFAULT_MANIFEST_PATH, documentsById, readManifest } from './documents/manifest';
@@ -48,6 +48,8 @@ export interface AppOptions {
   batch?: boolean;
   /** Overrides config.apiKeyCacheTtlMs (tests). */
   apiKeyCacheTtlMs?: number;
+  /** What the bulkheads read as event-loop lag (tests: a lag of their choosing); default this process's (src/limits/load.ts). */
+  load?: LoadSignal;
   /** The ID hash key and the pass signing key (src/secrets.ts). */
   secrets: Pick<Secrets, 'idHashSecret' | 'passSigningKey'>;
   /** Shared store for rate limits, registered APQ documents and cached answers when REDIS_URL is set; null keeps them in memory. */
@@ -79,7 +81,7 @@ export interface App {
 }
 
 /** Assembles the HTTP app: build here, listen elsewhere. */
-export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secrets, redis = null, subgraph }: AppOptions): App {
+export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secrets, redis = null, subgraph, load }: AppOptions): App {
   const authenticator = new Authenticator(pools.access, {
     cacheTtlMs: apiKeyCacheTtlMs ?? config.apiKeyCacheTtlMs,
     isProduction: config.isProduction,
@@ -100,7 +102,7 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
 
   const inFlight = inFlightOperations();
   // Bulkheads (README, "Bulkheads"): a turn per request class, shed by event-loop lag and the class's own pools.
-  const lag = eventLoopLag();
+  const lag = load ?? eventLoopLag();
   const admission = new Admission(config.classLimits, {
     lag,
     saturated: (requestClass) => classSaturated(pools, requestClass),

@@ -9,6 +9,7 @@ import type { App } from '../../src/server';
 import type { Config } from '../../src/config';
 import { makeSubgraphApp } from '../../src/federation/subgraphServer';
 import { SUBGRAPH_NAMES, SUBGRAPH_SOURCES, type SubgraphName } from '../../src/federation/names';
+import type { LoadSignal } from '../../src/limits/load';
 import { poolsFor } from './pools';
 import { TEST_ID_HASH_SECRET } from './secrets';
 import { postGraphQL, testConfig, testDatabaseUrl, TEST_BULKHEADS, TEST_PASS_SIGNING_KEY, type GraphQLResponse } from './server';
@@ -33,9 +34,10 @@ export interface FederatedStack {
  */
 export async function startTestSubgraph(
   name: SubgraphName,
-  { config, pools, secret }: { config: Config; pools: Pools; secret: string },
+  { config, pools, secret, load }: { config: Config; pools: Pools; secret: string; load?: LoadSignal },
 ): Promise<{ app: App; port: number }> {
   const app = makeSubgraphApp(name, {
+    ...(load ? { load } : {}),
     config,
     pools: restrictPools(pools, SUBGRAPH_SOURCES[name]),
     logger: createLogger('silent'),
@@ -59,6 +61,8 @@ export async function startFederatedStack(
     /** the gateway's only (e.g. NODE_ENV=production) */ gatewayEnv?: Record<string, string>;
     /** pools as a deployment makes them from the configuration (PG_POOL_MAX, the classes' deadlines), instead of the test pools */
     pgPoolMax?: number;
+    /** the event-loop lag the subgraphs' bulkheads see (they run in this process) */
+    load?: LoadSignal;
   } = {},
 ): Promise<FederatedStack> {
   const databaseUrl = testDatabaseUrl(givenUrl);
@@ -93,7 +97,7 @@ export async function startFederatedStack(
     ...options.gatewayEnv,
   };
   for (const name of SUBGRAPH_NAMES) {
-    const { app, port } = await startTestSubgraph(name, { config, pools, secret });
+    const { app, port } = await startTestSubgraph(name, { config, pools, secret, ...(options.load ? { load: options.load } : {}) });
     subgraphUrls[name] = `http://127.0.0.1:${port}/graphql`;
     env[`${name.toUpperCase()}_SUBGRAPH_PORT`] = String(port);
     apps.push(app);

@@ -11,6 +11,7 @@ import { TEST_BULKHEADS } from './bulkheads';
 export { TEST_BULKHEADS };
 import { TEST_ID_HASH_SECRET } from './secrets';
 import { generatePassSigningKey } from '../../src/pass/token';
+import type { LoadSignal } from '../../src/limits/load';
 
 /** One signing key per test process, as a server would keep one across restarts. */
 export const TEST_PASS_SIGNING_KEY = generatePassSigningKey();
@@ -38,6 +39,8 @@ export async function startTestServer(
     /** API key cache TTL (0: none) */ apiKeyCacheTtlMs?: number;
     /** log lines (at `logLevel`, default info) go here instead of nowhere. */ logDestination?: DestinationStream;
     logLevel?: string;
+    /** the event-loop lag the bulkheads see (default: this process's, which other work on the machine moves) */
+    load?: LoadSignal;
     /** faults: pool settings as in production (default: the test pools of tests/helpers/pools.ts). */
     pool?: { max?: number; connectionTimeoutMs?: number; statementTimeoutMs?: number };
   } = {},
@@ -59,7 +62,7 @@ export async function startTestServer(
   const secrets = { idHashSecret: TEST_ID_HASH_SECRET, passSigningKey: TEST_PASS_SIGNING_KEY };
   // the client main.ts makes, so that a Redis outage behaves here as in a deployment
   const redis = options.redisUrl ? connectRedis(options.redisUrl) : null;
-  const app = makeApp({ config, pools, logger, apiKeyCacheTtlMs: options.apiKeyCacheTtlMs, secrets, redis });
+  const app = makeApp({ config, pools, logger, apiKeyCacheTtlMs: options.apiKeyCacheTtlMs, secrets, redis, ...(options.load ? { load: options.load } : {}) });
   await app.start();
   await new Promise<void>((resolve) => app.httpServer.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(app.httpServer.address() as AddressInfo).port}`;

@@ -2,6 +2,7 @@ import { Admission, AdmissionRefusal, type Ticket } from '../../src/limits/admis
 import { DEFAULT_CLASS_LIMITS, poolSizes, REQUEST_CLASSES, requestPolicy, rootFieldNames, type ClassLimits, type RequestClass } from '../../src/limits/requestClass';
 import { RequestLane, DeadlineExceeded } from '../../src/db/lane';
 import { forwardedRequestClass } from '../../src/federation/subgraphServer';
+import { eventLoopLag } from '../../src/limits/load';
 import type { Pools } from '../../src/db/pools';
 import { parse, getOperationAST } from 'graphql';
 
@@ -195,5 +196,20 @@ describe('RequestLane', () => {
     await expect(view.access.connect()).rejects.toBeInstanceOf(DeadlineExceeded);
     expect(log).toEqual(['public:ok', 'public:slow']);
     expect(deadlines).toEqual(['public']); // counted once per request
+  });
+});
+
+describe('the event-loop lag', () => {
+  it('is the delay of a blocked loop at once, and is forgotten after half a second', async () => {
+    const lag = eventLoopLag();
+    await new Promise((r) => setTimeout(r, 700)); // the monitor's first window
+    const until = performance.now() + 400;
+    while (performance.now() < until) {
+      // a loop busy for 400 ms, as a huge answer being serialised makes it
+    }
+    expect(lag.lagMs()).toBeGreaterThanOrEqual(300);
+    await new Promise((r) => setTimeout(r, 1000));
+    // other work on this machine may delay a timer, but not by the 400 ms of the block
+    expect(lag.lagMs()).toBeLessThan(300);
   });
 });
