@@ -54,7 +54,8 @@ describe('npm start with production bulkheads (PG_POOL_MAX 10)', () => {
   let server: TestServer;
   beforeAll(async () => {
     lag.ms = 0;
-    server = await startTestServer({ env: PRODUCTION, pool: { max: 10, connectionTimeoutMs: 1000, statementTimeoutMs: 5000 }, load: lag });
+    // PUBLIC's deadline cut to 1.5 s: the two admitted NationalDaily end sooner (the suite's time), nothing else changes
+    server = await startTestServer({ env: { ...PRODUCTION, REQUEST_DEADLINE_MS: 'public=1500' }, pool: { max: 10, connectionTimeoutMs: 1000, statementTimeoutMs: 5000 }, load: lag });
     const issued = await server.gql(operation('IssuePass'), { name: DEMO_PEOPLE[3].name, idNumber: DEMO_PEOPLE[3].idNumber });
     token = issued.body.data.issuePass.pass.token;
   });
@@ -152,7 +153,7 @@ describe('through the gateway, with production bulkheads', () => {
       await issuer.close();
     }
     // the gateway is a process of its own on a shared machine: it sheds by lag in production, not here
-    stack = await startFederatedStack(undefined, { env: { ...PRODUCTION, PG_STATEMENT_TIMEOUT_MS: '5000' }, gatewayEnv: { SHED_LAG_MS: 'self=none,official=none,public=none' }, pgPoolMax: 10, load: lag });
+    stack = await startFederatedStack(undefined, { env: { ...PRODUCTION, PG_STATEMENT_TIMEOUT_MS: '5000', REQUEST_DEADLINE_MS: 'public=1500' }, gatewayEnv: { SHED_LAG_MS: 'self=none,official=none,public=none' }, pgPoolMax: 10, load: lag });
   }, 60_000);
   afterAll(async () => {
     lag.ms = 0;
