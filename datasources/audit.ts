@@ -6,6 +6,8 @@ import type { Role } from '../src/auth/viewer';
 export interface AuditRow {
   keyId: string | null;
   role: Role;
+  /** Pseudonym of a PUBLIC caller (src/privacy/idHash.ts callerPseudonym); null for a keyed one. */
+  caller: string | null;
   operation: string;
   subjectPersonId: string | null;
   outcome: string;
@@ -29,6 +31,7 @@ export interface AuditFilter {
   operation?: string | null;
   subjectPersonId?: string | null;
   keyId?: string | null;
+  caller?: string | null;
   outcome?: string | null;
 }
 
@@ -38,6 +41,7 @@ interface EntryRow {
   key_id: string | null;
   key_owner_name: string | null;
   role: Role;
+  caller: string | null;
   operation: string;
   subject_person_id: string | null;
   outcome: string;
@@ -51,6 +55,7 @@ const toEntry = (r: EntryRow): AuditEntry => ({
   keyId: r.key_id,
   keyOwnerName: r.key_owner_name,
   role: r.role,
+  caller: r.caller,
   operation: r.operation,
   subjectPersonId: r.subject_person_id,
   outcome: r.outcome,
@@ -65,16 +70,16 @@ const toEntry = (r: EntryRow): AuditEntry => ({
 export class AuditSource {
   constructor(private readonly sql: Sql) {}
 
-  /** Appends rows sharing key, role and request: one INSERT … SELECT FROM unnest(…), a fixed 7 parameters. */
+  /** Appends rows sharing key, role, caller and request: one INSERT … SELECT FROM unnest(…), a fixed 8 parameters. */
   async append(
-    common: Pick<AuditRow, 'keyId' | 'role' | 'requestId'>,
+    common: Pick<AuditRow, 'keyId' | 'role' | 'requestId' | 'caller'>,
     rows: readonly Pick<AuditRow, 'operation' | 'subjectPersonId' | 'outcome' | 'detail'>[],
   ): Promise<void> {
     if (rows.length === 0) return;
     await this.sql.write(
       'AuditSource.append',
-      `INSERT INTO access.audit_log (key_id, role, request_id, operation, subject_person_id, outcome, detail)
-       SELECT $1::uuid, $2::text, $3::text, u.operation, u.subject_person_id, u.outcome, u.detail
+      `INSERT INTO access.audit_log (key_id, role, request_id, caller, operation, subject_person_id, outcome, detail)
+       SELECT $1::uuid, $2::text, $3::text, $8::text, u.operation, u.subject_person_id, u.outcome, u.detail
          FROM unnest($4::text[], $5::uuid[], $6::text[], $7::text[]) AS u(operation, subject_person_id, outcome, detail)`,
       [
         common.keyId,
@@ -84,6 +89,7 @@ export class AuditSource {
         rows.map((r) => r.subjectPersonId),
         rows.map((r) => r.outcome),
         rows.map((r) => r.detail),
+        common.caller,
       ],
     );
   }
@@ -95,7 +101,7 @@ export class AuditSource {
     // Same datasource (access): joining the key table for its owner's name is allowed.
     const rows = await this.sql.query<EntryRow>(
       'AuditSource.trail',
-      `SELECT a.id::text AS id, a.at, a.key_id, k.owner_name AS key_owner_name, a.role, a.operation,
+      `SELECT a.id::text AS id, a.at, a.key_id, k.owner_name AS key_owner_name, a.role, a.caller, a.operation,
               a.subject_person_id, a.outcome, a.request_id, a.detail
          FROM access.audit_log a LEFT JOIN access.api_keys k ON k.id = a.key_id
         WHERE ${where} AND ($${n + 1}::bigint IS NULL OR a.id < $${n + 1})
@@ -136,6 +142,7 @@ function filterSql(filter: AuditFilter): { where: string; params: unknown[] } {
   add((p) => `a.operation = ${p}`, filter.operation);
   add((p) => `a.subject_person_id = ${p}::uuid`, filter.subjectPersonId);
   add((p) => `a.key_id = ${p}::uuid`, filter.keyId);
+  add((p) => `a.caller = ${p}`, filter.caller);
   add((p) => `a.outcome = ${p}`, filter.outcome);
   return { where: clauses.length ? clauses.join(' AND ') : 'TRUE', params };
 }

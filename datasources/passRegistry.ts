@@ -1,3 +1,4 @@
+import type { AuditLog } from '../src/auth/audit';
 import { randomUUID } from 'node:crypto';
 import type { Sql } from './sql';
 
@@ -33,7 +34,7 @@ export type CheckStatus = TokenStatus | 'REVOKED';
 export interface PassCheckKey {
   passId: string | null;
   tokenStatus: TokenStatus;
-  actor: { keyId: string | null; role: string; requestId: string | null };
+  actor: ReturnType<AuditLog["actor"]>;
 }
 
 /**
@@ -51,17 +52,17 @@ export async function checkAndAudit(sql: Sql, keys: readonly PassCheckKey[]): Pr
   const rows = await sql.write<PassRow & { status: CheckStatus }>(
     'PassRegistry.checkAndAudit',
     `WITH k AS (
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[])
-                WITH ORDINALITY AS k(pass_id, token_status, key_id, role, request_id, ord)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[])
+                WITH ORDINALITY AS k(pass_id, token_status, key_id, role, request_id, caller, ord)
      ), checked AS (
-       SELECT k.ord, k.key_id, k.role, k.request_id, p.id, p.person_id, p.issued_at, p.valid_until, p.revoked_at,
+       SELECT k.ord, k.key_id, k.role, k.request_id, k.caller, p.id, p.person_id, p.issued_at, p.valid_until, p.revoked_at,
               CASE WHEN k.token_status = 'INVALID' OR p.id IS NULL THEN 'INVALID'
                    WHEN p.revoked_at IS NOT NULL THEN 'REVOKED'
                    ELSE k.token_status END AS status
          FROM k LEFT JOIN access.passes p ON p.id = k.pass_id
      ), audited AS (
-       INSERT INTO access.audit_log (key_id, role, request_id, operation, subject_person_id, outcome, detail)
-       SELECT c.key_id, c.role, c.request_id, 'checkPass', c.person_id, c.status,
+       INSERT INTO access.audit_log (key_id, role, request_id, caller, operation, subject_person_id, outcome, detail)
+       SELECT c.key_id, c.role, c.request_id, c.caller, 'checkPass', c.person_id, c.status,
               CASE WHEN c.status = 'VALID' THEN 'shown: colour, validity, masked name' END
          FROM checked c ORDER BY c.ord
      )
@@ -73,6 +74,7 @@ export async function checkAndAudit(sql: Sql, keys: readonly PassCheckKey[]): Pr
       keys.map((k) => k.actor.keyId),
       keys.map((k) => k.actor.role),
       keys.map((k) => k.actor.requestId),
+      keys.map((k) => k.actor.caller),
     ],
   );
   return rows.map((r) => ({ status: r.status, record: r.id == null ? null : toPass(r) }));

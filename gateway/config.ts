@@ -15,6 +15,10 @@ export interface GatewayConfig {
   apqTtlSeconds: number;
   /** Proxies believed in X-Forwarded-For, as on `npm start` (TRUST_PROXY). */
   trustProxy: Config['trustProxy'];
+  /** Slow clients are cut off as on `npm start` (HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS). */
+  httpTimeouts: Config['httpTimeouts'];
+  /** Bulkheads: the classes' deadlines, turns, per-caller caps and shedding lags, as on `npm start`. */
+  classLimits: Config['classLimits'];
 }
 
 /**
@@ -49,5 +53,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     redisKeyPrefix: config.redisKeyPrefix,
     apqTtlSeconds: config.apqTtlSeconds,
     trustProxy: config.trustProxy,
+    httpTimeouts: config.httpTimeouts,
+    classLimits: config.classLimits,
   };
 }

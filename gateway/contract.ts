@@ -8,7 +8,9 @@ import { costRefusal, httpOperationRefusal, limitValidationRules, type Operation
 import { precheckDocument } from '../src/limits/precheck';
 import { jsonFits, responseTooLarge } from '../src/limits/responseSize';
 import { listSizeProblems } from '../src/limits/listSize';
-import { sha256 } from '../src/documents/manifest';
+import { idNumberOverGetMessage, policyOf, requestPolicy, rootFieldNames, type ClassLimits, type RequestClass, type RequestPolicy } from '../src/limits/requestClass';
+import { AdmissionRefusal, type Admission, type Ticket } from '../src/limits/admission';
+import { persistedQueryRefusal, sha256 } from '../src/documents/manifest';
 import { ErrorCode } from '../src/errors';
 import type { IncomingMessage } from 'node:http';
 import { clientAddressOf } from '../src/http/clientAddress';
@@ -30,6 +32,9 @@ import { clientAddressOf } from '../src/http/clientAddress';
  *   subscriptions over HTTP (400)      httpOperationRefusal
  *   cost per role (400)                costRefusal, on the supergraph's API schema
  *   trusted documents per role (403)   trustedDocumentsPlugin
+ *   bulkheads (429, 503)               src/limits/admissionPlugin.ts: the request's class, a turn in
+ *                                      it, per-caller cap, shedding by the gateway's event-loop lag;
+ *                                      the class and the time left go to the subgraphs
  *
  * in that order, which is Apollo's, but for CSRF prevention, checked here before the body is read
  * (Yoga answers 415 to the text/plain it cannot parse): a GET of too many tokens without a preflight
@@ -50,6 +55,9 @@ export interface ContractOptions {
   trustProxy: (address: string, hop: number) => boolean;
   /** Told when the supergraph has list fields schema/ does not size (every operation is then refused). */
   onUnsizedLists?: (problems: string) => void;
+  /** Bulkheads (README, "Bulkheads"): the gateway's own turns per class, and the classes' deadlines. */
+  admission: Admission;
+  classLimits: Readonly<Record<RequestClass, ClassLimits>>;
 }
 
 /** What the gateway learnt of one request before execution, for the checks after validation and the log line. */
@@ -63,6 +71,21 @@ export interface RequestFacts {
   queryHash: string;
   /** A document sent with its APQ hash: stored once the request passed every check (Apollo does the same). */
   register: string | null;
+  /** Class, ID number lookup, personal answer (src/limits/requestClass.ts): known once the operation is. */
+  policy?: RequestPolicy;
+  /** When the gateway had the request's parameters; its class's deadline counts from here. */
+  arrivedAt: number;
+  /** Arrival + the class's deadline, once the class is known. */
+  deadlineAt?: number;
+  /** The request's turn in its class, given back when its answer is sent. */
+  ticket?: Ticket;
+}
+
+/** The class and the milliseconds left of a request, for the subgraphs it reaches (src/federation/names.ts), else null. */
+export function forwardedClass(request: Request): { requestClass: RequestClass; deadlineMs: number } | null {
+  const known = facts.get(request);
+  if (!known?.policy || known.deadlineAt === undefined) return null;
+  return { requestClass: known.policy.requestClass, deadlineMs: Math.max(1, Math.round(known.deadlineAt - Date.now())) };
 }
 
 const facts = new WeakMap<Request, RequestFacts>();
@@ -258,15 +281,14 @@ export function useClientContract(options: ContractOptions): GatewayPlugin {
       let queryHash: string;
       let register: string | null = null;
       if (persisted) {
-        if (persisted.version !== 1) throw refusal(400, 'Unsupported persisted query version', { code: ErrorCode.INTERNAL_SERVER_ERROR });
+        const refused = persistedQueryRefusal(query, params.extensions);
+        if (refused) throw refusal(400, refused.message, { code: refused.code });
         queryHash = String(persisted.sha256Hash);
         if (query === undefined) {
           query = await persistedQueries.get(`${APQ_PREFIX}${queryHash}`);
           if (query === undefined) {
             throw refusal(200, 'PersistedQueryNotFound', { code: 'PERSISTED_QUERY_NOT_FOUND' }, { 'cache-control': 'private, no-cache, must-revalidate' });
           }
-        } else if (sha256(query) !== queryHash) {
-          throw refusal(400, 'provided sha does not match query', { code: ErrorCode.INTERNAL_SERVER_ERROR });
         } else {
           register = query;
         }
@@ -278,7 +300,15 @@ export function useClientContract(options: ContractOptions): GatewayPlugin {
       } else {
         throw refusal(400, 'GraphQL operations must contain a non-empty `query` or a `persistedQuery` extension.', { code: ErrorCode.BAD_REQUEST });
       }
-      facts.set(request, { viewer, operationName: params.operationName ?? null, sqlStatements: sql.statements, queryHash, register });
+      facts.set(request, { viewer, operationName: params.operationName ?? null, sqlStatements: sql.statements, queryHash, register, arrivedAt: Date.now() });
+    },
+
+    // an answer about a person is kept by no cache, whatever it says (src/privacy/transport.ts)
+    onResponse({ request, response }) {
+      const known = facts.get(request);
+      if (known?.policy?.personal) response.headers.set('cache-control', 'no-store');
+      // the turn ends with the answer, also one that never finished executing (idempotent)
+      known?.ticket?.release();
     },
 
     // Apollo's words for a mutation over GET; Yoga's own check (same status and code) runs after this one
@@ -290,6 +320,9 @@ export function useClientContract(options: ContractOptions): GatewayPlugin {
         if (operation && operation.operation !== 'query') {
           throw refusal(405, `GET requests only support query operations, not ${operation.operation} operations`, { code: ErrorCode.BAD_REQUEST }, { allow: 'POST' });
         }
+        // an ID number never in a URL (src/privacy/transport.ts on `npm start`)
+        const lookup = operation && requestPolicy('PUBLIC', rootFieldNames(result, operation)).idNumberLookup;
+        if (lookup) throw refusal(405, idNumberOverGetMessage(lookup), { code: ErrorCode.BAD_REQUEST }, { allow: 'POST', 'cache-control': 'no-store' });
       };
     },
 
@@ -316,7 +349,7 @@ export function useClientContract(options: ContractOptions): GatewayPlugin {
 
     // Checks that depend on the caller run here, after validation: results set in onValidate are
     // cached per document by Yoga, whoever asked.
-    onExecute({ args, setResultAndStopExecution }) {
+    async onExecute({ args, setResultAndStopExecution }) {
       const known = requestFacts((args.contextValue as { request?: Request }).request ?? ({} as Request));
       const operation = getOperationAST(args.document, args.operationName ?? undefined);
       if (!operation) return; // graphql-js reports the unknown operation itself
@@ -332,6 +365,7 @@ export function useClientContract(options: ContractOptions): GatewayPlugin {
         return;
       }
       const role = known.viewer.role;
+      known.policy = policyOf(known, role, args.document, operation);
       const refused =
         costRefusal(limits, role, { schema: args.schema, document: args.document, operation, variables: args.variableValues as Record<string, unknown> | undefined }) ??
         (trustedRoles.has(role) && !trusted.has(known.queryHash)
@@ -345,8 +379,24 @@ export function useClientContract(options: ContractOptions): GatewayPlugin {
         setResultAndStopExecution({ errors: [forYoga(refused)] });
         return;
       }
+      // a turn in the request's class (src/limits/admission.ts), as on `npm start`, before any subgraph is asked
+      const requestClass = known.policy.requestClass;
+      known.deadlineAt = known.arrivedAt + options.classLimits[requestClass].deadlineMs;
+      try {
+        known.ticket = await options.admission.admit(requestClass, known.viewer.clientId, known.deadlineAt);
+      } catch (err) {
+        if (!(err instanceof AdmissionRefusal)) throw err;
+        setResultAndStopExecution({ errors: [refusal(err.status, err.message, err.extensions(), { 'retry-after': String(err.retryAfterSeconds) })] });
+        return;
+      }
       if (known.register !== null) void persistedQueries.set(`${APQ_PREFIX}${known.queryHash}`, known.register).catch(() => undefined);
-      return { onExecuteDone: ({ result, setResult }) => void (isAsyncIterable(result) || enforceResponseBudget(result, role, limits, setResult)) };
+      const ticket = known.ticket;
+      return {
+        onExecuteDone: ({ result, setResult }) => {
+          ticket.release();
+          if (!isAsyncIterable(result)) enforceResponseBudget(result, role, limits, setResult);
+        },
+      };
     },
   };
 }

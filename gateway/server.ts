@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import { createGatewayRuntime, usePrometheus } from '@graphql-hive/gateway';
 import { passthroughRoutes } from './passthrough';
-import { CLIENT_ADDRESS_HEADER, SUBGRAPH_NAMES, SUBGRAPH_SECRET_HEADER, SUPERGRAPH_PATH, type SubgraphName } from '../src/federation/names';
+import { CLIENT_ADDRESS_HEADER, DEADLINE_HEADER, REQUEST_CLASS_HEADER, SUBGRAPH_NAMES, SUBGRAPH_SECRET_HEADER, SUPERGRAPH_PATH, type SubgraphName } from '../src/federation/names';
 import { DEFAULT_MANIFEST_PATH, documentsById, readManifest } from '../src/documents/manifest';
 import { createAuthenticator, createPersistedQueries } from './serverModules';
 import type { Logger } from 'pino';
@@ -11,9 +11,13 @@ import { connectRedis } from '../src/cache/redisText';
 import { createPools } from '../src/db/pools';
 import { createMetrics } from '../src/observability/metrics';
 import type { GatewayConfig } from './config';
-import { callerAddress, useClientContract } from './contract';
+import { callerAddress, forwardedClass, useClientContract } from './contract';
+import { Admission } from '../src/limits/admission';
+import { eventLoopLag } from '../src/limits/load';
 import { trustFunction } from '../src/http/clientAddress';
 import { useRequestLog } from './observability';
+import { withoutSuggestions } from '../src/errors';
+import { createHttpServer } from '../src/http/server';
 
 export interface GatewayOptions {
   /** Where each subgraph listens, e.g. http://127.0.0.1:4102/graphql. */
@@ -68,7 +72,28 @@ const statusOfSubgraphErrors = {
     if (limited) {
       setResult({ ...single, extensions: { ...single.extensions, http: { status: 429, headers: Number.isFinite(retryAfter) ? { 'retry-after': String(retryAfter) } : {} } } });
     } else if (single.data == null && errors.every((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE')) {
-      setResult({ ...single, extensions: { ...single.extensions, http: { status: 503, headers: { 'retry-after': '2' } } } });
+      // a bulkhead's refusal names its own wait (src/limits/admission.ts); a database outage 2 s
+      const said = Number(errors[0].extensions?.retryAfterSeconds);
+      setResult({ ...single, extensions: { ...single.extensions, http: { status: 503, headers: { 'retry-after': Number.isFinite(said) ? String(said) : '2' } } } });
+    }
+  },
+};
+
+/** REQUEST_CLASS_HEADER and DEADLINE_HEADER of a client request whose class is known (gateway/contract.ts). */
+function forwardedHeaders(request: Request): Record<string, string> {
+  const forwarded = forwardedClass(request);
+  return forwarded ? { [REQUEST_CLASS_HEADER]: forwarded.requestClass, [DEADLINE_HEADER]: String(forwarded.deadlineMs) } : {};
+}
+
+/**
+ * Production: no "Did you mean …?" in any error (src/errors.ts withoutSuggestions, as on `npm start`):
+ * the supergraph's names of HEALTH-only fields and types must not be listed to PUBLIC callers.
+ */
+const noSuggestions = {
+  onResultProcess({ result }: { result: unknown }) {
+    const results = (Array.isArray(result) ? result : [result]) as (ExecutionResult | null)[];
+    for (const error of results.flatMap((r) => (r && typeof r === 'object' && 'errors' in r ? (r.errors ?? []) : []))) {
+      (error as { message: string }).message = withoutSuggestions(error.message);
     }
   },
 };
@@ -117,6 +142,10 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
   });
   // npm start's changxing_* series (and its access pool's gauges), in the registry Hive's /metrics serves
   const metrics = createMetrics(pools);
+  // the gateway's own bulkheads (README, "Bulkheads"): its event loop, its turns per class
+  const lag = eventLoopLag();
+  const admission = new Admission(config.classLimits, { lag, onRefused: metrics.observeRefused });
+  metrics.watchAdmission(admission, lag);
   const authenticator = createAuthenticator(pools.access, { cacheTtlMs: config.apiKeyCacheTtlMs, isProduction: config.isProduction });
   const redis = config.redisUrl ? connectRedis(config.redisUrl) : null;
   const trusted = documentsById(readManifest(config.trustedDocuments.manifestPath ?? DEFAULT_MANIFEST_PATH));
@@ -143,6 +172,8 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
         [SUBGRAPH_SECRET_HEADER]: options.secret,
         // PUBLIC self-service lookups are rate-limited per address; the subgraph sees only the gateway's
         [CLIENT_ADDRESS_HEADER]: callerAddress(context, trustProxy),
+        // the client request's class and time left: the subgraph runs the fetch in that class's pools, by then
+        ...forwardedHeaders(request),
       }),
     },
     plugins: (ctx) => [
@@ -157,15 +188,18 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
         graphqlEndpoint,
         trustProxy,
         onUnsizedLists: (problems) => options.logger.error({ problems }, 'supergraph has list fields without @listSize in schema/: every operation is refused'),
+        admission,
+        classLimits: config.classLimits,
       }),
       statusOfSubgraphErrors,
+      ...(options.isProduction ? [noSuggestions] : []),
     ],
   });
   // the JWKS, the CSV export and the pages come from the subgraph that serves them (gateway/passthrough.ts)
   const passthrough = passthroughRoutes(options.urls);
-  const server = http.createServer((req, res) => {
+  const server = createHttpServer((req, res) => {
     if (!passthrough(req, res)) void gateway(req, res);
-  });
+  }, config.httpTimeouts);
   server.on('close', () => {
     void gateway.dispose();
     void pools.access.end();

@@ -1,4 +1,5 @@
 import type { Context } from '../src/context';
+import type { PersonRecord } from '../datasources/person';
 import { badInput } from '../src/errors';
 import { idHashOf, sameName } from '../src/privacy/idArgument';
 import { maxItems } from '../src/limits/listSize';
@@ -13,10 +14,11 @@ const NOT_MATCHED = {
 export const passResolvers = {
   Query: {
     holderPass: async (_: unknown, { token, name, idNumber }: { token: string; name: string; idNumber: string }, ctx: Context) => {
-      const person = await selfServicePerson(name, idNumber, ctx);
-      const view = person && (await ctx.sources.passes.holderView(person, token));
+      const { holder, matched } = await selfServiceLookup(name, idNumber, ctx);
+      const view = matched && (await ctx.sources.passes.holderView(holder, token));
       if (!view) {
-        if (!person) await ctx.audit.record({ operation: 'holderPass', subjectPersonId: null, outcome: 'NOT_MATCHED' });
+        // a wrong name against an existing ID number shows in its holder's trail (holderView audits the rest)
+        if (!matched) await ctx.audit.record({ operation: 'holderPass', subjectPersonId: holder?.id ?? null, outcome: 'NOT_MATCHED' });
         return { pass: null, status: null, userErrors: [NOT_MATCHED] };
       }
       return { ...view, userErrors: [] };
@@ -32,20 +34,26 @@ export const passResolvers = {
   },
   Mutation: {
     issuePass: async (_: unknown, { name, idNumber }: { name: string; idNumber: string }, ctx: Context) => {
-      const person = await selfServicePerson(name, idNumber, ctx);
-      if (!person) {
-        await ctx.audit.record({ operation: 'issuePass', subjectPersonId: null, outcome: 'NOT_MATCHED' });
+      const { holder, matched } = await selfServiceLookup(name, idNumber, ctx);
+      if (!matched) {
+        // An existing ID number with a wrong name is recorded against its holder: name-guessing shows in their trail.
+        await ctx.audit.record({ operation: 'issuePass', subjectPersonId: holder?.id ?? null, outcome: 'NOT_MATCHED' });
         return { pass: null, userErrors: [NOT_MATCHED] };
       }
-      return { pass: await ctx.sources.passes.issue(person), userErrors: [] };
+      return { pass: await ctx.sources.passes.issue(holder), userErrors: [] };
     },
   },
 };
 
-/** The person a self-service lookup names (rate-limited per client and ID number), or null when name and ID do not match. */
-async function selfServicePerson(name: string, idNumber: string, ctx: Context) {
+type SelfServiceLookup = { holder: PersonRecord; matched: true } | { holder: PersonRecord | null; matched: false };
+
+/**
+ * The holder of the ID number a self-service lookup names (rate-limited per client and ID number),
+ * and whether the name is theirs. Only a match may be shown; a holder without a match is for the audit.
+ */
+async function selfServiceLookup(name: string, idNumber: string, ctx: Context): Promise<SelfServiceLookup> {
   const hash = idHashOf(idNumber, ctx.idHashSecret);
   await ctx.limiter.admit(ctx.viewer.clientId, hash.toString('hex'));
-  const person = await ctx.sources.persons.byIdHash.load(hash);
-  return person && sameName(name, person.name) ? person : null;
+  const holder = await ctx.sources.persons.byIdHash.load(hash);
+  return holder && sameName(name, holder.name) ? { holder, matched: true } : { holder, matched: false };
 }

@@ -27,9 +27,10 @@ export const personResolvers = {
       const today = todayCst();
       const windowStart = addDays(today, -(PASS_WINDOW_DAYS - 1));
       const exposure = contacts.map((c) => c.exposureDate).filter((d) => d >= windowStart && d <= today).sort().pop() ?? null;
+      // An existing ID number with a wrong name is recorded against its holder: name-guessing shows in their trail.
       await ctx.audit.record({
         operation: 'closeContactCheck',
-        subjectPersonId: matched ? person.id : null,
+        subjectPersonId: person?.id ?? null,
         outcome: !matched ? 'NOT_MATCHED' : exposure ? 'CONTACT' : 'NO_CONTACT',
       });
       return { isCloseContact: exposure != null, exposureDate: exposure, advice: exposure ? ADVICE_CONTACT : ADVICE_NONE };

@@ -3,6 +3,17 @@ import { z } from 'zod';
 import type { SourceName } from './db/pools';
 import { ROLES, type Role } from './auth/viewer';
 import { DEFAULT_LIMITS, type OperationLimits } from './limits';
+import { DEFAULT_CLASS_LIMITS, REQUEST_CLASSES, type ClassLimits, type RequestClass } from './limits/requestClass';
+
+/** "public=4000,official=30000": a value per request class (README, "Bulkheads"); `none` where allowed. */
+const perClass = (none: boolean) =>
+  z
+    .string()
+    .regex(
+      new RegExp(`^\\s*$|^\\s*(pass|self|official|public)=(\\d+${none ? '|none' : ''})\\s*(,\\s*(pass|self|official|public)=(\\d+${none ? '|none' : ''})\\s*)*$`),
+      `expected class=value pairs, e.g. "public=4000,official=30000" (classes: ${REQUEST_CLASSES.join(', ')}${none ? '; a value may be none' : ''})`,
+    )
+    .default('');
 
 /**
  * The environment, parsed once at start-up. Every variable is documented in the README's
@@ -23,6 +34,9 @@ const Env = z.object({
   CASE_READ_DATABASE_URL: z.url().optional(),
   MOBILITY_READ_DATABASE_URL: z.url().optional(),
   ACCESS_READ_DATABASE_URL: z.url().optional(),
+  // the owner's credentials for migrations and the demo seed, on each source's database (README, "Database roles")
+  MIGRATION_DATABASE_USER: z.string().min(1).optional(),
+  MIGRATION_DATABASE_PASSWORD: z.string().optional(),
   DATA_DIR: z.string().min(1).default('.data'),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
   SEED_ON_START: z.enum(['auto', 'always', 'never']).default('auto'),
@@ -73,6 +87,17 @@ const Env = z.object({
   EXPLORER: z.enum(['on', 'off']).optional(),
   // Bench only (`npm run bench`, the N+1 baseline): 1 turns DataLoader batching off. Never set it in a deployment.
   BENCH_DISABLE_BATCHING: z.enum(['0', '1']).default('0'),
+  // bulkheads (README, "Bulkheads"): per request class
+  REQUEST_DEADLINE_MS: perClass(false),
+  CLASS_CONCURRENCY: perClass(false),
+  CALLER_CONCURRENCY: perClass(false),
+  SHED_LAG_MS: perClass(true),
+  PG_POOL_SHARES: perClass(false),
+  // instances starting together wait this long for another one's migrations (or demo seed) of the same database
+  MIGRATION_LOCK_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(120_000),
+  // slow clients (README, "Operations"): a request's headers, and the whole request, must arrive within these
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
   // bulk export (README, "Bulk export")
   EXPORT_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(600_000),
 });
@@ -86,6 +111,11 @@ export interface Config {
   databaseUrls: Record<SourceName, string> | null;
   /** Read-replica URL of each source that has one (empty: every read goes to the primary). */
   readDatabaseUrls: Partial<Record<SourceName, string>>;
+  /**
+   * The owner's credentials: migrations (and the demo seed, key management) connect to each source's
+   * database as this role, the API as the role of its URL (src/db/roles.ts). null: the URLs' own.
+   */
+  migrationCredentials: { user: string; password: string | null } | null;
   dataDir: string;
   embeddedPgPort: number;
   seedOnStart: 'auto' | 'always' | 'never';
@@ -132,6 +162,17 @@ export interface Config {
   benchDisableBatching: boolean;
   /** Timeout of one /export/daily.csv COPY statement (longer than pgStatementTimeoutMs: exports are big). */
   exportStatementTimeoutMs: number;
+  /** Per request class: deadline, concurrency, per-caller cap, shedding lag, pool share (src/limits/requestClass.ts). */
+  classLimits: Record<RequestClass, ClassLimits>;
+  /** How long start-up waits for another instance's migrations or demo seed of the same database (src/db/migrate.ts). */
+  migrationLockTimeoutMs: number;
+  /** How long a client may take to send a request's headers, and the whole request (src/http/server.ts). */
+  httpTimeouts: HttpTimeouts;
+}
+
+export interface HttpTimeouts {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -173,6 +214,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!allSet && Object.keys(readDatabaseUrls).length > 0) {
     throw new ConfigError('*_READ_DATABASE_URL needs DATABASE_URL (or the per-source URLs): a replica of the embedded PostgreSQL does not exist.');
   }
+  if ((e.MIGRATION_DATABASE_USER || e.MIGRATION_DATABASE_PASSWORD) && !allSet) {
+    throw new ConfigError('MIGRATION_DATABASE_USER and MIGRATION_DATABASE_PASSWORD go with DATABASE_URL (the embedded PostgreSQL makes its own owner and application roles).');
+  }
+  if (e.MIGRATION_DATABASE_PASSWORD && !e.MIGRATION_DATABASE_USER) {
+    throw new ConfigError('MIGRATION_DATABASE_PASSWORD needs MIGRATION_DATABASE_USER: the role that owns the schemas.');
+  }
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError(`HTTP_HEADERS_TIMEOUT_MS (${e.HTTP_HEADERS_TIMEOUT_MS}) must not exceed HTTP_REQUEST_TIMEOUT_MS (${e.HTTP_REQUEST_TIMEOUT_MS}): the headers are part of the request.`);
+  }
   if (isProduction) {
     const missing = [
       !allSet && 'DATABASE_URL (the embedded PostgreSQL is for development only)',
@@ -190,6 +240,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     databaseUrls: allSet ? (perSource as Record<SourceName, string>) : null,
     readDatabaseUrls,
+    migrationCredentials: e.MIGRATION_DATABASE_USER ? { user: e.MIGRATION_DATABASE_USER, password: e.MIGRATION_DATABASE_PASSWORD ?? null } : null,
     dataDir: e.DATA_DIR,
     embeddedPgPort: e.EMBEDDED_PG_PORT,
     seedOnStart: isProduction ? 'never' : e.SEED_ON_START,
@@ -227,7 +278,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     explorer: e.EXPLORER ? e.EXPLORER === 'on' : !isProduction,
     benchDisableBatching: e.BENCH_DISABLE_BATCHING === '1',
     exportStatementTimeoutMs: e.EXPORT_STATEMENT_TIMEOUT_MS,
+    classLimits: classLimitsOf(e),
+    migrationLockTimeoutMs: e.MIGRATION_LOCK_TIMEOUT_MS,
+    httpTimeouts: { headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS },
   };
+}
+
+/** The classes' limits: the defaults, with what REQUEST_DEADLINE_MS … PG_POOL_SHARES name. */
+function classLimitsOf(e: z.infer<typeof Env>): Record<RequestClass, ClassLimits> {
+  const limits = Object.fromEntries(REQUEST_CLASSES.map((c) => [c, { ...DEFAULT_CLASS_LIMITS[c] }])) as Record<RequestClass, ClassLimits>;
+  const apply = (spec: string, variable: string, set: (l: ClassLimits, value: number | null) => void) => {
+    for (const pair of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+      const [name, value] = pair.split('=').map((x) => x.trim());
+      const n = value === 'none' ? null : Number(value);
+      if (n !== null && n < 1) throw new ConfigError(`${variable}: ${name}=${value} must be at least 1`);
+      set(limits[name as RequestClass], n);
+    }
+  };
+  apply(e.REQUEST_DEADLINE_MS, 'REQUEST_DEADLINE_MS', (l, n) => (l.deadlineMs = n!));
+  apply(e.CLASS_CONCURRENCY, 'CLASS_CONCURRENCY', (l, n) => (l.concurrency = n!));
+  apply(e.CALLER_CONCURRENCY, 'CALLER_CONCURRENCY', (l, n) => (l.perCaller = n!));
+  apply(e.SHED_LAG_MS, 'SHED_LAG_MS', (l, n) => (l.shedLagMs = n));
+  apply(e.PG_POOL_SHARES, 'PG_POOL_SHARES', (l, n) => (l.poolShare = n!));
+  return limits;
 }
 
 /** "PUBLIC=300000,GOV=5000000" → { PUBLIC: 300000, GOV: 5000000 } (validated by the Env schema). */

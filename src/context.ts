@@ -3,12 +3,15 @@ import type { Pools } from './db/pools';
 import { createSources, requestSql, SqlRecorder, type SourceOptions, type Sources } from '../datasources';
 import { AuditSource } from '../datasources/audit';
 import { AuditLog } from './auth/audit';
+import { callerPseudonym } from './privacy/idHash';
 import { PUBLIC_VIEWER, type Viewer } from './auth/viewer';
 import type { SelfServiceLimiter } from './auth/rateLimit';
 import type { PassSigner } from './pass/token';
 import type { CountyLevelCache } from './cache/countyLevels';
 import type { PassCheckBatches } from '../datasources/sharedBatch';
 import type { ResponseBudget } from './limits/responseSize';
+import type { RequestLane } from './db/lane';
+import type { RequestClass } from './limits/requestClass';
 
 /** Everything a resolver may use for one request. */
 export interface Context {
@@ -25,6 +28,13 @@ export interface Context {
   limiter: SelfServiceLimiter;
   /** Bytes this request's answer may take (src/limits/responseSize.ts); null: not counted (subscriptions, internal callers). */
   responseBudget: ResponseBudget | null;
+  /** The connections and deadline of this request's statements (src/db/lane.ts); absent outside HTTP. */
+  lane?: RequestLane;
+  /**
+   * In a subgraph: the class and the time left that the gateway gave the client's request (headers
+   * believed past the secret gate); this request then counts in that class, not per caller again.
+   */
+  forwarded?: { requestClass: RequestClass; deadlineMs: number };
 }
 
 /** Process-wide parts of every context, built once at start-up. */
@@ -51,20 +61,24 @@ export interface ContextAuthOptions {
 export function createContext(
   pools: Pools,
   services: AppServices,
-  options: SourceOptions & ContextAuthOptions & { requestId?: string } = {},
+  options: SourceOptions & ContextAuthOptions & { requestId?: string; lane?: RequestLane; forwarded?: Context['forwarded'] } = {},
 ): Context {
   const sql = options.sql ?? new SqlRecorder();
   const requestId = options.requestId ?? randomUUID();
   const viewer = options.viewer ?? PUBLIC_VIEWER('internal');
-  const audit = new AuditLog(new AuditSource(requestSql(pools, 'access', sql)), viewer, requestId);
+  // with a lane, statements go to the request class's pools once it is known, and stop at its deadline
+  const requestPools = options.lane ? options.lane.view() : pools;
+  const audit = new AuditLog(new AuditSource(requestSql(requestPools, 'access', sql)), viewer, requestId, (caller) => callerPseudonym(caller, services.idHashSecret));
   return {
     requestId,
     sql,
-    sources: createSources(pools, sql, { signer: services.signer, audit, countyLevels: services.countyLevels, passChecks: services.passChecks }, options),
+    sources: createSources(requestPools, sql, { signer: services.signer, audit, countyLevels: services.countyLevels, passChecks: services.passChecks }, options),
     viewer,
     audit,
     idHashSecret: services.idHashSecret,
     limiter: services.limiter,
     responseBudget: options.responseBudget ?? null,
+    ...(options.lane ? { lane: options.lane } : {}),
+    ...(options.forwarded ? { forwarded: options.forwarded } : {}),
   };
 }

@@ -13,10 +13,23 @@ export const ErrorCode = {
   BAD_REQUEST: 'BAD_REQUEST',
   /** A role limited to trusted documents sent one that is not in documents/manifest.json. */
   PERSISTED_QUERY_NOT_ALLOWED: 'PERSISTED_QUERY_NOT_ALLOWED',
+  /** An automatic persisted query whose `sha256Hash` is not the SHA-256 of the `query` sent with it. */
+  PERSISTED_QUERY_HASH_MISMATCH: 'PERSISTED_QUERY_HASH_MISMATCH',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/**
+ * graphql-js ends some messages with a hint naming schema members close to what was sent
+ * (` Did you mean "person"?`, `… the enum value "COUNTY"?`): in production that lists field, type and
+ * input-field names the caller may not see (HEALTH-only ones to PUBLIC). Both servers strip it from
+ * every error in production — validation errors and variable coercion errors alike (Apollo's
+ * hideSchemaDetailsFromClientErrors covers validation only). Apollo's own pattern.
+ */
+export function withoutSuggestions(message: string): string {
+  return message.replace(/ ?Did you mean(.+?)\?$/, '');
+}
 
 /** A request error the caller can fix: names the argument and says what was expected. */
 export function badInput(message: string, argument?: string): GraphQLError {

@@ -10,6 +10,8 @@ export interface Secrets {
   passSigningKey: string;
   /** Password of the embedded PostgreSQL superuser (development only). */
   embeddedPgPassword: string;
+  /** Password of the embedded PostgreSQL's application role, which owns nothing (src/db/roles.ts). */
+  embeddedAppPassword: string;
 }
 
 /**
@@ -27,12 +29,14 @@ export function loadSecrets(config: Config): Secrets {
       stored.passSigningKey ??
       generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     embeddedPgPassword: stored.embeddedPgPassword ?? randomBytes(18).toString('base64url'),
+    embeddedAppPassword: stored.embeddedAppPassword ?? randomBytes(18).toString('base64url'),
   };
   if (!config.isProduction) {
     const toStore = {
       idHashSecret: stored.idHashSecret ?? (config.idHashSecret ? undefined : secrets.idHashSecret),
       passSigningKey: stored.passSigningKey ?? (config.passSigningKey ? undefined : secrets.passSigningKey),
       embeddedPgPassword: secrets.embeddedPgPassword,
+      embeddedAppPassword: secrets.embeddedAppPassword,
     };
     if (JSON.stringify(toStore) !== JSON.stringify(stored)) {
       mkdirSync(path.dirname(file), { recursive: true });

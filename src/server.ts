@@ -19,14 +19,21 @@ import { responseCachePlugin, responseTexts, stringifyCachedResults } from './ca
 import { CountyLevelCache } from './cache/countyLevels';
 import { createPassCheckBatches } from '../datasources/sharedBatch';
 import { healthRoutes } from './http/health';
-import { webRoutes } from './http/web';
-import { ErrorCode, badInputFromDatabase, isDatabaseUnavailable } from './errors';
+import { securityHeaders, webRoutes } from './http/web';
+import { ErrorCode, badInputFromDatabase, isDatabaseUnavailable, withoutSuggestions } from './errors';
 import { SqlRecorder } from '../datasources';
 import { Authenticator } from './auth/authenticate';
 import { limitValidationRules, operationLimitsPlugin, responseBudgetFor } from './limits';
+import { personalDataPlugin } from './privacy/transport';
+import { Admission } from './limits/admission';
+import { admissionPlugin } from './limits/admissionPlugin';
+import { eventLoopLag, type LoadSignal } from './limits/load';
+import { RequestLane, type DeadlineExceeded } from './db/lane';
+import { classSaturated } from './db/pools';
 import { DEFAULT_MANIFEST_PATH, documentsById, readManifest } from './documents/manifest';
 import { PersistedQueryCache, trustedDocumentsPlugin } from './documents/trusted';
 import { graphqlHttpConformance } from './http/graphqlHttp';
+import { createHttpServer } from './http/server';
 import { trustFunction } from './http/clientAddress';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { acceptedRequestId, loggableOperationName } from './observability/logging';
@@ -41,6 +48,8 @@ export interface AppOptions {
   batch?: boolean;
   /** Overrides config.apiKeyCacheTtlMs (tests). */
   apiKeyCacheTtlMs?: number;
+  /** What the bulkheads read as event-loop lag (tests: a lag of their choosing); default this process's (src/limits/load.ts). */
+  load?: LoadSignal;
   /** The ID hash key and the pass signing key (src/secrets.ts). */
   secrets: Pick<Secrets, 'idHashSecret' | 'passSigningKey'>;
   /** Shared store for rate limits, registered APQ documents and cached answers when REDIS_URL is set; null keeps them in memory. */
@@ -49,7 +58,13 @@ export interface AppOptions {
    * Federation (src/federation): a subgraph's schema instead of the whole one, the gate in front of
    * its /graphql, and where the caller's address comes from (the gateway's header, past the gate).
    */
-  subgraph?: { schema: GraphQLSchema; gate: express.RequestHandler; clientAddress?: (req: express.Request) => string | undefined };
+  subgraph?: {
+    schema: GraphQLSchema;
+    gate: express.RequestHandler;
+    clientAddress?: (req: express.Request) => string | undefined;
+    /** The class and time left the gateway gave the client's request (src/federation/subgraphServer.ts). */
+    forwarded?: (req: express.Request) => Context['forwarded'];
+  };
 }
 
 export interface App {
@@ -66,7 +81,7 @@ export interface App {
 }
 
 /** Assembles the HTTP app: build here, listen elsewhere. */
-export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secrets, redis = null, subgraph }: AppOptions): App {
+export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secrets, redis = null, subgraph, load }: AppOptions): App {
   const authenticator = new Authenticator(pools.access, {
     cacheTtlMs: apiKeyCacheTtlMs ?? config.apiKeyCacheTtlMs,
     isProduction: config.isProduction,
@@ -76,7 +91,10 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
   // req.ip (the export route, the context below) follows TRUST_PROXY: src/http/clientAddress.ts
   const trustProxy = trustFunction(config.trustProxy);
   app.set('trust proxy', trustProxy);
-  const httpServer = http.createServer(app);
+  // CSP, frame-ancestors/X-Frame-Options, nosniff, Referrer-Policy (src/http/web.ts)
+  app.use(securityHeaders());
+  // slow headers and bodies are cut off (HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS)
+  const httpServer = createHttpServer(app, config.httpTimeouts);
   // one Prometheus registry per app (tests run several apps in one process).
   const metrics = createMetrics(pools);
   // the trusted documents also seed the APQ cache, so clients may send their hash alone.
@@ -86,6 +104,14 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
   // answers of the response cache, bounded by count and bytes (src/cache/responseCache.ts)
   const cachedAnswers = responseTexts(config.responseCache);
   metrics.watchResponseCache(cachedAnswers);
+  // Bulkheads (README, "Bulkheads"): a turn per request class, shed by event-loop lag and the class's own pools.
+  const lag = load ?? eventLoopLag();
+  const admission = new Admission(config.classLimits, {
+    lag,
+    saturated: (requestClass) => classSaturated(pools, requestClass),
+    onRefused: metrics.observeRefused,
+  });
+  metrics.watchAdmission(admission, lag);
   // One schema for HTTP and the WebSocket subscriptions (src/subscriptions), so @auth applies to both.
   const schema = subgraph?.schema ?? buildSchema();
   let live: LiveServer | null = null;
@@ -119,6 +145,10 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
       operationLimitsPlugin(config.limits, { subgraph: subgraph !== undefined }),
       requestLogPlugin(logger, config, metrics),
       responseCachePlugin(config.responseCache, { redis, keyPrefix: config.redisKeyPrefix, logger }, cachedAnswers),
+      // after the response cache: a cached answer takes no turn and is never shed
+      admissionPlugin(admission, config.classLimits),
+      // ID number lookups over POST only; answers about persons not stored by caches (src/privacy/transport.ts)
+      personalDataPlugin(),
       trustedDocumentsPlugin(trustedDocuments, new Set(config.trustedDocuments.roles)),
     ],
   });
@@ -141,7 +171,8 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
         signer,
         limiter: new SelfServiceLimiter(config.selfService, redis, config.redisKeyPrefix),
         countyLevels: new CountyLevelCache(),
-        passChecks: createPassCheckBatches(pools, metrics.observeSharedBatch, config.passCheckBatchWindowMs ?? 0),
+        // the pass checks' statements, shared across requests, on the pass class's own connections
+        passChecks: createPassCheckBatches(pools.classes?.pass ?? pools, metrics.observeSharedBatch, config.passCheckBatchWindowMs ?? 0),
       };
       services = ready;
       await apollo.start();
@@ -174,7 +205,10 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
             const address = subgraph?.clientAddress?.(req) ?? req.ip ?? req.socket.remoteAddress ?? 'unknown';
             const viewer = await authenticator.viewerFor(req.headers.authorization, address, sql);
             const responseBudget = responseBudgetFor(config.limits, viewer.role);
-            return createContext(pools, ready, { batch, requestId: requestIdOf(req.headers['x-request-id']), viewer, sql, responseBudget });
+            // its statements: the system pools until its class is known, then the class's (src/db/lane.ts)
+            const lane = new RequestLane(pools, (requestClass) => metrics.observeRefused(requestClass ?? 'none', 'deadline'));
+            const forwarded = subgraph?.forwarded?.(req);
+            return createContext(pools, ready, { batch, requestId: requestIdOf(req.headers['x-request-id']), viewer, sql, responseBudget, lane, ...(forwarded ? { forwarded } : {}) });
           },
         }),
       );
@@ -196,8 +230,14 @@ function requestIdOf(header: string | string[] | undefined): string {
  * One place where errors become public: database outages are SERVICE_UNAVAILABLE, unknown
  * failures INTERNAL_SERVER_ERROR with a generic message in production (no SQL, stack or ids).
  */
-function formatError(formatted: GraphQLFormattedError, error: unknown, config: Config, logger: Logger): GraphQLFormattedError {
+function formatError(given: GraphQLFormattedError, error: unknown, config: Config, logger: Logger): GraphQLFormattedError {
+  const formatted = config.isProduction ? { ...given, message: withoutSuggestions(given.message) } : given;
   const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+  // a request class's deadline (src/db/lane.ts): retryable like an outage, but it says what happened
+  if ((original as Error | null)?.name === 'DeadlineExceeded') {
+    const late = original as DeadlineExceeded;
+    return { message: late.message, locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, reason: 'deadline', requestClass: late.requestClass, retryAfterSeconds: 2 } };
+  }
   if (isDatabaseUnavailable(original)) {
     return { ...formatted, message: 'A database is unavailable; retry shortly.', extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } };
   }
@@ -250,7 +290,8 @@ function requestLogPlugin(logger: Logger, config: Config, metrics: Metrics): Apo
           // faults: nothing but "a database is down" and no data → HTTP 503, so proxies and clients retry.
           if (noData && codes.length > 0 && codes.every((c) => c === ErrorCode.SERVICE_UNAVAILABLE)) {
             response.http.status = 503;
-            response.http.headers.set('retry-after', '2');
+            // a bulkhead's refusal says its own (src/limits/admissionPlugin.ts)
+            if (!response.http.headers.has('retry-after')) response.http.headers.set('retry-after', '2');
           }
           const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
           // A document that fails to parse or validate has no resolved operation: the client's name, if sent.

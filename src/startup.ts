@@ -49,6 +49,8 @@ const DATABASE_CAUSES: Record<string, string> = {
  */
 export function describeStartFailure(err: unknown): string {
   if (err instanceof ConfigError || err instanceof EmbeddedPostgresError) return err.message;
+  // the API's database role could rewrite the audit trail (src/db/roles.ts): what to set instead
+  if ((err as Error | null)?.name === 'DatabaseRoleError') return (err as Error).message;
   // isNativeError: errors made by Node itself in another realm (a test sandbox) are Errors too
   if (!(err instanceof Error || types.isNativeError(err))) {
     return `start-up failed with a non-error value (${JSON.stringify(err) ?? String(err)}): this is a defect, please report it with the lines above.`;
@@ -64,9 +66,8 @@ export function describeStartFailure(err: unknown): string {
     const where = e.address ? ` at ${e.address}${e.port ? `:${e.port}` : ''}` : '';
     return `Could not connect to the database${where} (DATABASE_URL or the per-source URLs): ${cause}${/[.?!]$/.test(cause) ? '' : '.'} Unset DATABASE_URL to use the embedded PostgreSQL instead. (${e.message})`;
   }
-  if (/Another migration is already running/.test(e.message)) {
-    return `Another process is applying the migrations to this database right now and did not finish in time: start again once it has, or stop the process holding the migration lock. (${e.message})`;
-  }
+  // waiting for another instance's migrations timed out: src/db/migrate.ts says what to do
+  if (e.name === 'MigrationLockTimeout') return e.message;
   return `${e.stack ?? e.message}\nThis failure is not one start-up knows: please report it with the lines above.`;
 }
 

@@ -29,23 +29,35 @@ export const ID_NUMBER_SHAPE = /[0-9]{17}[0-9Xx]/;
  * CHECK audit_log_no_id_number): it fails loudly instead of writing personal data to the log.
  */
 export class AuditLog {
+  /**
+   * `callerPseudonym`: the pseudonym of a PUBLIC caller (src/privacy/idHash.ts), computed when a row
+   * is first written; absent, PUBLIC rows carry none.
+   */
   constructor(
     private readonly source: AuditSource,
     private readonly viewer: Viewer,
     requestId: string,
+    private readonly callerPseudonym: (caller: string) => string = () => '',
   ) {
     // Request ids may come from the client (x-request-id); one that holds an ID number is not kept.
     this.requestId = ID_NUMBER_SHAPE.test(requestId) ? null : requestId;
   }
 
   private readonly requestId: string | null;
+  private caller: string | null | undefined;
+
+  /** The PUBLIC caller's pseudonym; null for a caller with a key (its key id says who). */
+  private callerOf(): string | null {
+    if (this.caller === undefined) this.caller = this.viewer.role === 'PUBLIC' ? this.callerPseudonym(this.viewer.clientId) || null : null;
+    return this.caller;
+  }
 
   /**
    * Who acts, for a datasource that writes its audit rows in the same statement as its read
    * (PassRegistry.checkAndAudit); such rows carry fixed operation and outcome texts only.
    */
-  actor(): { keyId: string | null; role: string; requestId: string | null } {
-    return { keyId: this.viewer.keyId, role: this.viewer.role, requestId: this.requestId };
+  actor(): { keyId: string | null; role: string; requestId: string | null; caller: string | null } {
+    return { keyId: this.viewer.keyId, role: this.viewer.role, requestId: this.requestId, caller: this.callerOf() };
   }
 
   async record(entry: AuditRecord): Promise<void> {
@@ -64,7 +76,7 @@ export class AuditLog {
       }
       return { operation: e.operation, subjectPersonId: e.subjectPersonId ?? null, outcome: e.outcome, detail: e.detail ?? null };
     });
-    await this.source.append({ keyId: this.viewer.keyId, role: this.viewer.role, requestId: this.requestId }, rows);
+    await this.source.append({ keyId: this.viewer.keyId, role: this.viewer.role, requestId: this.requestId, caller: this.callerOf() }, rows);
   }
 
   /**
@@ -90,6 +102,9 @@ export class AuditLog {
 }
 
 function checkFilter(filter: AuditFilter): AuditFilter {
+  if (filter.caller != null && !/^[A-Za-z0-9_-]{22}$/.test(filter.caller)) {
+    throw badInput('"filter.caller" must be a caller pseudonym of this trail (22 characters of A–Z, a–z, 0–9, _ and -)', 'filter.caller');
+  }
   for (const name of ['subjectPersonId', 'keyId'] as const) {
     const value = filter[name];
     if (value != null && !isUuid(value)) {
@@ -110,6 +125,7 @@ function describe(f: AuditFilter): string {
     f.operation != null && 'operation',
     f.subjectPersonId != null && 'subjectPersonId',
     f.keyId != null && `keyId ${f.keyId}`,
+    f.caller != null && `caller ${f.caller}`,
     f.outcome != null && 'outcome',
   ].filter(Boolean);
   return parts.length ? parts.join(', ') : 'none';

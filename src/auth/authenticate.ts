@@ -4,6 +4,7 @@ import { Sql, type SqlRecorder } from '../../datasources/sql';
 import { ErrorCode, isDatabaseUnavailable } from '../errors';
 import { hashKey, isDemoKey, KeyStore, type KeyPrincipal } from '../../datasources/apiKeys';
 import { PUBLIC_VIEWER, type Viewer } from './viewer';
+import { publicCallerOf } from './caller';
 
 export interface AuthenticatorOptions {
   /**
@@ -54,7 +55,8 @@ export class Authenticator {
   }
 
   async viewerFor(authorization: string | undefined, clientAddress: string, recorder: SqlRecorder): Promise<Viewer> {
-    if (authorization === undefined) return PUBLIC_VIEWER(clientAddress);
+    // PUBLIC callers count by address, IPv6 ones by /64 (src/auth/caller.ts)
+    if (authorization === undefined) return PUBLIC_VIEWER(publicCallerOf(clientAddress));
     const match = BEARER.exec(authorization);
     if (!match) {
       throw unauthenticated('The Authorization header must be "Bearer <API key>"; leave it out to call as PUBLIC.');

@@ -9,7 +9,7 @@ export interface Viewer {
   keyId: string | null;
   /** Owner name of the key, for audit and logs; null for PUBLIC. */
   keyName: string | null;
-  /** Identifies the client for rate limits: the key id, else the remote address. */
+  /** Identifies the client for rate limits: the key id, else the remote address (IPv6: its /64; src/auth/caller.ts). */
   clientId: string;
 }
 

@@ -24,7 +24,8 @@ async function main() {
 
   const rt = await bootstrap({ applicationName: 'changxing-keys' });
   try {
-    const store = KeyStore.over(rt.db.pools.access);
+    // keys are created and revoked by the owner: the API's role only reads them (src/db/roles.ts)
+    const store = KeyStore.over((rt.db.owner ?? rt.db.pools).access);
     if (command === 'create') {
       const created = await store.create({ role: values.role!.toUpperCase(), ownerName: values.name! });
       process.stdout.write(

@@ -17,7 +17,8 @@ async function main() {
   // bars on a terminal, plain lines in CI and logs (src/cli/progress.ts decides)
   const progress = progressReporter();
   try {
-    const summary = await seedDatabase(rt.db.pools, {
+    // as the schemas' owner when the API's role is another (MIGRATION_DATABASE_USER; the embedded default)
+    const summary = await seedDatabase(rt.db.owner ?? rt.db.pools, {
       scale,
       seedDay: values.day,
       idHashSecret: rt.secrets.idHashSecret,

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { DEFAULT_CLASS_LIMITS, poolSizes, REQUEST_CLASSES, type RequestClass } from '../limits/requestClass';
 
 /**
  * The three datasources, plus `access`: the API's own records (API keys, issued passes, the audit
@@ -20,6 +21,14 @@ export type Pools = Record<SourceName, pg.Pool> & {
    * and migrations, /readyz and the pool gauges leave them out.
    */
   opened?: readonly SourceName[];
+  /**
+   * Bulkheads (README, "Bulkheads"): each request class's own pools of every source (and replica),
+   * PG_POOL_MAX shared out by class, each with the class's statement_timeout, so that one class's
+   * flood waits for its own connections only. Requests use them once their class is known
+   * (src/db/lane.ts); the pools above serve everything else: start-up (migrations, the demo seed),
+   * API key lookups, readiness, the export, live updates, retention, the command-line tools.
+   */
+  classes?: Record<RequestClass, Pools>;
 };
 
 export interface PoolOptions {
@@ -47,6 +56,24 @@ export interface PoolOptions {
    * would re-emit the error as an uncaught exception and crash the process, so one is always set.
    */
   onIdleError?: (source: SourceName, err: Error) => void;
+  /**
+   * The request classes' pools: `max` shared out by weight (`poolSizes`), each class's
+   * statement_timeout the smaller of `statementTimeoutMs` and its own. Default: the defaults of
+   * src/limits/requestClass.ts. `false`: none (requests use the pools above).
+   */
+  classes?: false | { sizes: Record<RequestClass, number>; statementTimeoutMs: Record<RequestClass, number> };
+}
+
+/** The request classes' pool settings from PG_POOL_MAX, PG_STATEMENT_TIMEOUT_MS and the classes' limits. */
+export function classPoolSettings(
+  max: number,
+  statementTimeoutMs: number,
+  limits: Readonly<Record<RequestClass, { poolShare: number; deadlineMs: number }>> = DEFAULT_CLASS_LIMITS,
+): { sizes: Record<RequestClass, number>; statementTimeoutMs: Record<RequestClass, number> } {
+  return {
+    sizes: poolSizes(max, limits),
+    statementTimeoutMs: Object.fromEntries(REQUEST_CLASSES.map((c) => [c, Math.min(statementTimeoutMs, limits[c].deadlineMs)])) as Record<RequestClass, number>,
+  };
 }
 
 /** A pool's name in metrics, /readyz and application_name: `cases`, or `cases:read` for its replica. */
@@ -90,6 +117,21 @@ export function createPools(options: PoolOptions): Pools {
   // Read pools only for opened sources with a replica: without any, `read` stays absent (one pool per source).
   const replicated = opened.filter((s) => options.readUrls?.[s]);
   if (replicated.length > 0) pools.read = Object.fromEntries(replicated.map((s) => [s, createPool(options, s, true)]));
+  if (options.classes !== false) {
+    const settings = options.classes ?? classPoolSettings(options.max, options.statementTimeoutMs);
+    pools.classes = Object.fromEntries(
+      REQUEST_CLASSES.map((c) => [
+        c,
+        createPools({
+          ...options,
+          max: settings.sizes[c],
+          statementTimeoutMs: settings.statementTimeoutMs[c],
+          applicationName: `${options.applicationName}/${c}`,
+          classes: false,
+        }),
+      ]),
+    ) as Record<RequestClass, Pools>;
+  }
   return pools;
 }
 
@@ -110,6 +152,7 @@ export function restrictPools(pools: Pools, sources: readonly SourceName[]): Poo
   const view: Pools = { region: pick('region'), cases: pick('cases'), mobility: pick('mobility'), access: pick('access'), opened: [...sources] };
   const read = Object.entries(pools.read ?? {}).filter(([s]) => sources.includes(s as SourceName));
   if (read.length > 0) view.read = Object.fromEntries(read);
+  if (pools.classes) view.classes = Object.fromEntries(REQUEST_CLASSES.map((c) => [c, restrictPools(pools.classes![c], sources)])) as Record<RequestClass, Pools>;
   return view;
 }
 
@@ -149,6 +192,21 @@ export function labelledPools(pools: Pools): [PoolLabel, pg.Pool][] {
   return [...opened.map((s): [PoolLabel, pg.Pool] => [s, pools[s]]), ...read];
 }
 
+/**
+ * True when some datasource's pool of `requestClass` has twice as many statements waiting as it has
+ * connections: more would mostly wait out PG_CONNECTION_TIMEOUT_MS and fail anyway.
+ */
+export function classSaturated(pools: Pools, requestClass: RequestClass): boolean {
+  const own = pools.classes?.[requestClass];
+  return own !== undefined && labelledPools(own).some(([, pool]) => pool.waitingCount >= 2 * Math.max(1, pool.options.max ?? 10));
+}
+
+/** The request classes' pools, labelled `cases/pass` (`cases:read/pass` for a replica's): pool gauges. */
+export function labelledClassPools(pools: Pools): [string, pg.Pool][] {
+  if (!pools.classes) return [];
+  return REQUEST_CLASSES.flatMap((c) => labelledPools(pools.classes![c]).map(([label, pool]): [string, pg.Pool] => [`${label}/${c}`, pool]));
+}
+
 export async function closePools(pools: Pools): Promise<void> {
-  await Promise.all(labelledPools(pools).map(([, pool]) => pool.end()));
+  await Promise.all([...labelledPools(pools), ...labelledClassPools(pools)].map(([, pool]) => pool.end()));
 }

@@ -30,6 +30,26 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/**
+ * The refusal of an automatic persisted query's extension sent with its document, else null:
+ * a protocol version other than 1, or a hash that is not the document's SHA-256. Both are the
+ * client's mistake, answered 400 with a code of their own before Apollo sees the request: Apollo
+ * raises them without a code, so they became INTERNAL_SERVER_ERROR and an error log line (with a
+ * stack) per request. Shared by `npm start` (src/http/graphqlHttp.ts) and the gateway.
+ * A hash sent without a document is a lookup (PERSISTED_QUERY_NOT_FOUND when unknown), not checked here.
+ */
+export function persistedQueryRefusal(query: unknown, extensions: unknown): { message: string; code: 'BAD_REQUEST' | 'PERSISTED_QUERY_HASH_MISMATCH' } | null {
+  // Apollo's tests, in its order: any truthy `persistedQuery`, then its version, then the hash
+  const persisted = (extensions as { persistedQuery?: { version?: unknown; sha256Hash?: unknown } } | null | undefined)?.persistedQuery;
+  if (!persisted) return null;
+  if (persisted.version !== 1) return { message: 'Unsupported persisted query version', code: 'BAD_REQUEST' };
+  if (typeof query !== 'string') return null;
+  if (sha256(query) !== persisted.sha256Hash) {
+    return { message: 'provided sha does not match query', code: 'PERSISTED_QUERY_HASH_MISMATCH' };
+  }
+  return null;
+}
+
 export function emptyManifest(): Manifest {
   return { format: 'apollo-persisted-query-manifest', version: 1, operations: [] };
 }

@@ -49,6 +49,14 @@ export const SUBGRAPH_SECRET_HEADER = 'x-subgraph-secret';
  */
 export const CLIENT_ADDRESS_HEADER = 'x-changxing-client-address';
 
+/**
+ * Headers in which the gateway tells a subgraph the client request's class and the milliseconds left
+ * before its deadline (README, "Bulkheads"): the subgraph runs the fetch in that class's pools, ends
+ * it by then, and does not count the client again. Believed only past the secret gate.
+ */
+export const REQUEST_CLASS_HEADER = 'x-changxing-request-class';
+export const DEADLINE_HEADER = 'x-changxing-deadline-ms';
+
 /** The committed supergraph (`npm run compose`); a test fails when it differs from a fresh composition. */
 export const SUPERGRAPH_PATH = projectPath('supergraph.graphql');
 

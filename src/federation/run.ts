@@ -4,6 +4,8 @@ import { entryPointCommand } from '../paths';
 import { exitWithStartFailure, listen, onShutdownSignal } from '../startup';
 import { seedIfNeeded } from '../seed/onStart';
 import type { App } from '../server';
+import type Redis from 'ioredis';
+import { connectRedis } from '../cache/redisText';
 import { openedSources, restrictPools, SOURCES } from '../db/pools';
 import { makeSubgraphApp } from './subgraphServer';
 import { FederationConfigError, parseSubgraphName, sourcesOf, subgraphHost, subgraphPort, subgraphSecret, SUBGRAPH_NAMES, SUBGRAPH_SOURCES, type SubgraphName } from './names';
@@ -14,12 +16,14 @@ import { FederationConfigError, parseSubgraphName, sourcesOf, subgraphHost, subg
  * only the pools of its row of SUBGRAPH_SOURCES, also when the process opened more (--all), so
  * that a resolver reaching outside its row fails here as it would in a process of its own.
  */
-async function serveSubgraphs(rt: Runtime, names: readonly SubgraphName[], secret: string): Promise<App[]> {
+async function serveSubgraphs(rt: Runtime, names: readonly SubgraphName[], secret: string, redis: Redis | null): Promise<App[]> {
   const apps: App[] = [];
   const host = subgraphHost();
   for (const name of names) {
     const pools = restrictPools(rt.db.pools, SUBGRAPH_SOURCES[name]);
-    const app = makeSubgraphApp(name, { config: rt.config, pools, logger: rt.logger.child({ subgraph: name }), secrets: rt.secrets, secret });
+    // REDIS_URL: the person subgraph's self-service limits (and every subgraph's APQ store) are shared
+    // and outlive a restart, as on `npm start`; without it they were in memory, reset by each restart.
+    const app = makeSubgraphApp(name, { config: rt.config, pools, logger: rt.logger.child({ subgraph: name }), secrets: rt.secrets, secret, redis });
     await app.start();
     const port = subgraphPort(name);
     await listen(app.httpServer, port, host);
@@ -65,8 +69,11 @@ async function main(argv: string[]) {
   // The demo seed writes every source; a process that opened fewer leaves it to `npm run seed`.
   if (openedSources(rt.db.pools).length === SOURCES.length) await seedIfNeeded(rt);
   else rt.logger.info({ sources: openedSources(rt.db.pools) }, 'demo seed skipped: this subgraph does not open every source (npm run seed)');
+  // from here on only the API's role, which owns no table (README, "Database roles")
+  await rt.db.closeOwner();
   const secret = subgraphSecret(rt.config);
-  const apps = await serveSubgraphs(rt, names, secret);
+  const redis = rt.config.redisUrl ? connectRedis(rt.config.redisUrl) : null;
+  const apps = await serveSubgraphs(rt, names, secret, redis);
   const gateway = federated ? await startGateway(rt) : null;
   if (gateway) rt.logger.info({ port: rt.config.port }, `changxing gateway listening on http://localhost:${rt.config.port}/graphql`);
 
@@ -75,6 +82,8 @@ async function main(argv: string[]) {
     gateway?.removeAllListeners('exit');
     gateway?.kill('SIGTERM');
     await Promise.all(apps.map((a) => a.stop()));
+    // quit() waits for pending replies; with Redis away it times out, and closing is all that is left
+    await redis?.quit().catch(() => redis.disconnect());
     await rt.db.close();
     process.exit(0);
   });

@@ -4,7 +4,8 @@ import type { Config } from '../config';
 import { ROLES } from '../auth/viewer';
 import { makeApp, type App, type AppOptions } from '../server';
 import { buildSubgraph } from './subgraphs';
-import { CLIENT_ADDRESS_HEADER, SUBGRAPH_SECRET_HEADER, type SubgraphName } from './names';
+import { CLIENT_ADDRESS_HEADER, DEADLINE_HEADER, REQUEST_CLASS_HEADER, SUBGRAPH_SECRET_HEADER, type SubgraphName } from './names';
+import { REQUEST_CLASSES, type RequestClass } from '../limits/requestClass';
 
 /** Refuses every /graphql request that does not carry the shared secret: a subgraph answers the gateway only. */
 export function secretGate(secret: string): RequestHandler {
@@ -45,7 +46,7 @@ export function makeSubgraphApp(name: SubgraphName, options: Omit<AppOptions, 's
   return makeApp({
     ...rest,
     config: subgraphConfig(options.config),
-    subgraph: { schema: buildSubgraph(name), gate: secretGate(secret), clientAddress: forwardedClientAddress },
+    subgraph: { schema: buildSubgraph(name), gate: secretGate(secret), clientAddress: forwardedClientAddress, forwarded: forwardedRequestClass },
   });
 }
 
@@ -57,4 +58,16 @@ export function makeSubgraphApp(name: SubgraphName, options: Omit<AppOptions, 's
 export function forwardedClientAddress(req: { headers: Record<string, string | string[] | undefined> }): string | undefined {
   const value = req.headers[CLIENT_ADDRESS_HEADER];
   return typeof value === 'string' && value.length > 0 && value.length <= 64 ? value : undefined;
+}
+
+/**
+ * The class and time left of the client request a gateway fetch belongs to (gateway/contract.ts),
+ * read like the address: only behind the secret gate. Absent or malformed: the subgraph classifies
+ * the fetch itself and counts its caller, as `npm start` does.
+ */
+export function forwardedRequestClass(req: { headers: Record<string, string | string[] | undefined> }): { requestClass: RequestClass; deadlineMs: number } | undefined {
+  const requestClass = REQUEST_CLASSES.find((c) => c === req.headers[REQUEST_CLASS_HEADER]);
+  const deadline = req.headers[DEADLINE_HEADER];
+  const deadlineMs = typeof deadline === 'string' && /^\d{1,9}$/.test(deadline) ? Number(deadline) : NaN;
+  return requestClass && Number.isFinite(deadlineMs) ? { requestClass, deadlineMs: Math.max(1, deadlineMs) } : undefined;
 }

@@ -2,13 +2,17 @@ import { ErrorCode } from '../errors';
 import express, { type ErrorRequestHandler, type RequestHandler, type Request, type Response } from 'express';
 import type { OperationLimits } from '../limits';
 import { precheckDocument } from '../limits/precheck';
+import { persistedQueryRefusal } from '../documents/manifest';
 
 /**
  * Middleware in front of Apollo on /graphql:
  * - the JSON body parser with its size limit; its errors answered as GraphQL errors instead of
  *   express' HTML page: 413 above the limit, 400 for a body that is not JSON;
  * - the token and nesting limits, checked on the document text before Apollo parses it
- *   (src/limits/precheck.ts): 400.
+ *   (src/limits/precheck.ts): 400;
+ * - an automatic persisted query sent with a document whose SHA-256 is not its hash (400,
+ *   PERSISTED_QUERY_HASH_MISMATCH), or with a protocol version other than 1 (400, BAD_REQUEST):
+ *   Apollo's own answers have no code (INTERNAL_SERVER_ERROR, and an error log line each).
  * Errors use the media type the client accepts (GraphQL over HTTP: application/graphql-response+json
  * when asked for, else application/json).
  */
@@ -33,10 +37,25 @@ export function graphqlHttpConformance(limits: Pick<OperationLimits, 'bodyLimit'
       const refusal = precheckDocument(query, limits);
       if (refusal) return sendError(req, res, 400, refusal.message, { code: refusal.code, limit: refusal.limit });
     }
+    for (const body of bodies) {
+      const { query, extensions } = (body ?? {}) as { query?: unknown; extensions?: unknown };
+      const apq = persistedQueryRefusal(query, req.method === 'GET' ? jsonOrNull(extensions) : extensions);
+      if (apq) return sendError(req, res, 400, apq.message, { code: apq.code });
+    }
     next();
   };
 
   return [express.json({ limit: limits.bodyLimit }), bodyErrors, precheck];
+}
+
+/** A GET parameter's JSON (Apollo reports one that does not parse itself), else null. */
+function jsonOrNull(text: unknown): unknown {
+  if (typeof text !== 'string') return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
 }
 
 function sendError(req: Request, res: Response, status: number, message: string, extensions: Record<string, unknown>): void {

@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { RequestHandler } from 'express';
 import type pg from 'pg';
 import type { Pools } from '../db/pools';
-import { labelledPools } from '../db/pools';
+import { labelledClassPools, labelledPools } from '../db/pools';
 
 /**
  * Prometheus metrics of one app. A Registry per app, not prom-client's global one: tests start
@@ -21,6 +21,10 @@ export interface Metrics {
   observeSharedBatch(batch: string, requests: number, keys: number): void;
   /** Reports the response cache's size (bytes of answer text, entries) on every scrape. */
   watchResponseCache(cache: { readonly calculatedSize: number; readonly size: number }): void;
+  /** One request refused, or stopped at its deadline, by the bulkheads (README, "Bulkheads"). */
+  observeRefused(requestClass: string, reason: string): void;
+  /** Reads the requests running and waiting per class, and the event-loop lag, on every scrape. */
+  watchAdmission(admission: { snapshot(): Record<string, { running: number; waiting: number }> }, lag: { lagMs(): number }): void;
   /** GET /metrics */
   handler: RequestHandler;
 }
@@ -73,6 +77,7 @@ export function createMetrics(pools: Pools, options: { defaultMetrics?: boolean 
   });
   // Pool gauges are read on scrape: the pools already know their numbers.
   // `source` is the datasource, or e.g. `cases:read` for its read replica's pool.
+  // `source` is also e.g. `cases/public`: a request class's own pool of that datasource (README, "Bulkheads")
   const poolGauge = (name: string, help: string, read: (p: pg.Pool) => number) =>
     new Gauge({
       name,
@@ -80,12 +85,41 @@ export function createMetrics(pools: Pools, options: { defaultMetrics?: boolean 
       labelNames: ['source'] as const,
       registers: [registry],
       collect() {
-        for (const [source, pool] of labelledPools(pools)) this.set({ source }, read(pool));
+        for (const [source, pool] of [...labelledPools(pools), ...labelledClassPools(pools)]) this.set({ source }, read(pool));
       },
     });
   poolGauge('changxing_pg_pool_connections', 'Open connections of the pg pool of each datasource.', (p) => p.totalCount);
   poolGauge('changxing_pg_pool_idle_connections', 'Idle connections of the pg pool of each datasource.', (p) => p.idleCount);
   poolGauge('changxing_pg_pool_waiting_requests', 'Queries waiting for a connection of the pg pool of each datasource.', (p) => p.waitingCount);
+
+  const refused = new Counter({
+    name: 'changxing_requests_refused_total',
+    help: 'Requests refused by the bulkheads before running (caller_limit: 429; event_loop_lag, pool_saturated, queue_full, deadline: 503), or stopped at their deadline, by request class and reason.',
+    labelNames: ['class', 'reason'] as const,
+    registers: [registry],
+  });
+  let admission: { snapshot(): Record<string, { running: number; waiting: number }> } | null = null;
+  let lag: { lagMs(): number } | null = null;
+  new Gauge({
+    name: 'changxing_requests_in_flight',
+    help: 'Requests running (admitted) and waiting for a turn, by request class.',
+    labelNames: ['class', 'state'] as const,
+    registers: [registry],
+    collect() {
+      for (const [c, { running, waiting }] of Object.entries(admission?.snapshot() ?? {})) {
+        this.set({ class: c, state: 'running' }, running);
+        this.set({ class: c, state: 'waiting' }, waiting);
+      }
+    },
+  });
+  new Gauge({
+    name: 'changxing_event_loop_lag_seconds',
+    help: 'How late the event loop ran recently (the largest delay of the last half second): what the bulkheads shed by.',
+    registers: [registry],
+    collect() {
+      if (lag) this.set(lag.lagMs() / 1000);
+    },
+  });
 
   const seen = new Set<string>();
   /** Client-chosen operation names become labels: cap their number so a client cannot explode the series. */
@@ -129,6 +163,13 @@ export function createMetrics(pools: Pools, options: { defaultMetrics?: boolean 
           this.set(cache.size);
         },
       });
+    },
+    observeRefused: (requestClass, reason) => {
+      refused.inc({ class: requestClass, reason });
+    },
+    watchAdmission(watched, loopLag) {
+      admission = watched;
+      lag = loopLag;
     },
     handler: async (_req, res, next) => {
       try {

@@ -34,11 +34,19 @@ afterAll(async () => {
   await browser?.close();
   await server?.close();
 });
+/** Content-Security-Policy violations reported by any page of the test (src/http/web.ts securityHeaders). */
+let violations: string[] = [];
 beforeEach(async () => {
   context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  violations = [];
+  context.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) violations.push(`${message.location().url}: ${message.text()}`);
+  });
 });
 afterEach(async () => {
   await context.close();
+  // every page works under the server's CSP: nothing it needs was refused
+  expect(violations).toEqual([]);
 });
 
 async function open(pathname: string): Promise<Page> {
@@ -311,6 +319,45 @@ describe('the county map on the dashboard', () => {
     await expect(card.textContent()).resolves.toContain(`全国第 ${forecast.rank} /`);
     await expect(card.textContent()).resolves.toContain(`${(forecast.probability * 100).toFixed(1)}%`);
     for (const s of forecast.topSources) await expect(card.textContent()).resolves.toContain(s.region.name);
+  });
+});
+
+describe('security headers', () => {
+  it('come with every page: CSP (no framing, scripts of this origin only), X-Frame-Options, nosniff, Referrer-Policy', async () => {
+    for (const pathname of ['/', '/pass', '/partner', '/explorer']) {
+      const res = await fetch(server.url + pathname);
+      expect(res.status).toBe(200);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).toContain("default-src 'self'");
+      // no JavaScript eval anywhere; /partner alone may compile WebAssembly (its QR decoder)
+      expect(csp).not.toContain("'unsafe-eval'");
+      expect(csp.includes("'wasm-unsafe-eval'")).toBe(pathname === '/partner');
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    }
+  });
+
+  it('keep the pass page out of any frame', async () => {
+    const page = await context.newPage();
+    // 'none': not even a page of this origin may frame it (chromium refuses local pages of other
+    // origins anyway, so a page of ours, intercepted, is the framing page that tells the two apart)
+    const attacker = `${server.url}/framing-page`;
+    await page.route(attacker, (route) => route.fulfill({ contentType: 'text/html', body: `<iframe src="${server.url}/pass"></iframe>` }));
+    const framed = page.waitForEvent('console', { predicate: (m) => /frame-ancestors|X-Frame-Options/.test(m.text()), timeout: 5000 }).then(
+      () => true,
+      () => false,
+    );
+    await page.goto(attacker);
+    expect(await framed).toBe(true);
+    // a refused frame has none of our page: chromium puts its own error page there
+    const frame = page.frames().find((f) => f !== page.mainFrame());
+    const scripts = frame ? await frame.evaluate(() => (globalThis as any).document.querySelectorAll('script[src*="/assets/"]').length).catch(() => 0) : 0;
+    expect(scripts).toBe(0);
+    // the refusal itself is reported on the console: not a violation of one of our pages
+    violations = [];
   });
 });
 

@@ -4,14 +4,15 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createLogger } from '../../src/logger';
-import { closePools, restrictPools, type Pools } from '../../src/db/pools';
+import { classPoolSettings, closePools, createPools, restrictPools, type Pools } from '../../src/db/pools';
 import type { App } from '../../src/server';
 import type { Config } from '../../src/config';
 import { makeSubgraphApp } from '../../src/federation/subgraphServer';
 import { SUBGRAPH_NAMES, SUBGRAPH_SOURCES, type SubgraphName } from '../../src/federation/names';
+import type { LoadSignal } from '../../src/limits/load';
 import { poolsFor } from './pools';
 import { TEST_ID_HASH_SECRET } from './secrets';
-import { postGraphQL, testConfig, testDatabaseUrl, TEST_PASS_SIGNING_KEY, type GraphQLResponse } from './server';
+import { postGraphQL, testConfig, testDatabaseUrl, TEST_BULKHEADS, TEST_PASS_SIGNING_KEY, type GraphQLResponse } from './server';
 
 export interface FederatedStack {
   /** The gateway's base URL. */
@@ -33,9 +34,10 @@ export interface FederatedStack {
  */
 export async function startTestSubgraph(
   name: SubgraphName,
-  { config, pools, secret }: { config: Config; pools: Pools; secret: string },
+  { config, pools, secret, load }: { config: Config; pools: Pools; secret: string; load?: LoadSignal },
 ): Promise<{ app: App; port: number }> {
   const app = makeSubgraphApp(name, {
+    ...(load ? { load } : {}),
     config,
     pools: restrictPools(pools, SUBGRAPH_SOURCES[name]),
     logger: createLogger('silent'),
@@ -52,11 +54,31 @@ export async function startTestSubgraph(
  * startTestServer, and the Hive gateway as a child process (gateway/main.ts under tsx: the
  * gateway's packages are kept out of the server's type program and jest's module graph).
  */
-export async function startFederatedStack(givenUrl?: string, options: { env?: Record<string, string> } = {}): Promise<FederatedStack> {
+export async function startFederatedStack(
+  givenUrl?: string,
+  options: {
+    env?: Record<string, string>;
+    /** the gateway's only (e.g. NODE_ENV=production) */ gatewayEnv?: Record<string, string>;
+    /** pools as a deployment makes them from the configuration (PG_POOL_MAX, the classes' deadlines), instead of the test pools */
+    pgPoolMax?: number;
+    /** the event-loop lag the subgraphs' bulkheads see (they run in this process) */
+    load?: LoadSignal;
+  } = {},
+): Promise<FederatedStack> {
   const databaseUrl = testDatabaseUrl(givenUrl);
   const config = testConfig(databaseUrl, options.env);
   const secret = randomBytes(32).toString('base64url');
-  const pools: Pools = poolsFor(databaseUrl, 8);
+  const pools: Pools =
+    options.pgPoolMax === undefined
+      ? poolsFor(databaseUrl, 8)
+      : createPools({
+          urls: { region: databaseUrl, cases: databaseUrl, mobility: databaseUrl, access: databaseUrl },
+          max: options.pgPoolMax,
+          statementTimeoutMs: config.pgStatementTimeoutMs,
+          connectionTimeoutMs: config.pgConnectionTimeoutMs,
+          classes: classPoolSettings(options.pgPoolMax, config.pgStatementTimeoutMs, config.classLimits),
+          applicationName: 'changxing-test',
+        });
   const apps: App[] = [];
   const subgraphUrls = {} as Record<SubgraphName, string>;
   // The gateway reads npm start's variables itself (gateway/config.ts): the key database, and the
@@ -70,10 +92,12 @@ export async function startFederatedStack(givenUrl?: string, options: { env?: Re
     LOG_LEVEL: 'silent',
     DATABASE_URL: databaseUrl,
     TRUSTED_DOCUMENTS_ROLES: config.trustedDocuments.roles.join(','),
+    ...TEST_BULKHEADS,
     ...options.env,
+    ...options.gatewayEnv,
   };
   for (const name of SUBGRAPH_NAMES) {
-    const { app, port } = await startTestSubgraph(name, { config, pools, secret });
+    const { app, port } = await startTestSubgraph(name, { config, pools, secret, ...(options.load ? { load: options.load } : {}) });
     subgraphUrls[name] = `http://127.0.0.1:${port}/graphql`;
     env[`${name.toUpperCase()}_SUBGRAPH_PORT`] = String(port);
     apps.push(app);

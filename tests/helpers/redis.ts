@@ -4,7 +4,7 @@
  * (federationLimits.test.ts). Without REDIS_URL they are skipped, and the run says so at its
  * start and at its end, never silently. .ci/run sets REDIS_URL when a Redis answers on 6379.
  */
-export const REDIS_SUITES = ['stateless.test.ts', 'federationLimits.test.ts (APQ over one Redis)'];
+export const REDIS_SUITES = ['stateless.test.ts', 'federationLimits.test.ts (APQ over one Redis)', 'instances.test.ts (start:federated restarted)'];
 
 export function redisSkipNote(): string | null {
   if (process.env.REDIS_URL) return null;

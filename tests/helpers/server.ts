@@ -2,12 +2,16 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { makeApp, type App } from '../../src/server';
-import { closePools, createPools, type Pools } from '../../src/db/pools';
+import { classPoolSettings, closePools, createPools, type Pools } from '../../src/db/pools';
 import type { DestinationStream } from 'pino';
 import { connectRedis } from '../../src/cache/redisText';
 import { poolsFor } from './pools';
+import { TEST_BULKHEADS } from './bulkheads';
+
+export { TEST_BULKHEADS };
 import { TEST_ID_HASH_SECRET } from './secrets';
 import { generatePassSigningKey } from '../../src/pass/token';
+import type { LoadSignal } from '../../src/limits/load';
 
 /** One signing key per test process, as a server would keep one across restarts. */
 export const TEST_PASS_SIGNING_KEY = generatePassSigningKey();
@@ -35,6 +39,8 @@ export async function startTestServer(
     /** API key cache TTL (0: none) */ apiKeyCacheTtlMs?: number;
     /** log lines (at `logLevel`, default info) go here instead of nowhere. */ logDestination?: DestinationStream;
     logLevel?: string;
+    /** the event-loop lag the bulkheads see (default: this process's, which other work on the machine moves) */
+    load?: LoadSignal;
     /** faults: pool settings as in production (default: the test pools of tests/helpers/pools.ts). */
     pool?: { max?: number; connectionTimeoutMs?: number; statementTimeoutMs?: number };
   } = {},
@@ -47,6 +53,8 @@ export async function startTestServer(
         max: options.pool.max ?? 8,
         statementTimeoutMs: options.pool.statementTimeoutMs ?? 30000,
         connectionTimeoutMs: options.pool.connectionTimeoutMs,
+        // the request classes' pools as a deployment makes them from its configuration (src/db/index.ts)
+        classes: classPoolSettings(options.pool.max ?? 8, options.pool.statementTimeoutMs ?? 30000, config.classLimits),
         applicationName: 'changxing-test',
       })
     : poolsFor(url, 8);
@@ -54,7 +62,7 @@ export async function startTestServer(
   const secrets = { idHashSecret: TEST_ID_HASH_SECRET, passSigningKey: TEST_PASS_SIGNING_KEY };
   // the client main.ts makes, so that a Redis outage behaves here as in a deployment
   const redis = options.redisUrl ? connectRedis(options.redisUrl) : null;
-  const app = makeApp({ config, pools, logger, apiKeyCacheTtlMs: options.apiKeyCacheTtlMs, secrets, redis });
+  const app = makeApp({ config, pools, logger, apiKeyCacheTtlMs: options.apiKeyCacheTtlMs, secrets, redis, ...(options.load ? { load: options.load } : {}) });
   await app.start();
   await new Promise<void>((resolve) => app.httpServer.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(app.httpServer.address() as AddressInfo).port}`;
@@ -78,6 +86,7 @@ export function testDatabaseUrl(given?: string): string {
   return url;
 }
 
+
 /** The test servers' configuration (also the federated stack's: tests/helpers/federation.ts). */
 export function testConfig(url: string, env: Record<string, string> = {}): Config {
   // Self-service limits are raised unless a test sets them: most tests look up several demo people.
@@ -87,6 +96,7 @@ export function testConfig(url: string, env: Record<string, string> = {}): Confi
     LOG_LEVEL: 'silent',
     SELF_SERVICE_MAX_IDS_PER_DAY: '10000',
     SELF_SERVICE_RATE_PER_MINUTE: '100000',
+    ...TEST_BULKHEADS,
     // most suites send ad-hoc documents as PARTNER (field rules); trustedDocuments.test.ts turns this on.
     TRUSTED_DOCUMENTS_ROLES: '',
     ...env,

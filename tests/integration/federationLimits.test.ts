@@ -128,6 +128,14 @@ const REFUSED: Refused[] = [
   refused('GET variables that are not an object', get({ query: '{ __typename }', variables: '[1]' }), 400, 'BAD_REQUEST'),
   refused('a GET naming its query twice', (base) => fetch(`${base}/graphql?query=%7B__typename%7D&query=%7B__typename%7D`, { headers: { 'apollo-require-preflight': 'true' } }), 400, 'BAD_REQUEST'),
   refused('a mutation over GET', get({ query: 'mutation { reportCluster(input: { regionCode: "420106", detectedOn: "2020-01-01", size: 1 }) { userErrors { message } } }' }), 405, 'BAD_REQUEST'),
+  // an ID number never travels in a URL: 405 with Allow: POST, before any lookup or count
+  refused(
+    'closeContactCheck over GET (a name and ID number in the URL)',
+    get({ query: operation('CloseContactCheck'), variables: { name: DEMO_PEOPLE[1].name, idNumber: DEMO_PEOPLE[1].idNumber } }),
+    405,
+    'BAD_REQUEST',
+  ),
+  refused('person over GET, through a fragment', get({ query: `{ ...P } fragment P on Query { person(idNumber: "${DEMO_PEOPLE[0].idNumber}") { id } }` }, { authorization: 'Bearer demo-health' }), 405, 'BAD_REQUEST'),
   refused('a syntax error', post({ query: '{ region(code: ' }), 400, 'GRAPHQL_PARSE_FAILED'),
   refused('an unknown field', post({ query: '{ nope }' }), 400, 'GRAPHQL_VALIDATION_FAILED'),
   refused('a fragment cycle', post({ query: '{ region(code: "420106") { ...A } } fragment A on Region { parent { ...B } } fragment B on Region { parent { ...A } }' }), 400, 'GRAPHQL_VALIDATION_FAILED'),
@@ -220,13 +228,14 @@ describe('trusted documents (PARTNER) and automatic persisted queries, as on `np
     }
   });
 
-  it('refuses a hash that does not match the document, and an unknown protocol version', async () => {
-    for (const send of [
-      post({ query: '{ __typename }', extensions: apq(sha256('{ other }')) }),
-      post({ query: '{ __typename }', extensions: { persistedQuery: { version: 2, sha256Hash: sha256('{ __typename }') } } }),
-    ]) {
+  it('refuses a hash that does not match the document, and an unknown protocol version, each with its own code', async () => {
+    for (const [send, code] of [
+      [post({ query: '{ __typename }', extensions: apq(sha256('{ other }')) }), 'PERSISTED_QUERY_HASH_MISMATCH'],
+      [get({ query: '{ __typename }', extensions: apq(sha256('{ other }')) }), 'PERSISTED_QUERY_HASH_MISMATCH'],
+      [post({ query: '{ __typename }', extensions: { persistedQuery: { version: 2, sha256Hash: sha256('{ __typename }') } } }), 'BAD_REQUEST'],
+    ] as const) {
       const { single: want, gateway: got } = await both(send);
-      expect(want.status).toBe(400);
+      expect([want.status, want.errors.map((e) => e.code)]).toEqual([400, [code]]);
       expect(got).toEqual(want);
     }
   });
@@ -286,6 +295,20 @@ describe("the caller's address reaches the subgraphs", () => {
     // 127.0.0.2 used up its 3 ID numbers through the gateway (test above)
     expect(codes(await direct('127.0.0.2'))).toEqual(['RATE_LIMITED']);
     expect(codes(await direct('203.0.113.9'))).toEqual([]);
+  });
+});
+
+describe('answers about a person', () => {
+  it('are sent Cache-Control: no-store by both, the refusals too; aggregate answers are not', async () => {
+    const lookup = await both(post({ query: operation('CloseContactCheck'), variables: { name: DEMO_PEOPLE[3].name, idNumber: DEMO_PEOPLE[3].idNumber } }));
+    expect([lookup.single.status, lookup.single.headers['cache-control']]).toEqual([200, 'no-store']);
+    expect(lookup.gateway).toEqual(lookup.single);
+    const badKeyCheck = await both(post({ query: '{ checkPass(token: "x.y.z") { status } }' }, GOV));
+    expect(badKeyCheck.single.headers['cache-control']).toBe('no-store');
+    expect(badKeyCheck.gateway).toEqual(badKeyCheck.single);
+    const aggregate = await both(post({ query: '{ region(code: "420106") { name } }' }));
+    expect(aggregate.single.headers['cache-control']).toBeUndefined();
+    expect(aggregate.gateway).toEqual(aggregate.single);
   });
 });
 

@@ -225,7 +225,8 @@ describe('production', () => {
   });
 
   it('masks internal errors: no stack, no SQL', async () => {
-    const query = jest.spyOn(prod.pools.region, 'query').mockImplementation((() =>
+    // a PUBLIC request's statements go to its class's own pools (README, "Bulkheads")
+    const query = jest.spyOn(prod.pools.classes!.public.region, 'query').mockImplementation((() =>
       Promise.reject(new Error('column "secret_col" does not exist: SELECT secret_col FROM region.regions'))) as never);
     try {
       const { body } = await prod.gql('{ region(code: "110105") { name } }');

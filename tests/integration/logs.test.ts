@@ -5,6 +5,7 @@ import { DEMO_PEOPLE, NOBODY_ID_NUMBER } from '../../src/seed/demoPeople';
 import { todayCst } from '../../src/clock';
 import { addDays } from '../../src/risk/dates';
 import { createLogger } from '../../src/logger';
+import { sha256 } from '../../src/documents/manifest';
 
 const PARTNER = { authorization: 'Bearer demo-partner' };
 const GOV = { authorization: 'Bearer demo-gov' };
@@ -109,5 +110,28 @@ describe('request logs', () => {
     expect(capture.text()).not.toContain(DEMO_PEOPLE[0].idNumber);
     expect(capture.text()).not.toContain(DEMO_PEOPLE[0].name);
     expect(capture.lines()[0].req.headers.authorization).toBe('[redacted]');
+  });
+});
+
+describe('a client mistake in the APQ protocol', () => {
+  it('is a 400 with its own code and no error log line, over POST and GET', async () => {
+    const before = logs.lines().length;
+    const mismatch = { query: '{ __typename }', extensions: { persistedQuery: { version: 1, sha256Hash: sha256('{ other }') } } };
+    const post = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(mismatch) });
+    const get = await fetch(`${server.url}/graphql?query=${encodeURIComponent(mismatch.query)}&extensions=${encodeURIComponent(JSON.stringify(mismatch.extensions))}`, {
+      headers: { 'apollo-require-preflight': 'true' },
+    });
+    const version = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ __typename }', extensions: { persistedQuery: { version: 2, sha256Hash: sha256('{ __typename }') } } }),
+    });
+    for (const [res, code] of [[post, 'PERSISTED_QUERY_HASH_MISMATCH'], [get, 'PERSISTED_QUERY_HASH_MISMATCH'], [version, 'BAD_REQUEST']] as const) {
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { errors: { message: string; extensions: { code: string } }[] };
+      expect(body.errors.map((e) => e.extensions.code)).toEqual([code]);
+    }
+    const errorLines = logs.lines().slice(before).filter((l) => l.level >= 50);
+    expect(errorLines).toEqual([]);
   });
 });

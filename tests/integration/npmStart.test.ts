@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { removeEmbeddedCluster } from '../../src/db/embedded';
 import { freePort, listening, processTree, stillRunning, waitFor } from '../helpers/processes';
 
@@ -73,6 +74,23 @@ describe('npm start', () => {
       expect(s.tree.filter((p) => /(^|\/)sh -c/.test(p.command))).toEqual([]);
       find(s, POSTMASTER);
       expect(s.output()).toMatch(/"node":"v24\./);
+      // the embedded default: the server logs in as changxing_app, which owns nothing (README, "Database roles")
+      const secrets = JSON.parse(readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')) as { embeddedPgPassword: string; embeddedAppPassword: string };
+      const connect = async (user: string, password: string) => {
+        const client = new pg.Client({ host: '127.0.0.1', port: s.pgPort, database: 'changxing', user, password });
+        await client.connect();
+        return client;
+      };
+      const superuser = await connect('postgres', secrets.embeddedPgPassword);
+      const app = await connect('changxing_app', secrets.embeddedAppPassword);
+      try {
+        const users = await superuser.query(`SELECT DISTINCT usename FROM pg_stat_activity WHERE application_name LIKE 'changxing%'`);
+        expect(users.rows.map((r) => r.usename)).toEqual(['changxing_app']);
+        await expect(app.query('ALTER TABLE access.audit_log DISABLE TRIGGER audit_log_no_update_delete')).rejects.toMatchObject({ code: '42501' });
+        await expect(app.query('ALTER TABLE region.regions ADD COLUMN x int')).rejects.toMatchObject({ code: '42501' });
+      } finally {
+        await Promise.all([superuser.end(), app.end()]);
+      }
     } finally {
       s.npm.kill('SIGTERM');
       await expectAllGone(s);

@@ -53,6 +53,66 @@ describe('closeContactCheck (public self-service)', () => {
   });
 });
 
+describe('the audit trail of self-service lookups', () => {
+  let proxied: TestServer;
+  beforeAll(async () => {
+    // callers named by X-Forwarded-For, as behind a load balancer
+    proxied = await startTestServer({ env: { TRUST_PROXY: 'loopback' } });
+  });
+  afterAll(async () => {
+    await proxied.close();
+  });
+  let n = 0;
+  /** Runs `query` as PUBLIC from `from`; returns the audit rows of that request. */
+  async function auditedAs(from: string, query: string, variables: Record<string, unknown>) {
+    const requestId = `audit-test-${process.pid}-${n++}`;
+    await proxied.gql(query, variables, { 'x-forwarded-for': from, 'x-request-id': requestId });
+    const { rows } = await proxied.pools.access.query(
+      'SELECT key_id, role, caller, operation, subject_person_id, outcome FROM access.audit_log WHERE request_id = $1',
+      [requestId],
+    );
+    return rows;
+  }
+
+  it("records a wrong name for an existing ID number against its holder, so name-guessing shows in that person's trail", async () => {
+    const li = demoPerson('liCheng');
+    const { body } = await proxied.gql(`{ person(idNumber: "${li.idNumber}") { id } }`, undefined, HEALTH);
+    const liId: string = body.data.person.id;
+    for (const op of ['CloseContactCheck', 'IssuePass']) {
+      const [guess] = await auditedAs('198.51.100.20', operation(op), { name: '李白', idNumber: li.idNumber });
+      expect(guess).toMatchObject({ operation: op === 'IssuePass' ? 'issuePass' : 'closeContactCheck', subject_person_id: liId, outcome: 'NOT_MATCHED', key_id: null, role: 'PUBLIC' });
+      const [nobody] = await auditedAs('198.51.100.20', operation(op), { name: '李白', idNumber: NOBODY_ID_NUMBER });
+      expect(nobody).toMatchObject({ subject_person_id: null, outcome: 'NOT_MATCHED' });
+    }
+    // the holder's trail shows the guesses (HEALTH, by subject)
+    const trail = await proxied.gql(`{ auditTrail(filter: { subjectPersonId: "${liId}", outcome: "NOT_MATCHED" }) { totalCount } }`, undefined, HEALTH);
+    expect(trail.body.data.auditTrail.totalCount).toBeGreaterThanOrEqual(2);
+  });
+
+  it('names each PUBLIC caller by a pseudonym: one per IPv4 address or IPv6 /64, none for a keyed caller, never the address', async () => {
+    const zhao = demoPerson('zhaoLu');
+    const check = { name: zhao.name, idNumber: zhao.idNumber };
+    const [a] = await auditedAs('2001:db8:77:1::1', operation('CloseContactCheck'), check);
+    const [b] = await auditedAs('2001:db8:77:1:ffff::2', operation('CloseContactCheck'), check);
+    const [c] = await auditedAs('2001:db8:77:2::1', operation('CloseContactCheck'), check);
+    const [d] = await auditedAs('198.51.100.21', operation('CloseContactCheck'), check);
+    expect(a.caller).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(b.caller).toBe(a.caller);
+    expect(new Set([a.caller, c.caller, d.caller]).size).toBe(3);
+    for (const row of [a, c, d]) expect(row.caller).not.toMatch(/2001|db8|198\.51/);
+    const keyed = await proxied.gql(`{ person(idNumber: "${zhao.idNumber}") { id } }`, undefined, { ...HEALTH, 'x-request-id': `audit-keyed-${process.pid}` });
+    expect(keyed.body.errors).toBeUndefined();
+    const { rows } = await proxied.pools.access.query('SELECT caller, key_id FROM access.audit_log WHERE request_id = $1', [`audit-keyed-${process.pid}`]);
+    expect(rows).toEqual([{ caller: null, key_id: expect.any(String) }]);
+    // HEALTH finds one caller's rows by its pseudonym
+    const trail = await proxied.gql(`{ auditTrail(filter: { caller: "${a.caller}" }) { totalCount nodes { caller role operation } } }`, undefined, HEALTH);
+    expect(trail.body.data.auditTrail.totalCount).toBe(2);
+    expect(trail.body.data.auditTrail.nodes).toEqual([a, b].map(() => ({ caller: a.caller, role: 'PUBLIC', operation: 'closeContactCheck' })));
+    const bad = await proxied.gql('{ auditTrail(filter: { caller: "198.51.100.21" }) { totalCount } }', undefined, HEALTH);
+    expect(bad.body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});
+
 // The same limit held across two instances on one Redis: tests/integration/stateless.test.ts.
 describe('closeContactCheck rate limits', () => {
   it('allows 3 distinct ID numbers per client per day, then RATE_LIMITED with the retry time', async () => {

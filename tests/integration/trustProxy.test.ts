@@ -21,6 +21,14 @@ async function expectLimitPerForwardedCaller(ask: Ask) {
   expect(codes(await ask(3, '198.51.100.2'))).toEqual([]);
 }
 
+/** IPv6 callers count by /64: three addresses of one /64 share 3 ID numbers, the next /64 has its own. */
+async function expectLimitPerIpv6Network(ask: Ask) {
+  for (const [i, from] of ['2001:db8:64:1::1', '2001:db8:64:1::2', '2001:db8:64:1:ffff::3'].entries()) expect(codes(await ask(i, from))).toEqual([]);
+  const fourth = await ask(3, '2001:db8:64:1:abcd::4');
+  expect([fourth.status, codes(fourth)]).toEqual([429, ['RATE_LIMITED']]);
+  expect(codes(await ask(3, '2001:db8:64:2::1'))).toEqual([]);
+}
+
 describe('npm start', () => {
   let trusting: TestServer;
   let plain: TestServer;
@@ -33,6 +41,10 @@ describe('npm start', () => {
 
   it('with TRUST_PROXY=loopback limits each caller named in X-Forwarded-For', async () => {
     await expectLimitPerForwardedCaller((i, from) => trusting.gql(operation('CloseContactCheck'), check(i), { 'x-forwarded-for': from }));
+  });
+
+  it('counts IPv6 callers by /64', async () => {
+    await expectLimitPerIpv6Network((i, from) => trusting.gql(operation('CloseContactCheck'), check(i), { 'x-forwarded-for': from }));
   });
 
   it('without TRUST_PROXY ignores X-Forwarded-For: a new header value per request does not reset the count', async () => {
@@ -53,5 +65,9 @@ describe('the gateway', () => {
 
   it('with TRUST_PROXY=loopback forwards the caller named in X-Forwarded-For to the subgraphs', async () => {
     await expectLimitPerForwardedCaller((i, from) => federated.gql(operation('CloseContactCheck'), check(i), { 'x-forwarded-for': from }));
+  });
+
+  it('counts IPv6 callers by /64 (the person subgraph groups the forwarded address)', async () => {
+    await expectLimitPerIpv6Network((i, from) => federated.gql(operation('CloseContactCheck'), check(i), { 'x-forwarded-for': from }));
   });
 });

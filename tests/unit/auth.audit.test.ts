@@ -3,6 +3,7 @@ import { AuditLog } from '../../src/auth/audit';
 import { AuditSource } from '../../datasources/audit';
 import { Sql, SqlRecorder } from '../../datasources/sql';
 import type { Viewer } from '../../src/auth/viewer';
+import { callerPseudonym } from '../../src/privacy/idHash';
 
 const HEALTH: Viewer = { role: 'HEALTH', keyId: '296b8aa9-fbb1-44e9-b1b0-abe405fe95aa', keyName: '卫健委', clientId: '296b8aa9-fbb1-44e9-b1b0-abe405fe95aa' };
 const PERSON = '0b5c7a7e-2f4e-4a55-9c3a-2b1d6f1e9a10';
@@ -11,7 +12,7 @@ function setup(viewer: Viewer = HEALTH, requestId = 'req-12345678') {
   const statements: { text: string; params: unknown[] }[] = [];
   const pool = { query: jest.fn(async (text: string, params: unknown[]) => (statements.push({ text, params }), { rows: [] })) };
   const recorder = new SqlRecorder();
-  const log = new AuditLog(new AuditSource(new Sql(pool as unknown as Pool, 'access', recorder)), viewer, requestId);
+  const log = new AuditLog(new AuditSource(new Sql(pool as unknown as Pool, 'access', recorder)), viewer, requestId, (caller) => callerPseudonym(caller, 'test-secret'));
   return { log, statements, recorder };
 }
 
@@ -21,7 +22,7 @@ describe('AuditLog', () => {
     await log.record({ operation: 'person', subjectPersonId: PERSON, outcome: 'FOUND' });
     expect(statements).toHaveLength(1);
     expect(statements[0].text).toMatch(/^\/\* AuditSource\.append \*\/ INSERT INTO access\.audit_log/);
-    expect(statements[0].params).toEqual([HEALTH.keyId, 'HEALTH', 'req-12345678', ['person'], [PERSON], ['FOUND'], [null]]);
+    expect(statements[0].params).toEqual([HEALTH.keyId, 'HEALTH', 'req-12345678', ['person'], [PERSON], ['FOUND'], [null], null]);
   });
 
   it('writes 1,000 entries in one INSERT with a fixed number of parameters', async () => {
@@ -30,7 +31,7 @@ describe('AuditLog', () => {
     await log.recordMany(entries);
     expect(statements).toHaveLength(1);
     expect(recorder.names).toEqual(['AuditSource.append']);
-    expect(statements[0].params).toHaveLength(7);
+    expect(statements[0].params).toHaveLength(8);
     expect((statements[0].params[3] as string[]).length).toBe(1000);
   });
 
@@ -40,10 +41,13 @@ describe('AuditLog', () => {
     expect(statements).toHaveLength(0);
   });
 
-  it('records a PUBLIC caller without a key id', async () => {
+  it('records a PUBLIC caller without a key id, by the pseudonym of its address', async () => {
     const { log, statements } = setup({ role: 'PUBLIC', keyId: null, keyName: null, clientId: '203.0.113.7' });
     await log.record({ operation: 'closeContactCheck', outcome: 'NOT_MATCHED' });
     expect(statements[0].params.slice(0, 2)).toEqual([null, 'PUBLIC']);
+    expect(statements[0].params[7]).toBe(callerPseudonym('203.0.113.7', 'test-secret'));
+    expect(statements[0].params[7]).not.toBe(callerPseudonym('203.0.113.8', 'test-secret'));
+    expect(statements[0].params[7]).not.toBe(callerPseudonym('203.0.113.7', 'another-secret'));
   });
 
   it('refuses, before any SQL, a subject that is not a Person.id and any text shaped like an ID number', async () => {

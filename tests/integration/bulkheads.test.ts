@@ -1,0 +1,205 @@
+import http from 'node:http';
+import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/server';
+import { startFederatedStack, type FederatedStack } from '../helpers/federation';
+import { operation } from '../helpers/operations';
+import { DEMO_PEOPLE } from '../../src/seed/demoPeople';
+import { todayCst } from '../../src/clock';
+import { addDays } from '../../src/risk/dates';
+
+/**
+ * Bulkheads (issue 15, 4; README "Bulkheads"): request classes with their own connections, turns,
+ * per-caller caps and deadlines, shed by load in the order public → official → self, never pass
+ * checks. With production's settings: the test servers' defaults lift them (tests/helpers/bulkheads.ts).
+ *
+ * The servers (and the subgraphs) run in this process, on a machine shared with other work: the lag
+ * they shed by is one this suite sets (`lag`), so that what it asserts does not depend on the
+ * machine. Measuring the real lag is tests/unit/limits.admission.test.ts's.
+ */
+const lag = { ms: 0, lagMs() { return this.ms; } };
+const PRODUCTION: Record<string, string> = { REQUEST_DEADLINE_MS: '', CLASS_CONCURRENCY: '', CALLER_CONCURRENCY: '', SHED_LAG_MS: '', PG_POOL_SHARES: '' };
+const PARTNER = { authorization: 'Bearer demo-partner' };
+const GOV = { authorization: 'Bearer demo-gov' };
+const today = todayCst();
+
+interface Reply {
+  status: number;
+  retryAfter: string | null;
+  codes: string[];
+  reasons: string[];
+  body: GraphQLResponse['body'];
+}
+
+/** POSTs an operation; `from` (any of 127.0.0.0/8) makes it another PUBLIC caller, as callers on the internet are told apart by address. */
+function send(base: string, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}, from = '127.0.0.1'): Promise<Reply> {
+  const payload = JSON.stringify({ query, variables });
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      `${base}/graphql`,
+      { method: 'POST', localAddress: from, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => {
+          const body = JSON.parse(text) as GraphQLResponse['body'];
+          const errors = body.errors ?? [];
+          const retryAfter = res.headers['retry-after'];
+          resolve({ status: res.statusCode ?? 0, retryAfter: typeof retryAfter === 'string' ? retryAfter : null, codes: errors.map((e) => e.extensions?.code), reasons: errors.map((e) => e.extensions?.reason), body });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** The flooding caller: anonymous (PUBLIC may run NationalDaily; PARTNER's budget refuses it by cost), from an address of its own. */
+const FLOODER = '127.0.0.9';
+
+/** The dashboard's national chart (web/src/operations/dashboard.graphql; in documents/manifest.json). */
+const NATIONAL_DAILY = 'query NationalDaily($from: Date!, $to: Date!) { provinces: regions(level: PROVINCE, first: 100) { nodes { code population daily(from: $from, to: $to) { date newConfirmed } } } }';
+
+/** NationalDaily over 366 days, each ending on another day: no answer comes from the response cache. */
+const nationalDaily = (i: number) => ({ from: addDays(today, -365 - i), to: addDays(today, -i) });
+const ONE_COUNTY = '{ region(code: "420106") { name caseSummary(days: 14) { newConfirmed } } }';
+
+async function refusedCount(base: string, requestClass: string, reason: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const line = new RegExp(`^changxing_requests_refused_total\\{class="${requestClass}",reason="${reason}"\\} (\\d+)$`, 'm').exec(text);
+  return line ? Number(line[1]) : 0;
+}
+
+let token: string;
+
+describe('npm start with production bulkheads (PG_POOL_MAX 10)', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    lag.ms = 0;
+    // PUBLIC's deadline cut to 1.5 s: the two admitted NationalDaily end sooner (the suite's time), nothing else changes
+    server = await startTestServer({ env: { ...PRODUCTION, REQUEST_DEADLINE_MS: 'public=1500' }, pool: { max: 10, connectionTimeoutMs: 1000, statementTimeoutMs: 5000 }, load: lag });
+    const issued = await server.gql(operation('IssuePass'), { name: DEMO_PEOPLE[3].name, idNumber: DEMO_PEOPLE[3].idNumber });
+    token = issued.body.data.issuePass.pass.token;
+  });
+  afterAll(async () => {
+    lag.ms = 0;
+    await server?.close();
+  });
+
+  it('a dozen concurrent NationalDaily over 366 days from one caller: 10 refused before running, and another caller\'s one-county caseSummary and a pass check still answer', async () => {
+    const flood = Array.from({ length: 12 }, (_, i) => send(server.url, NATIONAL_DAILY, nationalDaily(i), {}, FLOODER));
+    await new Promise((r) => setTimeout(r, 300));
+    const [county, check] = await Promise.all([send(server.url, ONE_COUNTY), send(server.url, operation('CheckPass'), { token }, PARTNER)]);
+    // before the bulkheads the flood held every connection, and these answered SERVICE_UNAVAILABLE
+    expect([county.status, county.codes]).toEqual([200, []]);
+    expect(county.body.data.region.name).toBe('武昌区');
+    expect([check.status, check.codes, check.body.data.checkPass.status]).toEqual([200, [], 'VALID']);
+    const replies = await Promise.all(flood);
+    // refused before running: past the caller's 2 (429), or while the class's own connections had a
+    // queue (503; the response cache's version reads of the flood wait for them too)
+    const refused = replies.filter((r) => r.reasons.includes('caller_limit') || r.reasons.includes('pool_saturated'));
+    expect(refused).toHaveLength(10);
+    for (const r of refused) {
+      expect([r.status, r.retryAfter]).toEqual(r.reasons[0] === 'caller_limit' ? [429, '1'] : [503, '1']);
+      expect(r.codes).toEqual([r.status === 429 ? 'RATE_LIMITED' : 'SERVICE_UNAVAILABLE']);
+    }
+    expect(refused.some((r) => r.reasons[0] === 'caller_limit')).toBe(true);
+    // the two admitted ran in their class's pools, to their end or to its deadline
+    for (const r of replies.filter((x) => !refused.includes(x))) expect(r.status === 200 || r.reasons[0] === 'deadline').toBe(true);
+    expect((await refusedCount(server.url, 'public', 'caller_limit')) + (await refusedCount(server.url, 'public', 'pool_saturated'))).toBe(10);
+  }, 60_000);
+
+  it('when the event loop lags, refuses the public class first with 503 and Retry-After; official, self-service and pass checks go on', async () => {
+    lag.ms = 300;
+    const [aggregate, official, self, check] = await Promise.all([
+      send(server.url, '{ regions(level: PROVINCE, first: 3) { totalCount } }'),
+      send(server.url, '{ regions(level: CITY, first: 3) { totalCount } }', {}, GOV),
+      send(server.url, operation('CloseContactCheck'), { name: DEMO_PEOPLE[1].name, idNumber: DEMO_PEOPLE[1].idNumber }),
+      send(server.url, operation('CheckPass'), { token }, PARTNER),
+    ]);
+    expect([aggregate.status, aggregate.retryAfter, aggregate.codes, aggregate.reasons]).toEqual([503, '2', ['SERVICE_UNAVAILABLE'], ['event_loop_lag']]);
+    for (const r of [official, self, check]) expect([r.status, r.codes]).toEqual([200, []]);
+    // the loop on time again: public requests are served again
+    lag.ms = 0;
+    const later = await send(server.url, '{ regions(level: PROVINCE, first: 3) { totalCount } }');
+    expect([later.status, later.codes]).toEqual([200, []]);
+    expect(await refusedCount(server.url, 'public', 'event_loop_lag')).toBeGreaterThanOrEqual(1);
+    expect(await refusedCount(server.url, 'pass', 'event_loop_lag')).toBe(0);
+  });
+
+  it('a longer lag stops official requests too, a long one self-service too, never pass checks', async () => {
+    lag.ms = 700;
+    const [official, check] = await Promise.all([send(server.url, '{ regions(level: CITY, first: 4) { totalCount } }', {}, GOV), send(server.url, operation('CheckPass'), { token }, PARTNER)]);
+    expect([official.status, official.reasons]).toEqual([503, ['event_loop_lag']]);
+    expect([check.status, check.codes]).toEqual([200, []]);
+    lag.ms = 5000;
+    const [self, stillChecking] = await Promise.all([
+      send(server.url, operation('CloseContactCheck'), { name: DEMO_PEOPLE[2].name, idNumber: DEMO_PEOPLE[2].idNumber }),
+      send(server.url, operation('CheckPass'), { token }, PARTNER),
+    ]);
+    expect([self.status, self.reasons]).toEqual([503, ['event_loop_lag']]);
+    expect([stillChecking.status, stillChecking.codes]).toEqual([200, []]);
+    lag.ms = 0;
+  });
+});
+
+describe('deadlines per class', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    // a short PUBLIC deadline, official's as in production (30 s), statements up to 30 s: GOV's must
+    // finish on a machine that other work slows
+    server = await startTestServer({ env: { ...PRODUCTION, REQUEST_DEADLINE_MS: 'public=300' }, pool: { max: 10, connectionTimeoutMs: 1000, statementTimeoutMs: 30000 }, load: lag });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('cut a PUBLIC request at its class\'s deadline with a message that says so, while GOV runs the same operation to its end', async () => {
+    const range = nationalDaily(40);
+    const [pub, gov] = await Promise.all([send(server.url, NATIONAL_DAILY, range), send(server.url, NATIONAL_DAILY, range, GOV)]);
+    expect([pub.status, pub.codes, pub.reasons]).toEqual([503, ['SERVICE_UNAVAILABLE'], ['deadline']]);
+    expect(pub.body.errors![0].message).toMatch(/ran past the 300 ms its class allows \(public requests\): ask for less/);
+    expect([gov.status, gov.codes]).toEqual([200, []]);
+    expect(gov.body.data.provinces.nodes[0].daily).toHaveLength(366);
+    expect(await refusedCount(server.url, 'public', 'deadline')).toBe(1);
+  }, 60_000);
+});
+
+describe('through the gateway, with production bulkheads', () => {
+  let stack: FederatedStack;
+  beforeAll(async () => {
+    const issuer = await startTestServer();
+    try {
+      token = (await issuer.gql(operation('IssuePass'), { name: DEMO_PEOPLE[3].name, idNumber: DEMO_PEOPLE[3].idNumber })).body.data.issuePass.pass.token;
+    } finally {
+      await issuer.close();
+    }
+    // the gateway is a process of its own on a shared machine: it sheds by lag in production, not here
+    stack = await startFederatedStack(undefined, { env: { ...PRODUCTION, PG_STATEMENT_TIMEOUT_MS: '5000', REQUEST_DEADLINE_MS: 'public=1500' }, gatewayEnv: { SHED_LAG_MS: 'self=none,official=none,public=none' }, pgPoolMax: 10, load: lag });
+  }, 60_000);
+  afterAll(async () => {
+    lag.ms = 0;
+    await stack?.close();
+  });
+
+  it('refuses a flood from one caller at the gateway (429), and another caller\'s caseSummary and a pass check answer', async () => {
+    const flood = Array.from({ length: 12 }, (_, i) => send(stack.url, NATIONAL_DAILY, nationalDaily(100 + i), {}, FLOODER));
+    await new Promise((r) => setTimeout(r, 300));
+    const [county, check] = await Promise.all([send(stack.url, ONE_COUNTY), send(stack.url, operation('CheckPass'), { token }, PARTNER)]);
+    expect([county.status, county.codes]).toEqual([200, []]);
+    expect([check.status, check.codes, check.body.data.checkPass.status]).toEqual([200, [], 'VALID']);
+    const replies = await Promise.all(flood);
+    const limited = replies.filter((r) => r.codes.includes('RATE_LIMITED'));
+    expect(limited).toHaveLength(10);
+    for (const r of limited) expect([r.status, r.retryAfter, r.reasons]).toEqual([429, '1', ['caller_limit']]);
+    expect(await refusedCount(stack.url, 'public', 'caller_limit')).toBe(10);
+  }, 60_000);
+
+  it('answers 503 with Retry-After when a subgraph sheds the public class, and pass checks go on', async () => {
+    // the subgraphs (in this process) are late: they refuse the gateway's public fetches
+    lag.ms = 300;
+    const [aggregate, check] = await Promise.all([send(stack.url, '{ regions(level: PROVINCE, first: 3) { totalCount } }'), send(stack.url, operation('CheckPass'), { token }, PARTNER)]);
+    expect([aggregate.status, aggregate.retryAfter, aggregate.codes, aggregate.reasons]).toEqual([503, '2', ['SERVICE_UNAVAILABLE'], ['event_loop_lag']]);
+    expect([check.status, check.codes]).toEqual([200, []]);
+    lag.ms = 0;
+  });
+});
