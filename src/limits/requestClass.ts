@@ -10,7 +10,7 @@ import type { Role } from '../auth/viewer';
  * the server and place in the shedding order, so that one class's flood cannot starve another.
  * - `pass`: pass checks only (`checkPass`, `checkPasses`): partners at the gate, the cheapest and
  *   most time-critical work; never shed for load, only for its own capacity.
- * - `self`: self-service lookups by name and ID number (`closeContactCheck`, `issuePass`).
+ * - `self`: self-service lookups by name and ID number (`closeContactCheck`, `issuePass`, `holderPass`).
  * - `official`: everything else asked by GOV and HEALTH keys: dashboards, person records, ingestion.
  * - `public`: everything else asked by PUBLIC and PARTNER callers: aggregate reads, the anonymous
  *   surface — shed first.
@@ -19,13 +19,13 @@ export const REQUEST_CLASSES = ['pass', 'self', 'official', 'public'] as const;
 export type RequestClass = (typeof REQUEST_CLASSES)[number];
 
 const PASS_CHECKS: ReadonlySet<string> = new Set(['checkPass', 'checkPasses']);
-const SELF_SERVICE: ReadonlySet<string> = new Set(['closeContactCheck', 'issuePass']);
+export const SELF_SERVICE: ReadonlySet<string> = new Set(['closeContactCheck', 'issuePass', 'holderPass']);
 
 /**
  * Root fields that take a resident ID number (with a name): sent only in a POST body, never in a
  * URL, which proxies, browsers and access logs keep. `issuePass` is a mutation (POST anyway).
  */
-export const ID_NUMBER_LOOKUPS: ReadonlySet<string> = new Set(['closeContactCheck', 'issuePass', 'person']);
+export const ID_NUMBER_LOOKUPS: ReadonlySet<string> = new Set(['closeContactCheck', 'issuePass', 'holderPass', 'person']);
 
 /** Root fields whose answers are about a person: answered `Cache-Control: no-store`. */
 const PERSONAL: ReadonlySet<string> = new Set([...ID_NUMBER_LOOKUPS, ...PASS_CHECKS, 'auditTrail']);

@@ -1,5 +1,6 @@
 import { Admission, AdmissionRefusal, type Ticket } from '../../src/limits/admission';
-import { DEFAULT_CLASS_LIMITS, poolSizes, REQUEST_CLASSES, requestPolicy, rootFieldNames, type ClassLimits, type RequestClass } from '../../src/limits/requestClass';
+import { DEFAULT_CLASS_LIMITS, ID_NUMBER_LOOKUPS, poolSizes, REQUEST_CLASSES, requestPolicy, rootFieldNames, SELF_SERVICE, type ClassLimits, type RequestClass } from '../../src/limits/requestClass';
+import { buildSchema } from '../../src/schema';
 import { RequestLane, DeadlineExceeded } from '../../src/db/lane';
 import { forwardedRequestClass } from '../../src/federation/subgraphServer';
 import { eventLoopLag } from '../../src/limits/load';
@@ -106,6 +107,7 @@ describe('request classes', () => {
     ['PARTNER', '{ checkPass(token: "x") { status } regions { totalCount } }', 'public', false, true],
     ['PUBLIC', '{ closeContactCheck(name: "a", idNumber: "b") { isCloseContact } }', 'self', true, true],
     ['PUBLIC', 'mutation { issuePass(name: "a", idNumber: "b") { userErrors { code } } }', 'self', true, true],
+    ['PUBLIC', '{ holderPass(token: "t", name: "a", idNumber: "b") { status } }', 'self', true, true],
     ['HEALTH', '{ ... on Query { person(idNumber: "b") { id } } }', 'official', true, true],
     ['GOV', '{ regions { totalCount } }', 'official', false, false],
     ['PUBLIC', '{ regions { totalCount } __typename }', 'public', false, false],
@@ -113,6 +115,20 @@ describe('request classes', () => {
   ] as const)('%s %s → %s', (role, query, requestClass, idLookup, personal) => {
     const policy = classOf(role, query);
     expect([policy.requestClass, policy.idNumberLookup !== null, policy.personal]).toEqual([requestClass, idLookup, personal]);
+  });
+
+  // A root field that takes an ID number and is not listed would run over GET (the number in a URL),
+  // be cacheable, and run in the public class: this fails for the next one, as it did for holderPass.
+  it('know every root field that takes an ID number: POST only, no-store, and self-service unless HEALTH-only', () => {
+    const schema = buildSchema();
+    for (const type of [schema.getQueryType()!, schema.getMutationType()!]) {
+      for (const field of Object.values(type.getFields())) {
+        if (!field.args.some((a) => a.name === 'idNumber')) continue;
+        expect([field.name, ID_NUMBER_LOOKUPS.has(field.name)]).toEqual([field.name, true]);
+        const healthOnly = field.astNode?.directives?.some((d) => d.name.value === 'auth') ?? false;
+        expect([field.name, SELF_SERVICE.has(field.name)]).toEqual([field.name, !healthOnly]);
+      }
+    }
   });
 
   it('share PG_POOL_MAX by weight, each at least one connection', () => {
