@@ -17,7 +17,7 @@ import autocannon from 'autocannon';
 import { startBenchServer } from './server';
 import { postLoad } from './load';
 import { operationText } from './operations';
-import { openBenchDatabase } from './setup';
+import { BENCH_DB, openBenchDatabase } from './setup';
 import { DEMO_PEOPLE } from '../src/seed/demoPeople';
 
 const { values } = parseArgs({
@@ -74,7 +74,7 @@ function postgresTicks(): number {
       const f = readFileSync(`/proc/${d}/stat`, 'utf8');
       if (!f.includes('(postgres)')) continue;
       // backends of the bench database only (other databases on the server are someone else's load)
-      if (!readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('changxing_bench')) continue;
+      if (!readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(` ${BENCH_DB} `)) continue;
       const x = f.slice(f.lastIndexOf(')') + 2).split(' ');
       sum += Number(x[11]) + Number(x[12]);
     } catch {

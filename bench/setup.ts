@@ -18,7 +18,8 @@ import { KeyStore } from '../datasources/apiKeys';
 
 export const ROOT = path.resolve(__dirname, '..');
 const SECRETS_FILE = path.join(ROOT, '.data/bench-secrets.json');
-export const BENCH_DB = 'changxing_bench';
+// BENCH_DATABASE: engineers benchmarking side by side on one PostgreSQL keep their seeds apart.
+export const BENCH_DB = process.env.BENCH_DATABASE ?? 'changxing_bench';
 
 export interface BenchSecrets {
   idHashSecret: string;
