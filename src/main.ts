@@ -4,12 +4,15 @@ import { makeApp } from './server';
 import { seedIfNeeded } from './seed/onStart';
 import { describePurge, schedulePurge } from './retention';
 import { connectRedis } from './cache/redisText';
-import { exitWithStartFailure, listen, onShutdownSignal } from './startup';
+import { exitWithStartFailure, handleProcessFaults, listen, onShutdownSignal } from './startup';
 
 /** config → database (embedded if no URL) → migrate → seed if empty → listen; stop cleanly on SIGTERM/SIGINT. */
 async function main() {
   const rt = await bootstrap({ applicationName: 'changxing' });
   const { config, logger, db } = rt;
+  // an uncaught exception before the shutdown below exists: nothing is served yet, exit at once
+  let stopOnFault: (reason: string) => void = () => process.exit(1);
+  handleProcessFaults(logger, (reason) => stopOnFault(reason));
   await seedIfNeeded(rt);
   // from here on the server holds only the API's role, which owns no table (README, "Database roles")
   await db.closeOwner();
@@ -52,6 +55,10 @@ async function main() {
     },
     () => logger.error('graceful shutdown timed out; exiting'),
   );
+  stopOnFault = (reason) => {
+    exitCode = 1;
+    shutdown(reason);
+  };
   db.embedded?.onUnexpectedStop((reason) => {
     if (!reason.includes('shutdown request')) exitCode = 1;
     logger.warn({ reason }, 'the embedded PostgreSQL stopped');

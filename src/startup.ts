@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { types } from 'node:util';
 import { ConfigError } from './config';
 import { EmbeddedPostgresError } from './db/embeddedErrors';
+import { countProcessFault } from './observability/processFaults';
 
 /**
  * Start-up's two jobs besides starting: say what failed in words a person can act on, and stop
@@ -97,4 +98,41 @@ export function onShutdownSignal(graceMs: number, shutdown: (reason: string) => 
   process.on('SIGTERM', () => begin('SIGTERM'));
   process.on('SIGINT', () => begin('SIGINT'));
   return begin;
+}
+
+/** The part of a pino logger the fault handlers write to. */
+interface FaultLogger {
+  error(obj: object, msg: string): void;
+  fatal(obj: object, msg: string): void;
+}
+
+/**
+ * What the process does with an error nobody caught, instead of Node's default (print and exit at
+ * once, dropping every request in flight). Installed by each long-running entry point once its
+ * logger exists; `stop` begins its graceful shutdown with a non-zero exit code.
+ *
+ * - An unhandled promise rejection is logged (error, with the error) and counted
+ *   (`changxing_process_faults_total{kind="unhandled_rejection"}`), and the server goes on serving.
+ *   It is a promise whose outcome nobody awaited any more: the request it belonged to has already
+ *   answered or failed (graphql-js abandons a list's other items when one throws), and no state was
+ *   left half-changed by a throw in the middle of synchronous code. Exiting would hand anyone who
+ *   can provoke one a way to stop a public service for everyone; the counter and the log line make
+ *   it a defect to fix, not an outage.
+ * - An uncaught exception is logged (fatal), counted, and stops the server gracefully — requests in
+ *   flight finish within SHUTDOWN_GRACE_MS, no new ones are taken — with exit code 1, so that the
+ *   supervisor (systemd, Kubernetes, docker's restart policy) starts a fresh process. It was thrown
+ *   out of some callback midway through its work: counters, pools or caches it was updating may be
+ *   inconsistent, and a process that serves on after that can answer wrongly. A second one while
+ *   stopping changes nothing: the shutdown is under way, and its grace timer exits if it hangs.
+ */
+export function handleProcessFaults(logger: FaultLogger, stop: (reason: string) => void, on: Pick<NodeJS.Process, 'on'> = process): void {
+  on.on('unhandledRejection', (reason: unknown) => {
+    countProcessFault('unhandled_rejection');
+    logger.error({ err: reason, fault: 'unhandled_rejection' }, 'unhandled promise rejection: logged and counted, the server goes on serving');
+  });
+  on.on('uncaughtException', (err: Error, origin: string) => {
+    countProcessFault('uncaught_exception');
+    logger.fatal({ err, fault: 'uncaught_exception', origin }, 'uncaught exception: stopping gracefully with exit code 1, for the supervisor to restart a clean process');
+    stop(`uncaught exception: ${err?.message ?? String(err)}`);
+  });
 }

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { bootstrap, type Runtime } from '../bootstrap';
 import { entryPointCommand } from '../paths';
-import { exitWithStartFailure, listen, onShutdownSignal } from '../startup';
+import { exitWithStartFailure, handleProcessFaults, listen, onShutdownSignal } from '../startup';
 import { seedIfNeeded } from '../seed/onStart';
 import type { App } from '../server';
 import type Redis from 'ioredis';
@@ -77,6 +77,7 @@ async function main(argv: string[]) {
   const gateway = federated ? await startGateway(rt) : null;
   if (gateway) rt.logger.info({ port: rt.config.port }, `changxing gateway listening on http://localhost:${rt.config.port}/graphql`);
 
+  let exitCode = 0;
   const shutdown = onShutdownSignal(rt.config.shutdownGraceMs, async (reason) => {
     rt.logger.info({ reason }, 'shutting down');
     gateway?.removeAllListeners('exit');
@@ -85,7 +86,12 @@ async function main(argv: string[]) {
     // quit() waits for pending replies; with Redis away it times out, and closing is all that is left
     await redis?.quit().catch(() => redis.disconnect());
     await rt.db.close();
-    process.exit(0);
+    process.exit(exitCode);
+  });
+  // as npm start's (src/startup.ts): a rejection is logged and counted, an uncaught exception stops with 1
+  handleProcessFaults(rt.logger, (reason) => {
+    exitCode = 1;
+    shutdown(reason);
   });
   // A gateway or an embedded PostgreSQL that stops under us takes the whole deployment down with it.
   gateway?.once('exit', (code, signal) => shutdown(`the gateway exited (${code ?? signal})`));

@@ -3,6 +3,7 @@ import type { RequestHandler } from 'express';
 import type pg from 'pg';
 import type { Pools } from '../db/pools';
 import { labelledClassPools, labelledPools } from '../db/pools';
+import { PROCESS_FAULTS, processFaultCounts } from './processFaults';
 
 /**
  * Prometheus metrics of one app. A Registry per app, not prom-client's global one: tests start
@@ -118,6 +119,22 @@ export function createMetrics(pools: Pools, options: { defaultMetrics?: boolean 
     registers: [registry],
     collect() {
       if (lag) this.set(lag.lagMs() / 1000);
+    },
+  });
+
+  // counted process-wide (src/observability/processFaults.ts); each registry reports what it has not yet
+  const faultsReported = Object.fromEntries(PROCESS_FAULTS.map((k) => [k, 0])) as Record<string, number>;
+  new Counter({
+    name: 'changxing_process_faults_total',
+    help: 'Unhandled promise rejections (logged, the server goes on) and uncaught exceptions (logged, the server stops gracefully with exit code 1) of this process (src/startup.ts).',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+    collect() {
+      const counts = processFaultCounts();
+      for (const kind of PROCESS_FAULTS) {
+        this.inc({ kind }, counts[kind] - faultsReported[kind]);
+        faultsReported[kind] = counts[kind];
+      }
     },
   });
 

@@ -2,7 +2,9 @@ import { createServer } from 'node:http';
 import pg from 'pg';
 import { ConfigError } from '../../src/config';
 import { EmbeddedPostgresError } from '../../src/db/embeddedErrors';
-import { describeStartFailure, listen } from '../../src/startup';
+import { EventEmitter } from 'node:events';
+import { describeStartFailure, handleProcessFaults, listen } from '../../src/startup';
+import { processFaultCounts } from '../../src/observability/processFaults';
 import { freePort } from '../helpers/processes';
 
 /** Every start failure says what failed and what to do; never `undefined`, never a bare stack for a known cause. */
@@ -47,5 +49,42 @@ describe('describeStartFailure', () => {
     const text = describeStartFailure(new TypeError('x is not a function'));
     expect(text).toMatch(/^TypeError: x is not a function\n\s+at /);
     expect(text).toMatch(/not one start-up knows: please report it/);
+  });
+});
+
+/** The handlers on a stand-in for `process` (the real process's are jest's); tests/integration/processFaults.test.ts runs the real server. */
+describe('handleProcessFaults', () => {
+  const setUp = () => {
+    const emitter = new EventEmitter();
+    const lines: { level: 'error' | 'fatal'; obj: Record<string, unknown>; msg: string }[] = [];
+    const logger = { error: (obj: object, msg: string) => lines.push({ level: 'error', obj: obj as Record<string, unknown>, msg }), fatal: (obj: object, msg: string) => lines.push({ level: 'fatal', obj: obj as Record<string, unknown>, msg }) };
+    const stops: string[] = [];
+    handleProcessFaults(logger, (reason) => stops.push(reason), emitter as unknown as NodeJS.Process);
+    return { emitter, lines, stops };
+  };
+
+  it('logs an unhandled rejection with its error, counts it, and does not stop the server', () => {
+    const { emitter, lines, stops } = setUp();
+    const before = processFaultCounts().unhandled_rejection;
+    const err = new Error('nobody awaited this');
+    emitter.emit('unhandledRejection', err, Promise.resolve());
+    emitter.emit('unhandledRejection', 'a string, not an Error', Promise.resolve());
+    expect(lines.map((l) => [l.level, l.obj.err, l.obj.fault])).toEqual([
+      ['error', err, 'unhandled_rejection'],
+      ['error', 'a string, not an Error', 'unhandled_rejection'],
+    ]);
+    expect(lines[0].msg).toMatch(/the server goes on serving/);
+    expect(processFaultCounts().unhandled_rejection).toBe(before + 2);
+    expect(stops).toEqual([]);
+  });
+
+  it('logs an uncaught exception as fatal with its error and origin, counts it, and begins the graceful stop', () => {
+    const { emitter, lines, stops } = setUp();
+    const before = processFaultCounts().uncaught_exception;
+    const err = new TypeError('x is not a function');
+    emitter.emit('uncaughtException', err, 'uncaughtException');
+    expect(lines).toEqual([{ level: 'fatal', obj: { err, fault: 'uncaught_exception', origin: 'uncaughtException' }, msg: expect.stringMatching(/exit code 1/) }]);
+    expect(stops).toEqual(['uncaught exception: x is not a function']);
+    expect(processFaultCounts().uncaught_exception).toBe(before + 1);
   });
 });

@@ -1,0 +1,76 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { freePort, waitFor } from '../helpers/processes';
+import { operation } from '../helpers/operations';
+import { TEST_ID_HASH_SECRET } from '../helpers/secrets';
+
+/**
+ * npm start's answer to errors nobody caught (src/startup.ts, handleProcessFaults), on the real
+ * server process: a fault is injected with SIGUSR2 (tests/helpers/injectFault.mjs) once it serves.
+ */
+const ROOT = path.resolve(__dirname, '../..');
+
+async function startServer(fault: 'rejection' | 'exception') {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', '--import', path.join(ROOT, 'tests/helpers/injectFault.mjs'), 'src/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_ENV: 'development', DATABASE_URL: process.env.TEST_DATABASE_URL, PORT: String(port), HOST: '127.0.0.1', SEED_ON_START: 'never', LOG_LEVEL: 'info', ID_HASH_SECRET: TEST_ID_HASH_SECRET, INJECT_FAULT: fault },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => child.exitCode !== null || (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)), 60_000, 'the server to be ready');
+  const logLines = () =>
+    output
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, any>);
+  return { child, url, exited, logLines, output: () => output };
+}
+
+const post = (url: string, query: string) =>
+  fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables: {} }) });
+
+describe('errors nobody caught, in the server process', () => {
+  it('an unhandled rejection is logged with its error and counted, and the server goes on serving', async () => {
+    const s = await startServer('rejection');
+    try {
+      s.child.kill('SIGUSR2');
+      await waitFor(() => s.logLines().some((l) => l.fault === 'unhandled_rejection'), 10_000, `the rejection's log line in:\n${s.output()}`);
+      const line = s.logLines().find((l) => l.fault === 'unhandled_rejection')!;
+      expect([line.level, line.err.message, line.msg]).toEqual([50, 'injected rejection', expect.stringMatching(/goes on serving/)]);
+      expect(line.err.stack).toMatch(/injectFault\.mjs/);
+      expect((await fetch(`${s.url}/readyz`)).status).toBe(200);
+      const answer = await post(s.url, '{ region(code: "420106") { name } }');
+      expect([answer.status, await answer.json()]).toEqual([200, { data: { region: { name: '武昌区' } }, extensions: expect.anything() }]);
+      expect(await (await fetch(`${s.url}/metrics`)).text()).toMatch(/^changxing_process_faults_total\{kind="unhandled_rejection"\} 1$/m);
+      expect(s.child.exitCode).toBeNull();
+    } finally {
+      s.child.kill('SIGTERM');
+    }
+    expect(await s.exited).toBe(0);
+  });
+
+  it('an uncaught exception is logged as fatal, the request in flight still answers, and the server stops with exit code 1', async () => {
+    const s = await startServer('exception');
+    try {
+      const inFlight = post(s.url, operation('NationalRiskMap'));
+      await new Promise((r) => setTimeout(r, 20)); // the request has reached the server
+      s.child.kill('SIGUSR2');
+      const res = await inFlight;
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { data: { counties: { totalCount: number } } }).data.counties.totalCount).toBeGreaterThan(2900);
+      expect(await s.exited).toBe(1);
+      const fatal = s.logLines().find((l) => l.fault === 'uncaught_exception');
+      expect([fatal?.level, fatal?.err.message, fatal?.origin]).toEqual([60, 'injected exception', 'uncaughtException']);
+      // the graceful stop ran: its lines follow the fatal one
+      expect(s.logLines().map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down: no new connections, finishing in-flight requests', 'stopped']));
+      await expect(fetch(`${s.url}/healthz`)).rejects.toThrow();
+    } finally {
+      if (s.child.exitCode === null) s.child.kill('SIGKILL');
+    }
+  });
+});
