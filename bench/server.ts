@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -11,18 +11,30 @@ export interface BenchServer {
   child: ChildProcess;
   /** Resident set size of the server process in MB (from /proc). */
   rssMb(): number;
+  /** The largest resident set size the process has had so far, in MB (VmHWM of /proc). */
+  peakRssMb(): number;
   stop(): Promise<void>;
 }
 
-/** `entry`: the script and its arguments (default the single server; the federated stack for issue 9). */
-export async function startBenchServer(env: Record<string, string>, port: number, entry: string[] = ['src/main.ts']): Promise<BenchServer> {
+/**
+ * `entry`: the script and its arguments (default the single server; the federated stack for issue 9).
+ * `nodeArgs`: node's own flags, e.g. npm start's `--max-old-space-size=768`; `output`: a file that
+ * takes the server's stdout and stderr (default: this process's).
+ */
+export async function startBenchServer(
+  env: Record<string, string>,
+  port: number,
+  entry: string[] = ['src/main.ts'],
+  { nodeArgs = [], output }: { nodeArgs?: string[]; output?: string } = {},
+): Promise<BenchServer> {
   const root = path.resolve(__dirname, '..');
   // BENCH_CPU_PROF=<dir>: each server writes a V8 CPU profile there when it exits (BENCHMARKS.md, Profiling).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(root, entry[0]), ...entry.slice(1)], {
+  const out = output ? openSync(output, 'a') : 'inherit';
+  const child = spawn(process.execPath, [...nodeArgs, ...profile, '--import', 'tsx', path.join(root, entry[0]), ...entry.slice(1)], {
     cwd: root,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', out, out],
   });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 180_000; // a first run may seed the embedded database
@@ -36,15 +48,19 @@ export async function startBenchServer(env: Record<string, string>, port: number
   return {
     url,
     child,
-    rssMb() {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-      return Math.round(kb / 1024);
-    },
+    rssMb: () => statusMb(child.pid!, 'VmRSS'),
+    peakRssMb: () => statusMb(child.pid!, 'VmHWM'),
     stop: () =>
       new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** A memory line of /proc/<pid>/status (VmRSS, VmHWM), in MB. */
+export function statusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const kb = Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  return Math.round(kb / 1024);
 }

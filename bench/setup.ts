@@ -15,6 +15,7 @@ import { todayCst } from '../src/clock';
 import { CaseSource } from '../datasources/case';
 import { Sql, SqlRecorder } from '../datasources/sql';
 import { KeyStore } from '../datasources/apiKeys';
+import { ensureLoginRole } from '../src/db/roles';
 
 export const ROOT = path.resolve(__dirname, '..');
 const SECRETS_FILE = path.join(ROOT, '.data/bench-secrets.json');
@@ -166,5 +167,30 @@ export function inProcessServerEnv(db: BenchDatabase, extra: Record<string, stri
     PASS_SIGNING_KEY: db.secrets.passSigningKey,
     RESPONSE_CACHE: 'off',
     ...extra,
+  };
+}
+
+/**
+ * What a production server over `url` (a URL of the schemas' owner, e.g. a superuser's) needs to
+ * start: production refuses an API role that could rewrite the audit trail (src/db/roles.ts), so the
+ * API logs in as `role`, a login role with nothing of its own (made or reset here, with a new
+ * password), and `url`'s user migrates and grants it its privileges (MIGRATION_DATABASE_USER).
+ */
+export async function apiRoleEnv(url: string, role: string): Promise<Record<string, string>> {
+  const owner = new URL(url);
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  const password = randomBytes(18).toString('base64url');
+  try {
+    await ensureLoginRole(pool, role, password);
+  } finally {
+    await pool.end();
+  }
+  const api = new URL(url);
+  api.username = role;
+  api.password = password;
+  return {
+    DATABASE_URL: api.toString(),
+    MIGRATION_DATABASE_USER: decodeURIComponent(owner.username || 'postgres'),
+    ...(owner.password ? { MIGRATION_DATABASE_PASSWORD: decodeURIComponent(owner.password) } : {}),
   };
 }

@@ -12,9 +12,12 @@ export interface Running {
   stop(): Promise<number | null>;
 }
 
-/** An entry point of the project (`src/main.ts`, `src/federation/run.ts`) as a process of its own, under tsx. */
-export function runEntryPoint(entry: string, args: string[], env: NodeJS.ProcessEnv): Running {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * An entry point of the project (`src/main.ts`, `src/federation/run.ts`) as a process of its own,
+ * under tsx; `nodeArgs`: node's own flags (npm start's `--max-old-space-size=768`).
+ */
+export function runEntryPoint(entry: string, args: string[], env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Running {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(ROOT, entry), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));

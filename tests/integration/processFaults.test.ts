@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { freePort, waitFor } from '../helpers/processes';
+import { runEntryPoint } from '../helpers/entryPoints';
 import { operation } from '../helpers/operations';
 import { TEST_ID_HASH_SECRET } from '../helpers/secrets';
 
@@ -12,23 +12,17 @@ const ROOT = path.resolve(__dirname, '../..');
 
 async function startServer(fault: 'rejection' | 'exception') {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', path.join(ROOT, 'tests/helpers/injectFault.mjs'), 'src/main.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'development', DATABASE_URL: process.env.TEST_DATABASE_URL, PORT: String(port), HOST: '127.0.0.1', SEED_ON_START: 'never', LOG_LEVEL: 'info', ID_HASH_SECRET: TEST_ID_HASH_SECRET, INJECT_FAULT: fault },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const env = { ...process.env, NODE_ENV: 'development', DATABASE_URL: process.env.TEST_DATABASE_URL, PORT: String(port), HOST: '127.0.0.1', SEED_ON_START: 'never', LOG_LEVEL: 'info', ID_HASH_SECRET: TEST_ID_HASH_SECRET, INJECT_FAULT: fault };
+  const running = runEntryPoint('src/main.ts', [], env, ['--import', path.join(ROOT, 'tests/helpers/injectFault.mjs')]);
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => child.exitCode !== null || (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)), 60_000, 'the server to be ready');
+  await waitFor(async () => running.child.exitCode !== null || (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)), 60_000, 'the server to be ready');
   const logLines = () =>
-    output
+    running
+      .output()
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as Record<string, any>);
-  return { child, url, exited, logLines, output: () => output };
+  return { child: running.child, url, exited: running.exited, logLines, output: running.output };
 }
 
 const post = (url: string, query: string) =>

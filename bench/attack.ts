@@ -1,0 +1,591 @@
+/**
+ * `npm run bench -- --attack [--quiet-seconds 30] [--attack-seconds 60] [--pass-rate 150] [--scale 1]`, or
+ * `npx tsx bench/attack.ts …`:
+ * issue 15, item 8, "proof under attack" (BENCHMARKS.md, "Under attack").
+ *
+ * A production server (NODE_ENV=production, npm start's heap limit) over the medium seed
+ * (BENCH_DATABASE, bench/setup.ts) — started together with a second instance, as two replicas
+ * rolling out at once. A legitimate mix arrives at a steady rate (open loop: each request is sent at
+ * its time whatever the server does, and its latency counts from that time): the cached national
+ * map and province drill-downs from dashboards, single pass checks from a partner's key. It is
+ * measured quiet, then again while an attacking mix runs in a process of its own (so that its
+ * client work does not delay the legitimate requests' clock), as fast as the server answers and
+ * ignoring Retry-After:
+ * - the cases of issue 15: every county's daily figures over 180 days with distinct ranges; nested
+ *   `children` sized by a variable's default; NationalDaily over 366 days (PUBLIC, PARTNER, GOV); a
+ *   personal lookup over GET; self-service lookups of made-up ID numbers;
+ * - generated worst-case operations at the edge of each role's cost budget, within and just over
+ *   (bench/edgeOperations.ts), with distinct variables so that the response cache cannot serve them;
+ * - from one caller and from many: PUBLIC from one address and from 200 (the server believes no
+ *   X-Forwarded-For by default, TRUST_PROXY; callers are told apart by the socket's address, so the
+ *   client binds 127.0.0.x source addresses), PARTNER and GOV with one key and with several.
+ * The server's RSS and peak (VmRSS, VmHWM) are sampled every 250 ms. Results go under `attack` in
+ * bench/results/latest.json (the other keys kept), a table to stdout.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { startBenchServer, type BenchServer } from './server';
+import { apiRoleEnv, BENCH_DB, openBenchDatabase, ROOT } from './setup';
+import { operationText } from './operations';
+import { edgeOperations } from './edgeOperations';
+import { DEMO_PEOPLE } from '../src/seed/demoPeople';
+import { todayCst } from '../src/clock';
+import { addDays } from '../src/risk/dates';
+import { buildSchema } from '../src/schema';
+import { declaredListSizes } from '../src/limits/listSize';
+import { loadConfig } from '../src/config';
+import { readManifest } from '../src/documents/manifest';
+import { residentIdCheckChar } from '../src/privacy/residentId';
+import { KeyStore } from '../datasources/apiKeys';
+import type { Role } from '../src/auth/viewer';
+
+const log = (m: string) => process.stderr.write(`[attack] ${m}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---- one request, classified -------------------------------------------------------------------
+
+export interface Sent {
+  /** `ok`; `partial:<code>` (data and errors); the error code (`SERVICE_UNAVAILABLE:<reason>`); `HTTP <status>`; `network:<error>`. */
+  outcome: string;
+  status: number;
+  ms: number;
+  bytes: number;
+  /** The whole answer, when asked for. */
+  text?: string;
+}
+
+interface RequestSpec {
+  method?: 'GET' | 'POST';
+  /** POST body, or GET query string (without `?`). */
+  body: string;
+  headers?: Record<string, string>;
+  /** Source address (127.0.0.0/8): another caller to the server. */
+  from?: string;
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+/** Sends one request and classifies its answer from the first bytes (Apollo writes `errors` before `data`). */
+export function send(base: string, spec: RequestSpec, timeoutMs = 60_000, keepBody = false): Promise<Sent> {
+  const started = performance.now();
+  const method = spec.method ?? 'POST';
+  const target = method === 'GET' ? `${base}/graphql?${spec.body}` : `${base}/graphql`;
+  return new Promise((resolve) => {
+    let text = '';
+    const done = (outcome: string, status: number, bytes: number) => resolve({ outcome, status, bytes, ms: performance.now() - started, ...(keepBody ? { text } : {}) });
+    const req = http.request(
+      target,
+      {
+        method,
+        agent,
+        localAddress: spec.from,
+        timeout: timeoutMs,
+        headers: method === 'POST' ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(spec.body), ...spec.headers } : { 'apollo-require-preflight': 'true', ...spec.headers },
+      },
+      (res) => {
+        let head = '';
+        let bytes = 0;
+        res.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (keepBody) text += chunk.toString('utf8');
+          if (head.length < 4096) head += chunk.toString('utf8', 0, Math.min(chunk.length, 4096));
+        });
+        res.on('end', () => done(classify(res.statusCode ?? 0, head), res.statusCode ?? 0, bytes));
+        res.on('error', (err: NodeJS.ErrnoException) => done(`network:${err.code ?? err.message}`, res.statusCode ?? 0, bytes));
+      },
+    );
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
+    req.on('error', (err: NodeJS.ErrnoException) => done(`network:${err.code ?? err.message}`, 0, 0));
+    req.end(method === 'POST' ? spec.body : undefined);
+  });
+}
+
+export function classify(status: number, head: string): string {
+  const errors = /^\s*\{\s*"errors"/.test(head);
+  if (status === 200 && !errors) return 'ok';
+  const code = /"code"\s*:\s*"([A-Z_]+)"/.exec(head)?.[1];
+  const reason = /"reason"\s*:\s*"([a-z_]+)"/.exec(head)?.[1];
+  if (!code) return `HTTP ${status}`;
+  const named = reason && code === 'SERVICE_UNAVAILABLE' ? `${code}:${reason}` : code;
+  return status === 200 && /"data"\s*:\s*\{/.test(head) ? `partial:${named}` : named;
+}
+
+// ---- legitimate mix: steady arrival rate --------------------------------------------------------
+
+interface Legit {
+  name: string;
+  /** Requests per second. */
+  rate: number;
+  spec: (i: number) => RequestSpec;
+}
+
+interface LegitResult {
+  requests: number;
+  ok: number;
+  errors: number;
+  /** Outcomes other than ok, counted. */
+  errorKinds: Record<string, number>;
+  offeredRps: number;
+  /** ok answers per second over the run (until the last answer came). */
+  throughputRps: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+function percentile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] * 10) / 10;
+}
+
+/** Sends `w` at its rate for `seconds`; each latency counts from the request's scheduled time (no coordinated omission). */
+async function steady(base: string, w: Legit, seconds: number): Promise<LegitResult> {
+  const n = Math.max(1, Math.round(w.rate * seconds));
+  const start = performance.now();
+  const times: number[] = [];
+  const errorKinds: Record<string, number> = {};
+  let ok = 0;
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < n; i++) {
+    const at = start + (i * 1000) / w.rate;
+    const wait = at - performance.now();
+    if (wait > 1) await sleep(wait);
+    pending.push(
+      send(base, w.spec(i), 30_000).then((r) => {
+        times.push(performance.now() - at);
+        if (r.outcome === 'ok') ok++;
+        else errorKinds[r.outcome] = (errorKinds[r.outcome] ?? 0) + 1;
+      }),
+    );
+  }
+  await Promise.all(pending);
+  const wall = (performance.now() - start) / 1000;
+  times.sort((a, b) => a - b);
+  return {
+    requests: n,
+    ok,
+    errors: n - ok,
+    errorKinds,
+    offeredRps: w.rate,
+    throughputRps: Math.round((ok / Math.max(wall, seconds)) * 10) / 10,
+    p50Ms: percentile(times, 0.5),
+    p99Ms: percentile(times, 0.99),
+    maxMs: Math.round((times[times.length - 1] ?? 0) * 10) / 10,
+  };
+}
+
+async function legitMix(base: string, mix: Legit[], seconds: number): Promise<Record<string, LegitResult>> {
+  const results = await Promise.all(mix.map((w) => steady(base, w, seconds)));
+  return Object.fromEntries(mix.map((w, i) => [w.name, results[i]]));
+}
+
+// ---- attacking mix (its own process) ------------------------------------------------------------
+
+interface AttackPlan {
+  base: string;
+  seconds: number;
+  today: string;
+  /** Workers per caller group (each sends back to back). */
+  workers: Record<string, number>;
+  keys: { partner: string[]; gov: string[] };
+  budgets: Record<Role, number>;
+  maxDepth: number;
+  trustedRoles: Role[];
+}
+
+interface AttackOp {
+  kind: string;
+  spec: (i: number, from: string | undefined) => RequestSpec;
+}
+
+interface AttackReport {
+  requests: number;
+  byKind: Record<string, Record<string, number>>;
+  byCaller: Record<string, Record<string, number>>;
+  /** Latency of answers by outcome: how long a refusal takes. */
+  msByOutcome: Record<string, { n: number; p50: number; p99: number }>;
+  edgeOperations: { role: Role; shape: string; edge: string; k: number; cost: number; budget: number; trusted: boolean }[];
+}
+
+const QUERY_COUNTY_DAILY =
+  'query($f: Date!, $t: Date!) { regions(level: COUNTY, first: 5000) { nodes { daily(from: $f, to: $t) { date newConfirmed newAsymptomatic newSuspected newRecovered newDeaths cumulativeConfirmed newConfirmedPer100k } } } }';
+const QUERY_DEFAULT_VARIABLES = 'query($n: Int = 500) { regions(level: PROVINCE, first: $n) { nodes { children(first: $n) { nodes { children(first: $n) { nodes { code } } } } } } }';
+
+/** A valid ID number (check digit right) that belongs to nobody, the i-th of a series. */
+function madeUpIdNumber(i: number): string {
+  const first17 = `110105${1950 + (i % 50)}0${1 + (i % 9)}1${i % 10}${String(i % 1000).padStart(3, '0')}`;
+  return first17 + residentIdCheckChar(first17);
+}
+
+function attackOps(plan: AttackPlan): { ops: Record<'PUBLIC' | 'PARTNER' | 'GOV', AttackOp[]>; edges: AttackReport['edgeOperations'] } {
+  const schema = buildSchema();
+  const sizes = declaredListSizes();
+  const manifest = readManifest().operations;
+  const json = (query: string, variables: Record<string, unknown>) => JSON.stringify({ query, variables });
+  const range = (i: number, days: number) => ({ f: addDays(plan.today, -(days - 1) - (i % 365)), t: addDays(plan.today, -(i % 365)) });
+  const nationalDaily = operationText('NationalDaily');
+  const cases = (role: Role): AttackOp[] => [
+    { kind: `${role} issue case: county daily × 180 days`, spec: (i) => ({ body: json(QUERY_COUNTY_DAILY, range(i, 180)) }) },
+    { kind: `${role} issue case: nested children, first from a variable default`, spec: () => ({ body: json(QUERY_DEFAULT_VARIABLES, {}) }) },
+    {
+      kind: `${role} issue case: NationalDaily × 366 days`,
+      spec: (i) => ({ body: json(nationalDaily, { from: addDays(plan.today, -365 - (i % 365)), to: addDays(plan.today, -(i % 365)) }) }),
+    },
+  ];
+  const edges: AttackReport['edgeOperations'] = [];
+  const edgeOps = (role: Role): AttackOp[] =>
+    edgeOperations({ schema, sizes, role, budget: plan.budgets[role], maxDepth: plan.maxDepth, today: plan.today, manifest, trustedOnly: plan.trustedRoles.includes(role) }).map((op) => {
+      edges.push({ role, shape: op.shape, edge: op.edge, k: op.k, cost: op.cost, budget: op.budget, trusted: op.trusted });
+      return { kind: `${role} edge ${op.edge}: ${op.shape}`, spec: (i) => ({ body: json(op.query, op.variables(i)) }) };
+    });
+  const closeContact = operationText('CloseContactCheck');
+  const PUBLIC: AttackOp[] = [
+    ...cases('PUBLIC'),
+    {
+      kind: 'PUBLIC personal lookup over GET',
+      spec: (i) => ({ method: 'GET', body: new URLSearchParams({ query: closeContact, variables: JSON.stringify({ name: '王红', idNumber: madeUpIdNumber(i) }) }).toString() }),
+    },
+    { kind: 'PUBLIC self-service lookups of made-up ID numbers', spec: (i) => ({ body: json(closeContact, { name: '张三', idNumber: madeUpIdNumber(i) }) }) },
+    ...edgeOps('PUBLIC'),
+  ];
+  const publicEdges = edgeOperations({ schema, sizes, role: 'PUBLIC', budget: plan.budgets.PUBLIC, maxDepth: plan.maxDepth, today: plan.today, manifest, trustedOnly: false }).filter((o) => !o.trusted);
+  const PARTNER: AttackOp[] = [
+    {
+      kind: 'PARTNER issue case: NationalDaily × 366 days',
+      spec: (i) => ({ body: json(nationalDaily, { from: addDays(plan.today, -365 - (i % 365)), to: addDays(plan.today, -(i % 365)) }) }),
+    },
+    ...edgeOps('PARTNER'),
+    // what PUBLIC's budget lets through, tried with a partner's key: not a trusted document
+    ...publicEdges.slice(0, 2).map((op) => ({ kind: `PARTNER untrusted document: ${op.shape}`, spec: (i: number) => ({ body: json(op.query, op.variables(i)) }) })),
+  ];
+  const GOV: AttackOp[] = [...cases('GOV'), ...edgeOps('GOV')];
+  return { ops: { PUBLIC, PARTNER, GOV }, edges };
+}
+
+/** The caller groups: who sends, from where, with which key. */
+function callerGroups(plan: AttackPlan): { name: string; role: 'PUBLIC' | 'PARTNER' | 'GOV'; workers: number; caller: (n: number) => { from?: string; headers?: Record<string, string> } }[] {
+  const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+  return [
+    { name: 'PUBLIC, one address', role: 'PUBLIC', workers: plan.workers.publicOne, caller: () => ({ from: '127.0.0.250' }) },
+    { name: 'PUBLIC, 200 addresses', role: 'PUBLIC', workers: plan.workers.publicMany, caller: (n) => ({ from: `127.0.1.${1 + (n % 200)}` }) },
+    { name: 'PARTNER, one key', role: 'PARTNER', workers: plan.workers.partnerOne, caller: () => ({ headers: bearer(plan.keys.partner[0]) }) },
+    { name: `PARTNER, ${plan.keys.partner.length - 1} keys`, role: 'PARTNER', workers: plan.workers.partnerMany, caller: (n) => ({ headers: bearer(plan.keys.partner[1 + (n % (plan.keys.partner.length - 1))]) }) },
+    { name: 'GOV, one key', role: 'GOV', workers: plan.workers.govOne, caller: () => ({ headers: bearer(plan.keys.gov[0]) }) },
+    { name: `GOV, ${plan.keys.gov.length - 1} keys`, role: 'GOV', workers: plan.workers.govMany, caller: (n) => ({ headers: bearer(plan.keys.gov[1 + (n % (plan.keys.gov.length - 1))]) }) },
+  ];
+}
+
+/** The attacker process: every group's workers send back to back until the time is up. */
+async function runAttacker(plan: AttackPlan): Promise<AttackReport> {
+  const { ops, edges } = attackOps(plan);
+  const byKind: AttackReport['byKind'] = {};
+  const byCaller: AttackReport['byCaller'] = {};
+  const ms: Record<string, number[]> = {};
+  let requests = 0;
+  const count = (table: Record<string, Record<string, number>>, key: string, outcome: string) => {
+    const row = (table[key] ??= {});
+    row[outcome] = (row[outcome] ?? 0) + 1;
+  };
+  const until = Date.now() + plan.seconds * 1000;
+  const workers: Promise<void>[] = [];
+  let sent = 0;
+  for (const group of callerGroups(plan)) {
+    const list = ops[group.role];
+    for (let w = 0; w < group.workers; w++) {
+      workers.push(
+        (async () => {
+          for (let i = w; Date.now() < until; i += group.workers) {
+            const op = list[i % list.length];
+            const n = sent++;
+            const caller = group.caller(n);
+            const spec = op.spec(n, caller.from);
+            const r = await send(plan.base, { ...spec, from: caller.from, headers: { ...spec.headers, ...caller.headers } });
+            requests++;
+            count(byKind, op.kind, r.outcome);
+            count(byCaller, group.name, r.outcome);
+            (ms[r.outcome] ??= []).push(r.ms);
+            // a connection refused (server gone): do not spin
+            if (r.outcome.startsWith('network:ECONNREFUSED')) await sleep(100);
+          }
+        })(),
+      );
+    }
+  }
+  await Promise.all(workers);
+  const msByOutcome = Object.fromEntries(
+    Object.entries(ms).map(([o, list]) => {
+      const sorted = list.sort((a, b) => a - b);
+      return [o, { n: sorted.length, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) }];
+    }),
+  );
+  return { requests, byKind, byCaller, msByOutcome, edgeOperations: edges };
+}
+
+function startAttacker(plan: AttackPlan): { child: ChildProcess; report: Promise<AttackReport> } {
+  const child = fork(__filename, ['--attacker'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const report = new Promise<AttackReport>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as AttackReport));
+    child.once('exit', (code) => reject(new Error(`the attacker process exited (${code}) without a report`)));
+  });
+  child.send(plan);
+  return { child, report };
+}
+
+// ---- the server: memory, /metrics ---------------------------------------------------------------
+
+function sampleMemory(server: BenchServer): { stop(): { peakRssMb: number; vmHwmMb: number; samples: number } } {
+  let peak = 0;
+  let hwm = 0;
+  let samples = 0;
+  const read = () => {
+    try {
+      peak = Math.max(peak, server.rssMb());
+      hwm = Math.max(hwm, server.peakRssMb());
+      samples++;
+    } catch {
+      // the process is gone
+    }
+  };
+  read();
+  const timer = setInterval(read, 250);
+  return {
+    stop() {
+      clearInterval(timer);
+      read();
+      return { peakRssMb: peak, vmHwmMb: hwm, samples };
+    },
+  };
+}
+
+/** Counters of /metrics by their labels: refusals by class and reason, process faults by kind. */
+async function serverCounters(base: string): Promise<{ refused: Record<string, number>; processFaults: Record<string, number>; eventLoopLagSeconds: number | null } | null> {
+  try {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const refused: Record<string, number> = {};
+    for (const m of text.matchAll(/^changxing_requests_refused_total\{class="([^"]+)",reason="([^"]+)"\} (\S+)$/gm)) refused[`${m[1]}/${m[2]}`] = Number(m[3]);
+    const processFaults: Record<string, number> = {};
+    for (const m of text.matchAll(/^changxing_process_faults_total\{kind="([^"]+)"\} (\S+)$/gm)) processFaults[m[1]] = Number(m[2]);
+    const lag = /^changxing_event_loop_lag_seconds (\S+)$/m.exec(text);
+    return { refused, processFaults, eventLoopLagSeconds: lag ? Number(lag[1]) : null };
+  } catch {
+    return null;
+  }
+}
+
+// ---- main ---------------------------------------------------------------------------------------
+
+export async function runAttackBench(argv: string[] = process.argv.slice(2)): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: false,
+    options: {
+      'quiet-seconds': { type: 'string', default: '30' },
+      'attack-seconds': { type: 'string', default: '60' },
+      'pass-rate': { type: 'string', default: '150' },
+      port: { type: 'string', default: '4330' },
+      // workers per caller group (× this)
+      scale: { type: 'string', default: '1' },
+    },
+  });
+  const quietSeconds = Number(values['quiet-seconds']);
+  const attackSeconds = Number(values['attack-seconds']);
+  const passRate = Number(values['pass-rate']);
+  const port = Number(values.port);
+  const scale = Number(values.scale);
+  const t0 = Date.now();
+  const loadBefore = loadavg();
+  // self-service limits are per address in this process (a Redis of another run keeps its counts for a day)
+  delete process.env.REDIS_URL;
+  const db = await openBenchDatabase(log);
+  const today = todayCst();
+  const serverEnv: Record<string, string> = {
+    NODE_ENV: 'production',
+    ...(await apiRoleEnv(db.url, `${BENCH_DB}_api`)),
+    ID_HASH_SECRET: db.secrets.idHashSecret,
+    PASS_SIGNING_KEY: db.secrets.passSigningKey,
+    LOG_LEVEL: 'warn',
+  };
+  const config = loadConfig({ ...process.env, ...serverEnv });
+  const logFile = path.join(ROOT, 'bench/results/attack-server.log');
+  mkdirSync(path.dirname(logFile), { recursive: true });
+  writeFileSync(logFile, '');
+  // npm start's heap limit (package.json)
+  const nodeArgs = [`--max-old-space-size=${process.env.HEAP_LIMIT_MB ?? 768}`];
+  const servers: BenchServer[] = [];
+  const keysPool = new pg.Pool({ connectionString: db.url, max: 1 });
+  let attacker: ChildProcess | null = null;
+  try {
+    // issue 15: "starting two instances at once, the second died with Another migration is already running"
+    log('two production instances started at once');
+    const started = await Promise.allSettled([startBenchServer(serverEnv, port, undefined, { nodeArgs, output: logFile }), startBenchServer(serverEnv, port + 1, undefined, { nodeArgs, output: logFile })]);
+    for (const s of started) if (s.status === 'fulfilled') servers.push(s.value);
+    const instances = { startedTogether: 2, ready: servers.length, errors: started.filter((s) => s.status === 'rejected').map((s) => String((s as PromiseRejectedResult).reason)) };
+    if (started[0].status === 'rejected') throw started[0].reason;
+    const server = servers[0];
+    // the second instance has shown it starts; the attack is on the first alone
+    if (servers[1]) await servers[1].stop();
+    const base = server.url;
+
+    const store = KeyStore.over(keysPool);
+    const newKeys = async (role: 'PARTNER' | 'GOV', n: number) =>
+      Promise.all(Array.from({ length: n }, async () => (await store.create({ role, ownerName: 'bench attacker (npm run bench -- --attack)' })).key));
+    // the first of each: the one-key attacker; the others: the many-keys attacker
+    const keys = { partner: await newKeys('PARTNER', 9), gov: await newKeys('GOV', 5) };
+    const partner = { authorization: `Bearer ${db.keys.partner}` };
+
+    // passes for the partner's checks, each issued from an address of its own (3 ID numbers per address and day)
+    const tokens: string[] = [];
+    for (const [i, p] of DEMO_PEOPLE.entries()) {
+      const r = await send(base, { body: JSON.stringify({ query: operationText('IssuePass'), variables: { name: p.name, idNumber: p.idNumber } }), from: `127.0.0.${100 + i}` }, 30_000, true);
+      const token = (JSON.parse(r.text ?? '{}') as { data?: { issuePass?: { pass?: { token?: string } } } }).data?.issuePass?.pass?.token;
+      if (!token) throw new Error(`IssuePass for ${p.name}: ${r.outcome} ${r.text?.slice(0, 300)}`);
+      tokens.push(token);
+    }
+    const json = (query: string, variables: Record<string, unknown>) => JSON.stringify({ query, variables });
+    const nationalMap = json(operationText('NationalRiskMap'), {});
+    const provinces = ['420000', '440000', '510000', '110000'];
+    const drilldowns = provinces.map((code) => json(operationText('ProvinceDrilldown'), { code, from: addDays(today, -29), to: today }));
+    const check = json(operationText('CheckPass'), { token: tokens[3] });
+    // dashboards are a few dozen addresses; the partner's gates are one key
+    const mix: Legit[] = [
+      { name: 'passCheck', rate: passRate, spec: () => ({ body: check, headers: partner, from: '127.0.0.2' }) },
+      { name: 'nationalMap', rate: 2, spec: (i) => ({ body: nationalMap, from: `127.0.2.${1 + (i % 50)}` }) },
+      { name: 'drilldown', rate: 2, spec: (i) => ({ body: drilldowns[i % drilldowns.length], from: `127.0.3.${1 + (i % 50)}` }) },
+    ];
+    // the response cache holds the map and the drill-downs, as in service after their first request
+    for (const body of [nationalMap, ...drilldowns]) await send(base, { body, from: '127.0.0.3' });
+    log('warm-up: the legitimate mix for 5 s');
+    await legitMix(base, mix, 5);
+
+    log(`quiet: the legitimate mix for ${quietSeconds} s`);
+    const quietMemory = sampleMemory(server);
+    const quiet = await legitMix(base, mix, quietSeconds);
+    const quietRss = quietMemory.stop();
+
+    const plan: AttackPlan = {
+      base,
+      seconds: attackSeconds + 4,
+      today,
+      workers: Object.fromEntries(Object.entries({ publicOne: 6, publicMany: 24, partnerOne: 4, partnerMany: 8, govOne: 4, govMany: 8 }).map(([k, v]) => [k, Math.max(1, Math.round(v * scale))])),
+      keys,
+      budgets: config.limits.maxCost,
+      maxDepth: config.limits.maxDepth,
+      trustedRoles: config.trustedDocuments.roles,
+    };
+    log(`under attack: ${Object.values(plan.workers).reduce((a, b) => a + b, 0)} attacking workers, the legitimate mix measured for ${attackSeconds} s`);
+    const attackMemory = sampleMemory(server);
+    const started2 = startAttacker(plan);
+    attacker = started2.child;
+    // the attack ramps up (its process loads the schema and generates its operations) before the measurement
+    await sleep(3000);
+    const underAttack = await legitMix(base, mix, attackSeconds);
+    const attackReport = await started2.report;
+    attacker = null;
+    const attackRss = attackMemory.stop();
+    const exitedDuringAttack = server.child.exitCode !== null || server.child.signalCode !== null;
+    // afterwards: still up, still ready, still checking passes
+    await sleep(1000);
+    const readyz = await fetch(`${base}/readyz`).then((r) => r.status, () => null);
+    const after = await send(base, { body: check, headers: partner, from: '127.0.0.2' });
+    const counters = await serverCounters(base);
+    const loadAfter = loadavg();
+
+    const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 100) / 100 : null);
+    const legit = Object.fromEntries(
+      mix.map((w) => [
+        w.name,
+        {
+          quiet: quiet[w.name],
+          underAttack: underAttack[w.name],
+          throughputRatio: ratio(underAttack[w.name].throughputRps, quiet[w.name].throughputRps),
+          p99Ratio: ratio(underAttack[w.name].p99Ms, quiet[w.name].p99Ms),
+        },
+      ]),
+    );
+    const refusedByKind = Object.fromEntries(Object.entries(attackReport.byKind).map(([kind, outcomes]) => [kind, outcomes]));
+    const totals: Record<string, number> = {};
+    for (const outcomes of Object.values(attackReport.byKind)) for (const [o, n] of Object.entries(outcomes)) totals[o] = (totals[o] ?? 0) + n;
+    const stayedUp = !exitedDuringAttack && readyz === 200 && after.outcome === 'ok';
+    const pass = legit.passCheck;
+    const targets = {
+      'the server never exits': !exitedDuringAttack && server.child.exitCode === null,
+      'RSS stays under 1 GB': Math.max(attackRss.peakRssMb, attackRss.vmHwmMb) < 1024,
+      'pass checks keep ≥ 80 % of their quiet throughput': (pass.throughputRatio ?? 0) >= 0.8,
+      'pass checks p99 ≤ 3× quiet': pass.underAttack.p99Ms <= 3 * pass.quiet.p99Ms,
+      'pass checks without errors': pass.underAttack.errors === 0,
+      'the national map keeps answering': legit.nationalMap.underAttack.ok > 0 && legit.nationalMap.underAttack.errors === 0,
+      'every attack request refused with a code or answered (no network errors, no INTERNAL_SERVER_ERROR)': Object.keys(totals).every((o) => !o.startsWith('network:') && !o.includes('INTERNAL_SERVER_ERROR') && !o.startsWith('HTTP ')),
+      'no unhandled rejection or uncaught exception': Object.values(counters?.processFaults ?? {}).every((n) => n === 0),
+    };
+    const report = {
+      when: new Date().toISOString(),
+      command: `npm run bench -- --attack --quiet-seconds ${quietSeconds} --attack-seconds ${attackSeconds} --pass-rate ${passRate} --scale ${scale}`,
+      totalSeconds: Math.round((Date.now() - t0) / 1000),
+      machine: {
+        cpus: cpus().length,
+        memoryGb: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+        node: process.version,
+        loadAverageBefore: loadBefore.map((x) => Math.round(x * 100) / 100),
+        loadAverageAfter: loadAfter.map((x) => Math.round(x * 100) / 100),
+        note: 'a machine shared with other engineers\' work: the load averages say how busy it was',
+      },
+      dataset: { scale: 'medium', database: db.url.replace(/\/\/[^@]*@/, '//…@'), rows: db.rowCounts },
+      server: {
+        command: `node ${nodeArgs.join(' ')} --import tsx src/main.ts (NODE_ENV=production)`,
+        instances,
+        rssMb: { quietPeak: quietRss.peakRssMb, attackPeak: attackRss.peakRssMb, vmHwm: attackRss.vmHwmMb },
+        exitedDuringAttack,
+        exitCode: server.child.exitCode,
+        readyzAfter: readyz,
+        passCheckAfter: after.outcome,
+        stayedUp,
+        metrics: counters,
+      },
+      settings: { quietSeconds, attackSeconds, legitimate: mix.map((w) => ({ name: w.name, rate: w.rate })), attackers: plan.workers, budgets: plan.budgets },
+      legitimate: legit,
+      attackRequests: { total: attackReport.requests, perSecond: Math.round(attackReport.requests / plan.seconds), byOutcome: totals, byKind: refusedByKind, byCaller: attackReport.byCaller, msByOutcome: attackReport.msByOutcome },
+      edgeOperations: attackReport.edgeOperations,
+      targets,
+    };
+    const out = path.join(ROOT, 'bench/results/latest.json');
+    const previous = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>) : {};
+    writeFileSync(out, JSON.stringify({ ...previous, attack: report }, null, 2));
+
+    console.table(
+      Object.entries(legit).flatMap(([name, r]) =>
+        (['quiet', 'underAttack'] as const).map((phase) => ({ workload: name, phase, offered: r[phase].offeredRps, rps: r[phase].throughputRps, p50Ms: r[phase].p50Ms, p99Ms: r[phase].p99Ms, errors: r[phase].errors })),
+      ),
+    );
+    console.table(Object.entries(totals).sort((a, b) => b[1] - a[1]).map(([outcome, n]) => ({ outcome, requests: n })));
+    console.log('server', report.server.rssMb, { stayedUp, readyz, exitCode: server.child.exitCode });
+    console.log('targets', targets);
+    console.log(`written ${path.relative(process.cwd(), out)} (attack) in ${report.totalSeconds} s; server log: ${path.relative(process.cwd(), logFile)}`);
+  } finally {
+    attacker?.kill('SIGTERM');
+    for (const s of servers) await s.stop().catch(() => {});
+    await keysPool.end();
+    await db.close();
+  }
+}
+
+if (process.argv.includes('--attacker')) {
+  process.once('message', (plan) => {
+    runAttacker(plan as AttackPlan).then(
+      (report) => process.send!(report, () => process.exit(0)),
+      (err) => {
+        process.stderr.write(`[attacker] ${(err as Error).stack ?? err}\n`);
+        process.exit(1);
+      },
+    );
+  });
+} else if (require.main === module) {
+  runAttackBench().catch((err) => {
+    process.stderr.write(`${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  });
+}
