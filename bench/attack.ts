@@ -50,7 +50,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // ---- one request, classified -------------------------------------------------------------------
 
 export interface Sent {
-  /** `ok`; `partial:<code>` (data and errors); the error code (`SERVICE_UNAVAILABLE:<reason>`); `HTTP <status>`; `network:<error>`. */
+  /** `ok`; `partial:<code>` (data and errors); the error code (`SERVICE_UNAVAILABLE:<reason>`, `QUERY_TOO_COMPLEX:<limit>`); `HTTP <status>`; `network:<error>`. */
   outcome: string;
   status: number;
   ms: number;
@@ -109,9 +109,10 @@ export function classify(status: number, head: string): string {
   const errors = /^\s*\{\s*"errors"/.test(head);
   if (status === 200 && !errors) return 'ok';
   const code = /"code"\s*:\s*"([A-Z_]+)"/.exec(head)?.[1];
-  const reason = /"reason"\s*:\s*"([a-z_]+)"/.exec(head)?.[1];
   if (!code) return `HTTP ${status}`;
-  const named = reason && code === 'SERVICE_UNAVAILABLE' ? `${code}:${reason}` : code;
+  // which bulkhead refused (reason), which limit (cost, depth, …)
+  const detail = code === 'SERVICE_UNAVAILABLE' ? /"reason"\s*:\s*"([a-z_]+)"/.exec(head)?.[1] : code === 'QUERY_TOO_COMPLEX' ? /"limit"\s*:\s*"([a-z_]+)"/.exec(head)?.[1] : undefined;
+  const named = detail ? `${code}:${detail}` : code;
   return status === 200 && /"data"\s*:\s*\{/.test(head) ? `partial:${named}` : named;
 }
 
@@ -253,15 +254,15 @@ function attackOps(plan: AttackPlan): { ops: Record<'PUBLIC' | 'PARTNER' | 'GOV'
     { kind: 'PUBLIC self-service lookups of made-up ID numbers', spec: (i) => ({ body: json(closeContact, { name: '张三', idNumber: madeUpIdNumber(i) }) }) },
     ...edgeOps('PUBLIC'),
   ];
-  const publicEdges = edgeOperations({ schema, sizes, role: 'PUBLIC', budget: plan.budgets.PUBLIC, maxDepth: plan.maxDepth, today: plan.today, manifest, trustedOnly: false }).filter((o) => !o.trusted);
+  // documents a partner's budget lets through that are not in the manifest: refused as untrusted
+  const untrusted = edgeOperations({ schema, sizes, role: 'PARTNER', budget: plan.budgets.PARTNER, maxDepth: plan.maxDepth, today: plan.today, manifest: [], trustedOnly: false }).filter((o) => o.edge === 'within');
   const PARTNER: AttackOp[] = [
     {
       kind: 'PARTNER issue case: NationalDaily × 366 days',
       spec: (i) => ({ body: json(nationalDaily, { from: addDays(plan.today, -365 - (i % 365)), to: addDays(plan.today, -(i % 365)) }) }),
     },
     ...edgeOps('PARTNER'),
-    // what PUBLIC's budget lets through, tried with a partner's key: not a trusted document
-    ...publicEdges.slice(0, 2).map((op) => ({ kind: `PARTNER untrusted document: ${op.shape}`, spec: (i: number) => ({ body: json(op.query, op.variables(i)) }) })),
+    ...untrusted.slice(0, 2).map((op) => ({ kind: `PARTNER untrusted document: ${op.shape}`, spec: (i: number) => ({ body: json(op.query, op.variables(i)) }) })),
   ];
   const GOV: AttackOp[] = [...cases('GOV'), ...edgeOps('GOV')];
   return { ops: { PUBLIC, PARTNER, GOV }, edges };
@@ -329,10 +330,10 @@ async function runAttacker(plan: AttackPlan): Promise<AttackReport> {
 function startAttacker(plan: AttackPlan): { child: ChildProcess; report: Promise<AttackReport> } {
   const child = fork(__filename, ['--attacker'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const report = new Promise<AttackReport>((resolve, reject) => {
-    child.once('message', (m) => resolve(m as AttackReport));
+    // first 'ready' (it listens), then its report
+    child.on('message', (m) => (m === 'ready' ? child.send(plan) : resolve(m as AttackReport)));
     child.once('exit', (code) => reject(new Error(`the attacker process exited (${code}) without a report`)));
   });
-  child.send(plan);
   return { child, report };
 }
 
@@ -583,6 +584,7 @@ if (process.argv.includes('--attacker')) {
       },
     );
   });
+  process.send!('ready');
 } else if (require.main === module) {
   runAttackBench().catch((err) => {
     process.stderr.write(`${(err as Error).stack ?? err}\n`);

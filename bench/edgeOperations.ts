@@ -185,8 +185,9 @@ function chainsFor(schema: GraphQLSchema, sizes: ListSizes, role: Role, budget: 
   const BEAM = 60;
   let frontier: Chain[] = [{ steps: [], type: query, weight: 1, sized: [] }];
   const found: Chain[] = [];
-  // two fields of depth per connection (`regions` then `nodes`); leaves take one more
-  for (let depth = 0; depth < maxDepth - 1 && frontier.length > 0; depth++) {
+  // two fields of depth per connection (`regions` then `nodes`); the leaves take one more, and one
+  // level is left spare: the shapes are priced by cost, not refused for depth
+  for (let depth = 0; depth < maxDepth - 2 && frontier.length > 0; depth++) {
     const next: Chain[] = [];
     for (const chain of frontier) {
       const last = chain.steps[chain.steps.length - 1];
