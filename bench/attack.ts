@@ -334,6 +334,8 @@ function startAttacker(plan: AttackPlan): { child: ChildProcess; report: Promise
     child.on('message', (m) => (m === 'ready' ? child.send(plan) : resolve(m as AttackReport)));
     child.once('exit', (code) => reject(new Error(`the attacker process exited (${code}) without a report`)));
   });
+  // awaited once the legitimate mix has been measured; a failure before then is not unhandled
+  report.catch(() => undefined);
   return { child, report };
 }
 

@@ -26,9 +26,8 @@ import { runAttackBench } from './attack';
 // `--attack`: the proof under attack instead (bench/attack.ts, its own options)
 const ATTACK = process.argv.slice(2).includes('--attack');
 const { values } = parseArgs({
-  strict: !ATTACK,
+  args: ATTACK ? [] : process.argv.slice(2),
   options: {
-    attack: { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
     seconds: { type: 'string' },
     port: { type: 'string', default: '4320' },

@@ -12,6 +12,7 @@ import { apiRoleEnv } from '../../bench/setup';
 import { edgeOperations, type EdgeOperation } from '../../bench/edgeOperations';
 import { send, type Sent } from '../../bench/attack';
 import { statusMb } from '../../bench/server';
+import { operationText } from '../../bench/operations';
 import { runEntryPoint, type Running } from '../helpers/entryPoints';
 import { freePort, waitFor } from '../helpers/processes';
 import { operation } from '../helpers/operations';
@@ -58,7 +59,7 @@ beforeAll(async () => {
   }
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  const env = { ...process.env, ...roleEnv, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ID_HASH_SECRET: TEST_ID_HASH_SECRET, PASS_SIGNING_KEY: TEST_PASS_SIGNING_KEY };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...roleEnv, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ID_HASH_SECRET: TEST_ID_HASH_SECRET, PASS_SIGNING_KEY: TEST_PASS_SIGNING_KEY };
   for (const name of ['REDIS_URL', 'NODE_OPTIONS']) delete env[name];
   server = runEntryPoint('src/main.ts', [], env, ['--max-old-space-size=768']);
   await waitFor(async () => server.child.exitCode !== null || (await fetch(`${base}/readyz`).then((r) => r.ok, () => false)), 60_000, 'the production server to be ready');
@@ -95,7 +96,7 @@ describe('each attack of issue 15, against a production server', () => {
   });
 
   it('refuses NationalDaily over 366 days to a partner by cost, and a dozen at once from one address past two with 429 or 503 and Retry-After', async () => {
-    const nationalDaily = (i: number) => json(operation('NationalDaily'), { from: addDays(today, -365 - i), to: addDays(today, -i) });
+    const nationalDaily = (i: number) => json(operationText('NationalDaily'), { from: addDays(today, -365 - i), to: addDays(today, -i) });
     expect(refusal(await send(base, { body: nationalDaily(0), headers: partner }))).toEqual([400, 'QUERY_TOO_COMPLEX:cost']);
     const flood = await Promise.all(Array.from({ length: 12 }, (_, i) => send(base, { body: nationalDaily(i + 1), from: '127.0.0.21' }, 30_000, true)));
     const refused = flood.filter((r) => r.status === 429 || r.status === 503);
@@ -134,7 +135,7 @@ describe('a burst of every attack at once', () => {
       (i) => ({ body: json(COUNTY_DAILY, days(150, i)) }),
       (i) => ({ body: json(COUNTY_DAILY, days(180, i)) }),
       () => ({ body: json(DEFAULT_VARIABLES) }),
-      (i) => ({ body: json(operation('NationalDaily'), { from: addDays(today, -365 - i), to: addDays(today, -i) }) }),
+      (i) => ({ body: json(operationText('NationalDaily'), { from: addDays(today, -365 - i), to: addDays(today, -i) }) }),
       ...edges.map((e) => (i: number) => ({ body: json(e.query, e.variables(i)), headers: headers[e.role as keyof typeof headers] })),
     ];
     const until = Date.now() + 5000;
