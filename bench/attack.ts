@@ -24,6 +24,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
@@ -382,6 +383,16 @@ async function serverCounters(base: string): Promise<{ refused: Record<string, n
 
 // ---- main ---------------------------------------------------------------------------------------
 
+/** A TCP port the system has just given out. */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
 export async function runAttackBench(argv: string[] = process.argv.slice(2)): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -390,7 +401,8 @@ export async function runAttackBench(argv: string[] = process.argv.slice(2)): Pr
       'quiet-seconds': { type: 'string', default: '30' },
       'attack-seconds': { type: 'string', default: '60' },
       'pass-rate': { type: 'string', default: '150' },
-      port: { type: 'string', default: '4330' },
+      // default: ports the system gives out now (a fixed one may be another engineer's server, whose /readyz would answer)
+      port: { type: 'string' },
       // workers per caller group (× this)
       scale: { type: 'string', default: '1' },
     },
@@ -398,7 +410,7 @@ export async function runAttackBench(argv: string[] = process.argv.slice(2)): Pr
   const quietSeconds = Number(values['quiet-seconds']);
   const attackSeconds = Number(values['attack-seconds']);
   const passRate = Number(values['pass-rate']);
-  const port = Number(values.port);
+  const ports = values.port ? [Number(values.port), Number(values.port) + 1] : [await freePort(), await freePort()];
   const scale = Number(values.scale);
   const t0 = Date.now();
   const loadBefore = loadavg();
@@ -425,7 +437,7 @@ export async function runAttackBench(argv: string[] = process.argv.slice(2)): Pr
   try {
     // issue 15: "starting two instances at once, the second died with Another migration is already running"
     log('two production instances started at once');
-    const started = await Promise.allSettled([startBenchServer(serverEnv, port, undefined, { nodeArgs, output: logFile }), startBenchServer(serverEnv, port + 1, undefined, { nodeArgs, output: logFile })]);
+    const started = await Promise.allSettled([startBenchServer(serverEnv, ports[0], undefined, { nodeArgs, output: logFile }), startBenchServer(serverEnv, ports[1], undefined, { nodeArgs, output: logFile })]);
     for (const s of started) if (s.status === 'fulfilled') servers.push(s.value);
     const instances = { startedTogether: 2, ready: servers.length, errors: started.filter((s) => s.status === 'rejected').map((s) => String((s as PromiseRejectedResult).reason)) };
     if (started[0].status === 'rejected') throw started[0].reason;

@@ -41,7 +41,12 @@ export async function startBenchServer(
   for (;;) {
     if (child.exitCode != null) throw new Error(`server exited with code ${child.exitCode}`);
     const ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
-    if (ready) break;
+    // ready, and still running: a server of someone else's on that port answers /readyz too
+    if (ready) {
+      await new Promise((r) => setTimeout(r, 300));
+      if (child.exitCode != null) throw new Error(`server exited with code ${child.exitCode} (is port ${port} another process's?)`);
+      break;
+    }
     if (Date.now() > deadline) throw new Error('server did not become ready in 180 s');
     await new Promise((r) => setTimeout(r, 500));
   }
