@@ -53,7 +53,7 @@ export interface EdgeOperation {
   query: string;
   /** A manifest operation (the only kind a role under trusted documents may run). */
   trusted: boolean;
-  /** Variables of the i-th request: date ranges end i days earlier (and int sizes lose i % 3), so answers differ and the response cache cannot serve them; cost never grows. */
+  /** Variables of the i-th request: date ranges end i days earlier (within the budget, int sizes lose i % 3 too), so answers differ and the response cache cannot serve them; cost stays on its side of the budget. */
   variables(i: number): Record<string, unknown>;
 }
 
@@ -76,9 +76,10 @@ interface Template {
 
 const MAX_K = 5000;
 
-function sizedVariables(t: Template, k: number, today: string, i = 0): Record<string, unknown> {
+/** `vary`: sizes lose i % 3 (within the budget, so that the answers differ); over it, only the dates move. */
+function sizedVariables(t: Template, k: number, today: string, i = 0, vary = false): Record<string, unknown> {
   const vars: Record<string, unknown> = { ...t.fixed };
-  for (const v of t.sizing.ints) vars[v.name] = Math.max(1, Math.min(k, v.max) - (i % 3));
+  for (const v of t.sizing.ints) vars[v.name] = Math.max(1, Math.min(k, v.max) - (vary ? i % 3 : 0));
   for (const v of t.sizing.lists) vars[v.name] = Array.from({ length: Math.min(k, v.max) }, (_, j) => (typeof v.item === 'string' ? `${v.item}${i}-${j}` : v.item));
   for (const r of t.sizing.ranges) {
     const days = Math.min(k, r.max);
@@ -110,7 +111,7 @@ function atTheEdge(schema: GraphQLSchema, sizes: ListSizes, t: Template, budget:
     budget,
     query: t.query,
     trusted: t.trusted,
-    variables: (i) => sizedVariables(t, k, today, i),
+    variables: (i) => sizedVariables(t, k, today, i, edge === 'within'),
   });
   if (cost(1) > budget) return [make('over', 1)];
   if (cost(maxK) <= budget) return [make('within', maxK)];
