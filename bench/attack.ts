@@ -30,7 +30,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { startBenchServer, type BenchServer } from './server';
+import { cpuTicks, machineTicks, startBenchServer, TICKS, type BenchServer } from './server';
 import { apiRoleEnv, BENCH_DB, openBenchDatabase, ROOT } from './setup';
 import { operationText } from './operations';
 import { edgeOperations } from './edgeOperations';
@@ -342,15 +342,20 @@ function startAttacker(plan: AttackPlan): { child: ChildProcess; report: Promise
 
 // ---- the server: memory, /metrics ---------------------------------------------------------------
 
-function sampleMemory(server: BenchServer): { stop(): { peakRssMb: number; vmHwmMb: number; samples: number } } {
+/** The server's RSS (every 250 ms) and peak, and its CPU and the machine's over the same time (% of one core). */
+function sampleServer(server: BenchServer): { stop(): { peakRssMb: number; vmHwmMb: number; serverCpuPercent: number; machineCpuPercent: number } } {
+  const pid = server.child.pid!;
+  const t0 = performance.now();
+  const c0 = cpuTicks(pid);
+  const m0 = machineTicks();
   let peak = 0;
   let hwm = 0;
-  let samples = 0;
+  let cpu = c0;
   const read = () => {
     try {
       peak = Math.max(peak, server.rssMb());
       hwm = Math.max(hwm, server.peakRssMb());
-      samples++;
+      cpu = cpuTicks(pid);
     } catch {
       // the process is gone
     }
@@ -361,7 +366,9 @@ function sampleMemory(server: BenchServer): { stop(): { peakRssMb: number; vmHwm
     stop() {
       clearInterval(timer);
       read();
-      return { peakRssMb: peak, vmHwmMb: hwm, samples };
+      const seconds = (performance.now() - t0) / 1000;
+      const percent = (ticks: number) => Math.round((ticks / TICKS / seconds) * 1000) / 10;
+      return { peakRssMb: peak, vmHwmMb: hwm, serverCpuPercent: percent(cpu - c0), machineCpuPercent: percent(machineTicks() - m0) };
     },
   };
 }
@@ -478,7 +485,7 @@ export async function runAttackBench(argv: string[] = process.argv.slice(2)): Pr
     await legitMix(base, mix, 5);
 
     log(`quiet: the legitimate mix for ${quietSeconds} s`);
-    const quietMemory = sampleMemory(server);
+    const quietMemory = sampleServer(server);
     const quiet = await legitMix(base, mix, quietSeconds);
     const quietRss = quietMemory.stop();
 
@@ -493,7 +500,7 @@ export async function runAttackBench(argv: string[] = process.argv.slice(2)): Pr
       trustedRoles: config.trustedDocuments.roles,
     };
     log(`under attack: ${Object.values(plan.workers).reduce((a, b) => a + b, 0)} attacking workers, the legitimate mix measured for ${attackSeconds} s`);
-    const attackMemory = sampleMemory(server);
+    const attackMemory = sampleServer(server);
     const started2 = startAttacker(plan);
     attacker = started2.child;
     // the attack ramps up (its process loads the schema and generates its operations) before the measurement
@@ -554,6 +561,9 @@ export async function runAttackBench(argv: string[] = process.argv.slice(2)): Pr
         command: `node ${nodeArgs.join(' ')} --import tsx src/main.ts (NODE_ENV=production)`,
         instances,
         rssMb: { quietPeak: quietRss.peakRssMb, attackPeak: attackRss.peakRssMb, vmHwm: attackRss.vmHwmMb },
+        // % of one core over each phase: the server's, and every process's on the machine (2 cores: 200 %)
+        cpuPercent: { quiet: quietRss.serverCpuPercent, underAttack: attackRss.serverCpuPercent },
+        machineCpuPercent: { quiet: quietRss.machineCpuPercent, underAttack: attackRss.machineCpuPercent },
         exitedDuringAttack,
         exitCode: server.child.exitCode,
         readyzAfter: readyz,
@@ -577,7 +587,7 @@ export async function runAttackBench(argv: string[] = process.argv.slice(2)): Pr
       ),
     );
     console.table(Object.entries(totals).sort((a, b) => b[1] - a[1]).map(([outcome, n]) => ({ outcome, requests: n })));
-    console.log('server', report.server.rssMb, { stayedUp, readyz, exitCode: server.child.exitCode });
+    console.log('server', report.server.rssMb, report.server.cpuPercent, report.server.machineCpuPercent, { stayedUp, readyz, exitCode: server.child.exitCode });
     console.log('targets', targets);
     console.log(`written ${path.relative(process.cwd(), out)} (attack) in ${report.totalSeconds} s; server log: ${path.relative(process.cwd(), logFile)}`);
   } finally {

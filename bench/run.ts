@@ -11,7 +11,7 @@ import { cpus, totalmem } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { startBenchServer, type BenchServer } from './server';
+import { cpuTicks, machineTicks, startBenchServer, statusMb, TICKS, type BenchServer } from './server';
 import { postLoad } from './load';
 import { operationText } from './operations';
 import { inProcessServerEnv, openBenchDatabase, ROOT, type BenchDatabase } from './setup';
@@ -76,21 +76,7 @@ interface Body {
 const json = (b: Body) => JSON.stringify(b);
 
 // ---- process sampling (/proc) ----------------------------------------------------------------
-const TICKS = 100; // USER_HZ on Linux
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime + stime (fields 14, 15)
-}
-/** Busy ticks of the whole machine (/proc/stat: user nice system irq softirq steal). */
-function machineTicks(): number {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  return f[0] + f[1] + f[2] + f[5] + f[6] + f[7];
-}
-function rssMb(pid: number): number {
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-  return Math.round(kb / 1024);
-}
+const rssMb = (pid: number) => statusMb(pid, 'VmRSS');
 async function sampled<T>(pid: number, run: () => Promise<T>): Promise<{ result: T; cpuPercent: number; peakRssMb: number; machineCpuPercent: number }> {
   const t0 = Date.now();
   const c0 = cpuTicks(pid);
