@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --attack [--quiet-seconds 30] [--attack-seconds 60] [--pass-rate 150] [--scale 1]`, or
+ * `npm run bench -- --attack [--quiet-seconds 30] [--attack-seconds 60] [--pass-rate 100] [--attack-rate 100] [--scale 1]`, or
  * `npx tsx bench/attack.ts …`:
  * issue 15, item 8, "proof under attack" (BENCHMARKS.md, "Under attack").
  *
@@ -9,8 +9,10 @@
  * its time whatever the server does, and its latency counts from that time): the cached national
  * map and province drill-downs from dashboards, single pass checks from a partner's key. It is
  * measured quiet, then again while an attacking mix runs in a process of its own (so that its
- * client work does not delay the legitimate requests' clock), as fast as the server answers and
- * ignoring Retry-After:
+ * client work does not delay the legitimate requests' clock), ignoring Retry-After, at `--attack-rate`
+ * requests per second in all (each the most expensive it can be: the issue's attacks are costly
+ * requests, not many; a volumetric flood is the network edge's to stop), or with `--attack-rate 0`
+ * every worker back to back, as fast as the server answers:
  * - the cases of issue 15: every county's daily figures over 180 days with distinct ranges; nested
  *   `children` sized by a variable's default; NationalDaily over 366 days (PUBLIC, PARTNER, GOV); a
  *   personal lookup over GET; self-service lookups of made-up ID numbers;
@@ -194,6 +196,8 @@ interface AttackPlan {
   today: string;
   /** Workers per caller group (each sends back to back). */
   workers: Record<string, number>;
+  /** Attack requests per second in all (paced across the workers); 0: unbounded, each worker sends as soon as it has its answer. */
+  rate: number;
   keys: { partner: string[]; gov: string[] };
   budgets: Record<Role, number>;
   maxDepth: number;
@@ -296,12 +300,23 @@ async function runAttacker(plan: AttackPlan): Promise<AttackReport> {
   const until = Date.now() + plan.seconds * 1000;
   const workers: Promise<void>[] = [];
   let sent = 0;
+  // pacing: each request takes the next slot of 1/rate s, whichever worker sends it
+  let nextSlot = performance.now();
+  const pace = async () => {
+    if (plan.rate <= 0) return;
+    const at = Math.max(nextSlot, performance.now());
+    nextSlot = at + 1000 / plan.rate;
+    const wait = at - performance.now();
+    if (wait > 0) await sleep(wait);
+  };
   for (const group of callerGroups(plan)) {
     const list = ops[group.role];
     for (let w = 0; w < group.workers; w++) {
       workers.push(
         (async () => {
           for (let i = w; Date.now() < until; i += group.workers) {
+            await pace();
+            if (Date.now() >= until) break;
             const op = list[i % list.length];
             const n = sent++;
             const caller = group.caller(n);
@@ -407,7 +422,9 @@ export async function runAttackBench(argv: string[] = process.argv.slice(2)): Pr
     options: {
       'quiet-seconds': { type: 'string', default: '30' },
       'attack-seconds': { type: 'string', default: '60' },
-      'pass-rate': { type: 'string', default: '150' },
+      'pass-rate': { type: 'string', default: '100' },
+      // attack requests per second in all; 0: every worker back to back (a volumetric flood)
+      'attack-rate': { type: 'string', default: '100' },
       // default: ports the system gives out now (a fixed one may be another engineer's server, whose /readyz would answer)
       port: { type: 'string' },
       // workers per caller group (× this)
@@ -417,6 +434,7 @@ export async function runAttackBench(argv: string[] = process.argv.slice(2)): Pr
   const quietSeconds = Number(values['quiet-seconds']);
   const attackSeconds = Number(values['attack-seconds']);
   const passRate = Number(values['pass-rate']);
+  const attackRate = Number(values['attack-rate']);
   const ports = values.port ? [Number(values.port), Number(values.port) + 1] : [await freePort(), await freePort()];
   const scale = Number(values.scale);
   const t0 = Date.now();
@@ -494,6 +512,7 @@ export async function runAttackBench(argv: string[] = process.argv.slice(2)): Pr
       seconds: attackSeconds + 4,
       today,
       workers: Object.fromEntries(Object.entries({ publicOne: 6, publicMany: 24, partnerOne: 4, partnerMany: 8, govOne: 4, govMany: 8 }).map(([k, v]) => [k, Math.max(1, Math.round(v * scale))])),
+      rate: attackRate,
       keys,
       budgets: config.limits.maxCost,
       maxDepth: config.limits.maxDepth,
@@ -546,7 +565,7 @@ export async function runAttackBench(argv: string[] = process.argv.slice(2)): Pr
     };
     const report = {
       when: new Date().toISOString(),
-      command: `npm run bench -- --attack --quiet-seconds ${quietSeconds} --attack-seconds ${attackSeconds} --pass-rate ${passRate} --scale ${scale}`,
+      command: `npm run bench -- --attack --quiet-seconds ${quietSeconds} --attack-seconds ${attackSeconds} --pass-rate ${passRate} --attack-rate ${attackRate} --scale ${scale}`,
       totalSeconds: Math.round((Date.now() - t0) / 1000),
       machine: {
         cpus: cpus().length,
