@@ -451,9 +451,11 @@ export async function runAttackBench(argv: string[] = process.argv.slice(2)): Pr
     LOG_LEVEL: 'warn',
   };
   const config = loadConfig({ ...process.env, ...serverEnv });
+  // each instance's output in a file of its own (bench/results, git-ignored)
   const logFile = path.join(ROOT, 'bench/results/attack-server.log');
+  const secondLog = path.join(ROOT, 'bench/results/attack-server-2.log');
   mkdirSync(path.dirname(logFile), { recursive: true });
-  writeFileSync(logFile, '');
+  for (const f of [logFile, secondLog]) writeFileSync(f, '');
   // npm start's heap limit (package.json)
   const nodeArgs = [`--max-old-space-size=${process.env.HEAP_LIMIT_MB ?? 768}`];
   const servers: BenchServer[] = [];
@@ -462,9 +464,12 @@ export async function runAttackBench(argv: string[] = process.argv.slice(2)): Pr
   try {
     // issue 15: "starting two instances at once, the second died with Another migration is already running"
     log('two production instances started at once');
-    const started = await Promise.allSettled([startBenchServer(serverEnv, ports[0], undefined, { nodeArgs, output: logFile }), startBenchServer(serverEnv, ports[1], undefined, { nodeArgs, output: logFile })]);
+    const started = await Promise.allSettled([startBenchServer(serverEnv, ports[0], undefined, { nodeArgs, output: logFile }), startBenchServer(serverEnv, ports[1], undefined, { nodeArgs, output: secondLog })]);
     for (const s of started) if (s.status === 'fulfilled') servers.push(s.value);
-    const instances = { startedTogether: 2, ready: servers.length, errors: started.filter((s) => s.status === 'rejected').map((s) => String((s as PromiseRejectedResult).reason)) };
+    // a failed instance's error with the last lines it wrote
+    const failure = (s: PromiseSettledResult<BenchServer>, file: string) =>
+      s.status === 'rejected' ? `${String(s.reason)}: ${readFileSync(file, 'utf8').trim().split('\n').slice(-5).join(' | ').slice(0, 1500)}` : null;
+    const instances = { startedTogether: 2, ready: servers.length, errors: [failure(started[0], logFile), failure(started[1], secondLog)].filter((e) => e !== null) };
     if (started[0].status === 'rejected') throw started[0].reason;
     const server = servers[0];
     // the second instance has shown it starts; the attack is on the first alone
