@@ -14,7 +14,7 @@ import pg from 'pg';
 import { cpuTicks, machineTicks, startBenchServer, statusMb, TICKS, type BenchServer } from './server';
 import { postLoad } from './load';
 import { operationText } from './operations';
-import { inProcessServerEnv, openBenchDatabase, ROOT, type BenchDatabase } from './setup';
+import { apiRoleEnv, BENCH_DB, inProcessServerEnv, openBenchDatabase, ROOT, type BenchDatabase } from './setup';
 import { DEMO_PEOPLE } from '../src/seed/demoPeople';
 import { todayCst } from '../src/clock';
 import { addDays } from '../src/risk/dates';
@@ -342,9 +342,11 @@ async function main() {
   const t0 = Date.now();
   const db = await openBenchDatabase(log);
   const today = todayCst();
+  // production refuses an API role that could rewrite the audit trail: the API logs in as a role of its own
+  const roleEnv = await apiRoleEnv(db.url, `${BENCH_DB}_api`);
   const serverEnv = (extra: Record<string, string> = {}) => ({
     NODE_ENV: 'production',
-    DATABASE_URL: db.url,
+    ...roleEnv,
     ID_HASH_SECRET: db.secrets.idHashSecret,
     PASS_SIGNING_KEY: db.secrets.passSigningKey,
     LOG_LEVEL: 'warn',
