@@ -1,5 +1,5 @@
 /**
- * Trusted documents (README, "Operation limits, trusted documents and GraphQL over HTTP"):
+ * Trusted documents (docs/api.md, "GraphQL over HTTP, APQ and trusted documents"; docs/limits.md):
  *
  *   npm run documents -- list                         the manifest's operations: id, type, name
  *   npm run documents -- register <file.graphql>...   adds each operation of the files (validated against the schema)
