@@ -17,7 +17,7 @@ export interface BenchServer {
 /** `entry`: the script and its arguments (default the single server; the federated stack for issue 9). */
 export async function startBenchServer(env: Record<string, string>, port: number, entry: string[] = ['src/main.ts']): Promise<BenchServer> {
   const root = path.resolve(__dirname, '..');
-  // BENCH_CPU_PROF=<dir>: each server writes a V8 CPU profile there when it exits (BENCHMARKS.md, Profiling).
+  // BENCH_CPU_PROF=<dir>: each server writes a V8 CPU profile there when it exits (docs/benchmarks.md, Profiling).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(root, entry[0]), ...entry.slice(1)], {
     cwd: root,
