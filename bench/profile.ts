@@ -1,7 +1,7 @@
 /**
  * `npx tsx --cpu-prof --cpu-prof-dir=/tmp/prof bench/profile.ts <W1|W3|W4> [requests] [concurrency]`:
  * an in-process production server on the bench database, driven by fetch, for CPU profiles of one
- * workload (BENCHMARKS.md, "Profiling"). Prints the wall time per request.
+ * workload (docs/benchmarks.md, "Profiling"). Prints the wall time per request.
  */
 import path from 'node:path';
 import { bootstrap } from '../src/bootstrap';

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --seconds N]`: the benchmark of issue 6 (BENCHMARKS.md).
+ * `npm run bench [-- --quick] [-- --seconds N]`: the benchmark of issue 6 (docs/benchmarks.md).
  * Seeds (or reuses) the medium data set in `changxing_bench`, starts the production server as a
  * child process, drives W1–W6 with autocannon, runs the W1 baselines (N+1, PostGraphile, SQL
  * floor) and the W4 floor, prints a table and writes bench/results/latest.json.
@@ -379,7 +379,7 @@ async function main() {
     const W4: Body = { query: operationText('CheckPasses'), variables: { tokens: Array.from({ length: 1000 }, (_, i) => tokens[i % tokens.length]) } };
     const gqlUrl = `${server.url}/graphql`;
     // One untimed check first: the server's county-level cache then holds what the checks need,
-    // as it does in service after the first check following an ingestion (BENCHMARKS.md).
+    // as it does in service after the first check following an ingestion (docs/benchmarks.md).
     const warm = await fetch(gqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...partner }, body: json(W4) });
     if (!warm.ok) throw new Error(`warm-up CheckPasses: HTTP ${warm.status}`);
     // Likewise one national map: W1 measures the cache serving dashboards, not its first fill

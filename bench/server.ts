@@ -28,7 +28,7 @@ export async function startBenchServer(
   { nodeArgs = [], output }: { nodeArgs?: string[]; output?: string } = {},
 ): Promise<BenchServer> {
   const root = path.resolve(__dirname, '..');
-  // BENCH_CPU_PROF=<dir>: each server writes a V8 CPU profile there when it exits (BENCHMARKS.md, Profiling).
+  // BENCH_CPU_PROF=<dir>: each server writes a V8 CPU profile there when it exits (docs/benchmarks.md, Profiling).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const out = output ? openSync(output, 'a') : 'inherit';
   const child = spawn(process.execPath, [...nodeArgs, ...profile, '--import', 'tsx', path.join(root, entry[0]), ...entry.slice(1)], {

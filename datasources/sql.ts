@@ -60,7 +60,7 @@ export class FanoutRecorder implements StatementRecorder {
  * The only way datasources reach PostgreSQL. Every statement carries its name as a leading
  * comment (`/* RegionSource.byCode *\/`), so pg_stat_statements and slow-query logs say who sent it.
  *
- * Read replicas (README, "Read replicas"): with a `readPool`, the method says where a statement goes.
+ * Read replicas (docs/federation.md, "Read replicas"): with a `readPool`, the method says where a statement goes.
  * - `query`: a plain read. The replica, unless this request has pinned the source to the primary.
  * - `write`: anything that writes (INSERT/UPDATE/DELETE, a CTE that does, pg_notify). The primary,
  *   and it pins the source: the request's later reads of it go to the primary too (read-your-writes).

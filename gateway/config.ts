@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig, type Config } from '../src/config';
 
-/** The parts of `npm start`'s configuration the gateway enforces itself (README, "Federation"). */
+/** The parts of `npm start`'s configuration the gateway enforces itself (docs/federation.md). */
 export interface GatewayConfig {
   isProduction: boolean;
   /** Where API keys are looked up: ACCESS_DATABASE_URL, else DATABASE_URL. */

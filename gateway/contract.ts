@@ -55,7 +55,7 @@ export interface ContractOptions {
   trustProxy: (address: string, hop: number) => boolean;
   /** Told when the supergraph has list fields schema/ does not size (every operation is then refused). */
   onUnsizedLists?: (problems: string) => void;
-  /** Bulkheads (README, "Bulkheads"): the gateway's own turns per class, and the classes' deadlines. */
+  /** Bulkheads (docs/limits.md, "Bulkheads and load shedding"): the gateway's own turns per class, and the classes' deadlines. */
   admission: Admission;
   classLimits: Readonly<Record<RequestClass, ClassLimits>>;
 }

@@ -104,7 +104,7 @@ const noSuggestions = {
  * metrics, several of them per-request work for figures nobody reads here: a walk of every document
  * for deprecated fields, a t-digest summary beside the duration histogram, one histogram per phase
  * (parse, validate, context, execute, subscribe) and a subgraph-execute histogram that repeats
- * graphql_gateway_fetch_duration (kept: the README documents it and the federation tests count
+ * graphql_gateway_fetch_duration (kept: docs/federation.md documents it and the federation tests count
  * subgraph fetches with it). Under W3 through the gateway they cost ≈ 8 % of the gateway's CPU
  * (CPU profile, bench/gateway.ts); turning them off took W3 from 800 to 916 rps on a quiet machine.
  */
@@ -142,7 +142,7 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
   });
   // npm start's changxing_* series (and its access pool's gauges), in the registry Hive's /metrics serves
   const metrics = createMetrics(pools);
-  // the gateway's own bulkheads (README, "Bulkheads"): its event loop, its turns per class
+  // the gateway's own bulkheads (docs/limits.md, "Bulkheads and load shedding"): its event loop, its turns per class
   const lag = eventLoopLag();
   const admission = new Admission(config.classLimits, { lag, onRefused: metrics.observeRefused });
   metrics.watchAdmission(admission, lag);

@@ -5,7 +5,7 @@ import { ROLES, type Role } from './auth/viewer';
 import { DEFAULT_LIMITS, type OperationLimits } from './limits';
 import { DEFAULT_CLASS_LIMITS, REQUEST_CLASSES, type ClassLimits, type RequestClass } from './limits/requestClass';
 
-/** "public=4000,official=30000": a value per request class (README, "Bulkheads"); `none` where allowed. */
+/** "public=4000,official=30000": a value per request class (docs/limits.md, "Bulkheads and load shedding"); `none` where allowed. */
 const perClass = (none: boolean) =>
   z
     .string()
@@ -16,8 +16,8 @@ const perClass = (none: boolean) =>
     .default('');
 
 /**
- * The environment, parsed once at start-up. Every variable is documented in the README's
- * configuration table; a bad value stops start-up with a message naming the variable.
+ * The environment, parsed once at start-up. Every variable is documented in
+ * docs/configuration.md (tests/unit/docs.test.ts checks); a bad value stops start-up with a message naming the variable.
  */
 const Env = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -28,13 +28,13 @@ const Env = z.object({
   CASE_DATABASE_URL: z.url().optional(),
   MOBILITY_DATABASE_URL: z.url().optional(),
   ACCESS_DATABASE_URL: z.url().optional(),
-  // read replicas (README, "Read replicas"): unset → reads go to the primary
+  // read replicas (docs/federation.md, "Read replicas"): unset → reads go to the primary
   READ_DATABASE_URL: z.url().optional(),
   REGION_READ_DATABASE_URL: z.url().optional(),
   CASE_READ_DATABASE_URL: z.url().optional(),
   MOBILITY_READ_DATABASE_URL: z.url().optional(),
   ACCESS_READ_DATABASE_URL: z.url().optional(),
-  // the owner's credentials for migrations and the demo seed, on each source's database (README, "Database roles")
+  // the owner's credentials for migrations and the demo seed, on each source's database (docs/operations.md, "Database roles")
   MIGRATION_DATABASE_USER: z.string().min(1).optional(),
   MIGRATION_DATABASE_PASSWORD: z.string().optional(),
   DATA_DIR: z.string().min(1).default('.data'),
@@ -64,7 +64,7 @@ const Env = z.object({
   REDIS_KEY_PREFIX: z.string().max(64).default('cx:'),
   SELF_SERVICE_MAX_IDS_PER_DAY: z.coerce.number().int().min(1).default(3),
   SELF_SERVICE_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(10),
-  // operation limits and trusted documents (README, "Operation limits, trusted documents and GraphQL over HTTP")
+  // operation limits and trusted documents (docs/api.md, "GraphQL over HTTP, APQ and trusted documents"; docs/limits.md)
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).max(100).default(DEFAULT_LIMITS.maxDepth),
   GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).max(1000).default(DEFAULT_LIMITS.maxAliases),
   GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(0).max(1000).default(DEFAULT_LIMITS.maxDirectives),
@@ -83,11 +83,11 @@ const Env = z.object({
     .regex(/^\s*$|^(PUBLIC|PARTNER|GOV|HEALTH)(,(PUBLIC|PARTNER|GOV|HEALTH))*$/, 'expected a comma-separated list of roles, e.g. PARTNER, or empty')
     .default('PARTNER'),
   TRUSTED_DOCUMENTS_MANIFEST: z.string().min(1).optional(),
-  // GraphiQL at /explorer (README, "Explorer"): on outside production unless set.
+  // GraphiQL at /explorer (docs/pages.md, "Explorer"): on outside production unless set.
   EXPLORER: z.enum(['on', 'off']).optional(),
   // Bench only (`npm run bench`, the N+1 baseline): 1 turns DataLoader batching off. Never set it in a deployment.
   BENCH_DISABLE_BATCHING: z.enum(['0', '1']).default('0'),
-  // bulkheads (README, "Bulkheads"): per request class
+  // bulkheads (docs/limits.md, "Bulkheads and load shedding"): per request class
   REQUEST_DEADLINE_MS: perClass(false),
   CLASS_CONCURRENCY: perClass(false),
   CALLER_CONCURRENCY: perClass(false),
@@ -95,10 +95,10 @@ const Env = z.object({
   PG_POOL_SHARES: perClass(false),
   // instances starting together wait this long for another one's migrations (or demo seed) of the same database
   MIGRATION_LOCK_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(120_000),
-  // slow clients (README, "Operations"): a request's headers, and the whole request, must arrive within these
+  // slow clients (docs/operations.md): a request's headers, and the whole request, must arrive within these
   HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
-  // bulk export (README, "Bulk export")
+  // bulk export (docs/api.md, "Bulk export")
   EXPORT_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(600_000),
 });
 

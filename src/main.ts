@@ -14,7 +14,7 @@ async function main() {
   let stopOnFault: (reason: string) => void = () => process.exit(1);
   handleProcessFaults(logger, (reason) => stopOnFault(reason));
   await seedIfNeeded(rt);
-  // from here on the server holds only the API's role, which owns no table (README, "Database roles")
+  // from here on the server holds only the API's role, which owns no table (docs/operations.md, "Database roles")
   await db.closeOwner();
   const redis = config.redisUrl ? connectRedis(config.redisUrl) : null;
   // BENCH_DISABLE_BATCHING=1 is for `npm run bench` only (the N+1 baseline).

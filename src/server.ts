@@ -104,7 +104,7 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
   // answers of the response cache, bounded by count and bytes (src/cache/responseCache.ts)
   const cachedAnswers = responseTexts(config.responseCache);
   metrics.watchResponseCache(cachedAnswers);
-  // Bulkheads (README, "Bulkheads"): a turn per request class, shed by event-loop lag and the class's own pools.
+  // Bulkheads (docs/limits.md, "Bulkheads and load shedding"): a turn per request class, shed by event-loop lag and the class's own pools.
   const lag = load ?? eventLoopLag();
   const admission = new Admission(config.classLimits, {
     lag,
@@ -126,7 +126,7 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
     parseOptions: { maxTokens: config.limits.maxTokens },
     validationRules: limitValidationRules(config.limits),
     hideSchemaDetailsFromClientErrors: config.isProduction,
-    // with Redis, a document registered through one instance is known to all (README, "Scaling")
+    // with Redis, a document registered through one instance is known to all (docs/federation.md, "Scaling")
     persistedQueries: { cache: new PersistedQueryCache(trustedDocuments, { redis, keyPrefix: config.redisKeyPrefix, ttlSeconds: config.apqTtlSeconds, logger }) },
     // cached answers are written from their stored JSON text (src/cache/responseCache.ts)
     stringifyResult: stringifyCachedResults,
@@ -176,21 +176,21 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
       };
       services = ready;
       await apollo.start();
-      // Live updates: graphql-ws on the same server and path, ws://…/graphql (README, "Live updates").
+      // Live updates: graphql-ws on the same server and path, ws://…/graphql (docs/api.md, "Live updates").
       live = serveSubscriptions({
         httpServer, schema, pools, config, logger, authenticator, services: ready,
         formatError: (error) => formatError(error.toJSON(), error, config, logger),
       });
       app.use(healthRoutes(pools));
-      // Prometheus text; scrape from inside the network (README, Operations).
+      // Prometheus text; scrape from inside the network (docs/operations.md).
       app.get('/metrics', metrics.handler);
-      // GET /export/daily.csv (GOV, HEALTH): streamed CSV, README "Bulk export".
+      // GET /export/daily.csv (GOV, HEALTH): streamed CSV, docs/api.md, "Bulk export".
       app.use(exportRoutes({ pools, authenticator, logger, statementTimeoutMs: config.exportStatementTimeoutMs }));
       // Partners verify pass tokens offline against this key set.
       app.get('/.well-known/jwks.json', (_req, res) => {
         res.set('cache-control', 'public, max-age=300').json(signer.jwks());
       });
-      // The dashboard, pass pages and (outside production, or EXPLORER=on) GraphiQL: README, "Dashboard and pass pages".
+      // The dashboard, pass pages and (outside production, or EXPLORER=on) GraphiQL: docs/pages.md.
       app.use(webRoutes({ explorer: config.explorer }));
       if (subgraph) app.use('/graphql', subgraph.gate);
       app.use(

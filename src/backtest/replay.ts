@@ -18,7 +18,7 @@ export interface EpidemicSeries {
 }
 
 /**
- * Backtest definitions, fixed here and quoted in MODEL.md:
+ * Backtest definitions, fixed here and quoted in docs/model.md:
  *  - a county is AT RISK OF A FIRST NEW CASE on day t when it reported no new confirmed case in
  *    the `quietDays` (14) days ending on t — it is "case-free" in the sense of the LOW rule;
  *  - the outcome is positive when it reports at least one new confirmed case in days t+1…t+horizon;

@@ -47,7 +47,7 @@ async function main() {
     const { series, pressure, statements } = await seriesFromDatabase(pools, timeline.dates[0], seedDay);
     log(`read back in ${statements} statements, ${((performance.now() - read) / 1000).toFixed(1)} s`);
     const result = replay(series, pressure, { onDay: (done, total) => progress({ phase: 'replay days', done, total }) });
-    // Ablation: the same model with κ re-fitted every day from resolved forecasts (MODEL.md explains why it is not shipped).
+    // Ablation: the same model with κ re-fitted every day from resolved forecasts (docs/model.md explains why it is not shipped).
     const adaptive = replay(series, pressure, { selfCalibrate: true, onDay: (done, total) => progress({ phase: 'replay, self-calibrated κ', done, total }) });
     const kappas = adaptive.importSeedRates.map((k) => k.importSeedRate);
 

@@ -1,10 +1,10 @@
 /**
- * Trusted documents (README, "Operation limits, trusted documents and GraphQL over HTTP"):
+ * Trusted documents (docs/api.md, "GraphQL over HTTP, APQ and trusted documents"; docs/limits.md):
  *
  *   npm run documents -- list                         the manifest's operations: id, type, name
  *   npm run documents -- register <file.graphql>...   adds each operation of the files (validated against the schema)
  *   npm run documents -- check                        exits 1 when an operation of examples/operations is missing
- *   npm run documents -- costs [--write]              each operation's cost per role (src/limits/contract.ts); --write puts the table in README.md
+ *   npm run documents -- costs [--write]              each operation's cost per role (src/limits/contract.ts); --write puts the table in docs/limits.md
  *
  * The manifest is documents/manifest.json (or --manifest <path>).
  */
@@ -12,7 +12,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildSchema } from '../schema';
 import { DEFAULT_MANIFEST_PATH, emptyManifest, OPERATIONS_DIR, operationsOf, readManifest, register, writeManifest } from '../documents/manifest';
-import { costTable, derivedBudgets, priceContract, withCostTable } from '../limits/contract';
+import { COST_TABLE_PAGE, costTable, derivedBudgets, priceContract, withCostTable } from '../limits/contract';
 import { declaredListSizes } from '../limits/listSize';
 import { projectPath } from '../paths';
 
@@ -61,9 +61,9 @@ function main(argv: string[]): number {
         process.stdout.write(`${table}\n`);
         return 0;
       }
-      const readme = projectPath('README.md');
-      writeFileSync(readme, withCostTable(readFileSync(readme, 'utf8'), table));
-      process.stdout.write(`wrote the table of ${priced.length} operations to ${readme}\n`);
+      const page = projectPath(COST_TABLE_PAGE);
+      writeFileSync(page, withCostTable(readFileSync(page, 'utf8'), table));
+      process.stdout.write(`wrote the table of ${priced.length} operations to ${page}\n`);
       return 0;
     }
     default:

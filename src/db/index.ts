@@ -8,7 +8,7 @@ import { classPoolSettings, closePools, createPools, SOURCES, type Pools, type S
 import { appRoles, DatabaseRoleError, describeOverprivileged, EMBEDDED_APP_ROLE, ensureLoginRole, grantAppPrivileges, overprivileged, warnOverprivileged } from './roles';
 
 export interface Database {
-  /** The API's pools: its role owns no table (README, "Database roles"). */
+  /** The API's pools: its role owns no table (docs/operations.md, "Database roles"). */
   pools: Pools;
   /** The API's URLs (the gateway child of start:federated looks keys up with the access one). */
   urls: Record<SourceName, string>;
@@ -36,7 +36,7 @@ export function withCredentials(url: string, user: string, password: string | nu
  * Opens the datasources: the configured URLs, or the embedded PostgreSQL when none is set.
  * Migrations run here, so every process that opens the database sees the current schema.
  * `sources`: only these are opened, migrated and checked by /readyz (a subgraph's row of the
- * matrix, README "Federation"); the URLs of the others are never dialled. Default: all.
+ * matrix, docs/federation.md); the URLs of the others are never dialled. Default: all.
  *
  * Roles (src/db/roles.ts): the migrations run as the schemas' owner — the embedded cluster's
  * superuser, or MIGRATION_DATABASE_USER on each source's database — which then grants the API's
@@ -87,7 +87,7 @@ export async function openDatabase(
     max: config.pgPoolMax,
     statementTimeoutMs: config.pgStatementTimeoutMs,
     connectionTimeoutMs: config.pgConnectionTimeoutMs,
-    // each request class's share of PG_POOL_MAX, with its deadline as statement_timeout (README, "Bulkheads")
+    // each request class's share of PG_POOL_MAX, with its deadline as statement_timeout (docs/limits.md, "Bulkheads and load shedding")
     classes: classPoolSettings(config.pgPoolMax, config.pgStatementTimeoutMs, config.classLimits),
     applicationName,
     onIdleError,

@@ -3,7 +3,7 @@ import { SOURCES, type Pools, type SourceName } from './pools';
 import type { RequestClass } from '../limits/requestClass';
 
 /**
- * Which connections one request's statements use, and until when (README, "Bulkheads").
+ * Which connections one request's statements use, and until when (docs/limits.md, "Bulkheads and load shedding").
  *
  * A request's datasources are made in the context function, before its operation is read; they get
  * `view()`, pools that choose at each statement: the request class's own pools once the class is

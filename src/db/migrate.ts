@@ -20,7 +20,7 @@ const GAVE_UP = new Set(['55P03', '57014']);
 
 /**
  * Applies pending migrations of every source, one after another (they may share a database).
- * Sources this process did not open (a subgraph's: README, "Federation") are left to those that did.
+ * Sources this process did not open (a subgraph's: docs/federation.md) are left to those that did.
  *
  * Several instances may start at once against one database (a rolling deploy, a scaled-out start):
  * each waits for the source's advisory lock (node-pg-migrate's `wait` mode, `pg_advisory_lock`)

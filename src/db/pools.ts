@@ -16,13 +16,13 @@ export type SourceName = (typeof SOURCES)[number];
 export type Pools = Record<SourceName, pg.Pool> & {
   read?: Partial<Record<SourceName, pg.Pool>>;
   /**
-   * The sources this process opened (a subgraph opens only those its resolvers read: README,
-   * "Federation"). Absent: all of them. The others hold an UnopenedPool that refuses every statement,
+   * The sources this process opened (a subgraph opens only those its resolvers read:
+   * docs/federation.md). Absent: all of them. The others hold an UnopenedPool that refuses every statement,
    * and migrations, /readyz and the pool gauges leave them out.
    */
   opened?: readonly SourceName[];
   /**
-   * Bulkheads (README, "Bulkheads"): each request class's own pools of every source (and replica),
+   * Bulkheads (docs/limits.md, "Bulkheads and load shedding"): each request class's own pools of every source (and replica),
    * PG_POOL_MAX shared out by class, each with the class's statement_timeout, so that one class's
    * flood waits for its own connections only. Requests use them once their class is known
    * (src/db/lane.ts); the pools above serve everything else: start-up (migrations, the demo seed),
@@ -36,7 +36,7 @@ export interface PoolOptions {
   urls: Record<SourceName, string>;
   /** Sources to open; default all. The others get an UnopenedPool and their URLs are never dialled. */
   sources?: readonly SourceName[];
-  /** Read-replica URL per datasource, for those that have one (README, "Read replicas"). */
+  /** Read-replica URL per datasource, for those that have one (docs/federation.md, "Read replicas"). */
   readUrls?: Partial<Record<SourceName, string>>;
   /** Upper bound of connections per pool. */
   max: number;

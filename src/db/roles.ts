@@ -4,7 +4,7 @@ import { openedSources, type Pools, type SourceName } from './pools';
 import { SCHEMA } from './migrationStatus';
 
 /**
- * Database roles (README, "Database roles"). The application connects as a role that owns no table:
+ * Database roles (docs/operations.md, "Database roles"). The application connects as a role that owns no table:
  * the migrations run as the owner of the schemas, and then grant the application's role what its
  * statements need and nothing else, per datasource. A role that owns no table cannot `ALTER TABLE`
  * (so not `… DISABLE TRIGGER` the audit log's append-only trigger), `DROP`, `TRUNCATE` or change a
@@ -100,7 +100,7 @@ export function describeOverprivileged(roles: readonly AppRole[]): string {
   return (
     `The API connects as a role that could alter or disable the audit trail — ${who}. ` +
     'Connect it as a role that owns nothing (DATABASE_URL and the per-source URLs), and let the migrations run as the owner ' +
-    '(MIGRATION_DATABASE_USER, MIGRATION_DATABASE_PASSWORD): README, "Database roles".'
+    '(MIGRATION_DATABASE_USER, MIGRATION_DATABASE_PASSWORD): docs/operations.md, "Database roles".'
   );
 }
 

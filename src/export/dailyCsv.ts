@@ -5,7 +5,7 @@ import { checkRange } from '../args';
 import { todayCst } from '../clock';
 import { addDays, CN_2020_COUNTY, isIsoDate, rateCounty, type RiskLevel } from '../risk';
 
-/** Columns of /export/daily.csv, in order (README, "Bulk export", describes each). */
+/** Columns of /export/daily.csv, in order (docs/api.md, "Bulk export", describes each). */
 export const DAILY_CSV_COLUMNS = [
   'region_code',
   'region_name',

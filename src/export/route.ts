@@ -31,7 +31,7 @@ function refuse(res: Response, status: number, code: string, message: string, he
 
 /**
  * `GET /export/daily.csv?level=&parentCode=&from=&to=&bom=`: one CSV row per region and day
- * (README, "Bulk export"). Streamed: rows go out as PostgreSQL produces them, with backpressure,
+ * (docs/api.md, "Bulk export"). Streamed: rows go out as PostgreSQL produces them, with backpressure,
  * so memory stays flat for millions of rows. Aggregate data only (no personal data): logged, not audited.
  */
 export function exportRoutes({ pools, authenticator, logger, statementTimeoutMs }: ExportOptions): Router {

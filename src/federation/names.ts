@@ -5,7 +5,7 @@ import type { SourceName } from '../db/pools';
 import { projectPath } from '../paths';
 
 /**
- * Names, ports and the shared secret of the federated deployment (README, "Federation"). No
+ * Names, ports and the shared secret of the federated deployment (docs/federation.md). No
  * imports from the server: the gateway (gateway/) reads this module without loading the schema.
  */
 export const SUBGRAPH_NAMES = ['region', 'case', 'mobility', 'person'] as const;
@@ -13,7 +13,7 @@ export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
 
 /**
  * The datasources each subgraph's resolvers read: a subgraph process opens, migrates and checks
- * (/readyz) only these, so each can run with its own databases (README, "Federation"). Worked out
+ * (/readyz) only these, so each can run with its own databases (docs/federation.md). Worked out
  * from resolvers/ and datasources/, and enforced: the others are UnopenedPools that refuse every
  * statement (tests/integration/subgraphDatabases.test.ts runs every field of every subgraph so).
  * - access everywhere: API keys authenticate every request, and reads of personal data are audited.
@@ -51,7 +51,7 @@ export const CLIENT_ADDRESS_HEADER = 'x-changxing-client-address';
 
 /**
  * Headers in which the gateway tells a subgraph the client request's class and the milliseconds left
- * before its deadline (README, "Bulkheads"): the subgraph runs the fetch in that class's pools, ends
+ * before its deadline (docs/limits.md, "Bulkheads and load shedding"): the subgraph runs the fetch in that class's pools, ends
  * it by then, and does not count the client again. Believed only past the secret gate.
  */
 export const REQUEST_CLASS_HEADER = 'x-changxing-request-class';
@@ -126,7 +126,7 @@ export function subgraphSecret(options: { isProduction: boolean; dataDir: string
     if (given.length < 32) throw new FederationConfigError('SUBGRAPH_SECRET must be at least 32 characters');
     return given;
   }
-  if (options.isProduction) throw new FederationConfigError('SUBGRAPH_SECRET is required in production (federation: README, "Federation")');
+  if (options.isProduction) throw new FederationConfigError('SUBGRAPH_SECRET is required in production (federation: docs/federation.md)');
   const file = path.resolve(options.dataDir, 'subgraph-secret');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   mkdirSync(path.dirname(file), { recursive: true });

@@ -69,7 +69,7 @@ async function main(argv: string[]) {
   // The demo seed writes every source; a process that opened fewer leaves it to `npm run seed`.
   if (openedSources(rt.db.pools).length === SOURCES.length) await seedIfNeeded(rt);
   else rt.logger.info({ sources: openedSources(rt.db.pools) }, 'demo seed skipped: this subgraph does not open every source (npm run seed)');
-  // from here on only the API's role, which owns no table (README, "Database roles")
+  // from here on only the API's role, which owns no table (docs/operations.md, "Database roles")
   await rt.db.closeOwner();
   const secret = subgraphSecret(rt.config);
   const redis = rt.config.redisUrl ? connectRedis(rt.config.redisUrl) : null;

@@ -25,7 +25,7 @@ import { applyResponseBudget } from '../limits/responseSize';
 import { SUBGRAPH_NAMES, type SubgraphName } from './names';
 
 /**
- * The federated form of the one schema (README, "Federation"): the SDL files of schema/ are
+ * The federated form of the one schema (docs/federation.md): the SDL files of schema/ are
  * assigned to four subgraphs, and each subgraph's SDL is derived from them (never copied), with
  * `@key` on the entities and `@shareable` on value types that several subgraphs return.
  *

@@ -2,7 +2,7 @@ import { REQUEST_CLASSES, type ClassLimits, type RequestClass } from './requestC
 import type { LoadSignal } from './load';
 
 /**
- * Admission control per request class (README, "Bulkheads"): before a request executes, it takes a
+ * Admission control per request class (docs/limits.md, "Bulkheads and load shedding"): before a request executes, it takes a
  * slot of its class, or waits for one (FIFO, until its deadline), or is refused at once:
  * - 429 `RATE_LIMITED` when its caller already has `perCaller` requests of the class running or
  *   waiting (a key by its id, a PUBLIC caller by its address or IPv6 /64);

@@ -4,7 +4,7 @@ import { Admission, AdmissionRefusal, type Ticket } from './admission';
 import { policyOf, type ClassLimits, type RequestClass } from './requestClass';
 
 /**
- * Bulkheads on `npm start` and in each subgraph (README, "Bulkheads"; the gateway's own are in
+ * Bulkheads on `npm start` and in each subgraph (docs/limits.md, "Bulkheads and load shedding"; the gateway's own are in
  * gateway/contract.ts). Once the operation is known (`didResolveOperation`, after validation and the
  * cost check) the request enters its class: its statements go to the class's pools and stop at the
  * class's deadline (src/db/lane.ts). A subgraph takes the class and the time left from the gateway.

@@ -98,7 +98,7 @@ const thousands = (n: number) => Math.round(n).toLocaleString('en-US');
 const share = (cost: number, budget: number) => (cost * 100 < budget ? '< 1 %' : `${Math.ceil((100 * cost) / budget)} %`);
 
 /**
- * The README's table of contract operations: cost, and for each role that runs it the share of its
+ * The table of contract operations in docs/limits.md: cost, and for each role that runs it the share of its
  * budget (`npm run documents -- costs` writes it; a test checks it is current).
  */
 export function costTable(priced: readonly PricedOperation[], budgets: Record<Role, number>): string {
@@ -118,14 +118,15 @@ export function costTable(priced: readonly PricedOperation[], budgets: Record<Ro
   ].join('\n');
 }
 
-/** Where the table stands in README.md ("Operation limits"). */
+/** The page that holds the table ("Budgets per role"), from the project root, and its markers. */
+export const COST_TABLE_PAGE = 'docs/limits.md';
 export const COST_TABLE_START = '<!-- contract operation costs: npm run documents -- costs --write -->';
 export const COST_TABLE_END = '<!-- end of contract operation costs -->';
 
-/** README text with the table between the markers replaced (throws when a marker is missing). */
-export function withCostTable(readme: string, table: string): string {
-  const start = readme.indexOf(COST_TABLE_START);
-  const end = readme.indexOf(COST_TABLE_END);
-  if (start < 0 || end < start) throw new Error(`README.md: the markers ${COST_TABLE_START} … ${COST_TABLE_END} are missing`);
-  return `${readme.slice(0, start + COST_TABLE_START.length)}\n${table}\n${readme.slice(end)}`;
+/** The page's text with the table between the markers replaced (throws when a marker is missing). */
+export function withCostTable(page: string, table: string): string {
+  const start = page.indexOf(COST_TABLE_START);
+  const end = page.indexOf(COST_TABLE_END);
+  if (start < 0 || end < start) throw new Error(`${COST_TABLE_PAGE}: the markers ${COST_TABLE_START} … ${COST_TABLE_END} are missing`);
+  return `${page.slice(0, start + COST_TABLE_START.length)}\n${table}\n${page.slice(end)}`;
 }

@@ -12,7 +12,7 @@ import { ResponseBudget, responseTooLarge } from './responseSize';
 export { ResponseBudget } from './responseSize';
 
 /**
- * Bounds on what one request may ask for (README, "Operation limits"). Depth, aliases, directives
+ * Bounds on what one request may ask for (docs/limits.md). Depth, aliases, directives
  * and tokens are checked before execution for everyone; the cost budget depends on the caller's role.
  */
 export interface OperationLimits {

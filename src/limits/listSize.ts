@@ -189,5 +189,5 @@ function ruleProblems(rule: ListSize, field: GraphQLField<unknown, unknown>): st
 /** Throws, naming every problem, unless each list field of the schema is priced (start-up of both servers). */
 export function checkListSizes(schema: GraphQLSchema, rules: ListSizes = declaredListSizes()): void {
   const problems = listSizeProblems(schema, rules);
-  if (problems.length > 0) throw new Error(`list fields without a usable size (README, "Operation limits"):\n- ${problems.join('\n- ')}`);
+  if (problems.length > 0) throw new Error(`list fields without a usable size (docs/limits.md):\n- ${problems.join('\n- ')}`);
 }

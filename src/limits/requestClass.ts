@@ -6,7 +6,7 @@ import type { Role } from '../auth/viewer';
  * `npm start` (Apollo plugins) and the gateway (gateway/contract.ts), which classify the same
  * client operation the same way; no imports beyond graphql, so the gateway's program can load it.
  *
- * Request classes (README, "Bulkheads"): each has its own database connections, deadline, share of
+ * Request classes (docs/limits.md, "Bulkheads and load shedding"): each has its own database connections, deadline, share of
  * the server and place in the shedding order, so that one class's flood cannot starve another.
  * - `pass`: pass checks only (`checkPass`, `checkPasses`): partners at the gate, the cheapest and
  *   most time-critical work; never shed for load, only for its own capacity.
@@ -100,7 +100,7 @@ export function policyOf(request: object, role: Role, document: DocumentNode, op
 }
 
 /**
- * What each class may take of one process (README, "Bulkheads"), per class:
+ * What each class may take of one process (docs/limits.md, "Bulkheads and load shedding"), per class:
  * - `deadlineMs`: from the request's arrival to its last SQL statement; also the class's
  *   statement_timeout (at most PG_STATEMENT_TIMEOUT_MS). Shortest for PUBLIC's classes.
  * - `concurrency`: requests of the class executing at once; up to twice as many wait (FIFO) until

@@ -24,7 +24,7 @@ import { daysBetween } from '../risk/dates';
 import { declaredListSizes, type ListSize, type ListSizes } from './listSize';
 
 /**
- * The response budget (README, "Operation limits"): a cap on the size of an answer per role,
+ * The response budget (docs/limits.md): a cap on the size of an answer per role,
  * enforced while the answer is built. The cost limit bounds how many items an operation can ask
  * for; this bounds what they weigh, for the answers the cost lets through (2,900 counties × 60 days
  * of figures fits a cost budget and is ≈ 20 MB of JSON).

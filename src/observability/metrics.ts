@@ -22,7 +22,7 @@ export interface Metrics {
   observeSharedBatch(batch: string, requests: number, keys: number): void;
   /** Reports the response cache's size (bytes of answer text, entries) on every scrape. */
   watchResponseCache(cache: { readonly calculatedSize: number; readonly size: number }): void;
-  /** One request refused, or stopped at its deadline, by the bulkheads (README, "Bulkheads"). */
+  /** One request refused, or stopped at its deadline, by the bulkheads (docs/limits.md, "Bulkheads and load shedding"). */
   observeRefused(requestClass: string, reason: string): void;
   /** Reads the requests running and waiting per class, and the event-loop lag, on every scrape. */
   watchAdmission(admission: { snapshot(): Record<string, { running: number; waiting: number }> }, lag: { lagMs(): number }): void;
@@ -78,7 +78,7 @@ export function createMetrics(pools: Pools, options: { defaultMetrics?: boolean 
   });
   // Pool gauges are read on scrape: the pools already know their numbers.
   // `source` is the datasource, or e.g. `cases:read` for its read replica's pool.
-  // `source` is also e.g. `cases/public`: a request class's own pool of that datasource (README, "Bulkheads")
+  // `source` is also e.g. `cases/public`: a request class's own pool of that datasource (docs/limits.md, "Bulkheads and load shedding")
   const poolGauge = (name: string, help: string, read: (p: pg.Pool) => number) =>
     new Gauge({
       name,

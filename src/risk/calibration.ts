@@ -5,7 +5,7 @@ import { expectAmount, fail } from './check';
  * reported cases an infected arrival leads to changes by an order of magnitude over an epidemic:
  * early on, reported prevalence undercounts the infected many times over (few tests, long delays),
  * so each reported case at the origin stands for many travellers; under normalised prevention it is
- * close to the truth and chains are cut short. No fixed κ fits both (MODEL.md shows it), so κ is
+ * close to the truth and chains are cut short. No fixed κ fits both (docs/model.md shows it), so κ is
  * re-estimated every day from the forecasts whose outcome is already known:
  *
  *   for each day s in the `calibrationDays` days ending horizonDays before asOf, and each county

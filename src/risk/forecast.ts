@@ -14,7 +14,7 @@ import type { ImportRiskLevel } from './importRisk';
  *
  * μ is the expected number of new reported cases in the horizon; P is the Poisson chance of at
  * least one. κ folds together "an infected arrival starts a chain" and "that chain is reported within
- * the horizon"; κ and σ were set on the simulated epidemics (MODEL.md) and are echoed in every answer.
+ * the horizon"; κ and σ were set on the simulated epidemics (docs/model.md) and are echoed in every answer.
  */
 export const IMPORT_FORECAST_MODEL = 'IMPORT_FORECAST_V1';
 
@@ -35,7 +35,7 @@ export const FORECAST_PARAMETERS: ForecastParameters = Object.freeze({
   horizonDays: 7,
   /** Length of each of the two periods compared for the local trend. */
   trendDays: 7,
-  /** κ: reported cases in the horizon per expected infected arrival in the window (MODEL.md, "Choosing κ and σ"). */
+  /** κ: reported cases in the horizon per expected infected arrival in the window (docs/model.md, "Choosing κ and σ"). */
   importSeedRate: 0.1,
   /** σ: reported cases in the horizon per suspected case of the last 7 days (one suspected case → P ≈ 0.95). */
   suspectedRate: 3,

@@ -30,7 +30,7 @@ export async function launchChromium(extraArgs: readonly string[] = []): Promise
 }
 
 /**
- * Screenshots go to SCREENSHOT_DIR (`npm run screenshots` sets docs/screenshots, which the README
+ * Screenshots go to SCREENSHOT_DIR (`npm run screenshots` sets docs/screenshots, which docs/pages.md
  * shows); by default to a temporary folder, so that `npm test` leaves the work tree as it was.
  */
 export function screenshotDir(): string {

@@ -1,5 +1,5 @@
 /**
- * The bulkheads (README, "Bulkheads") out of the way unless a test sets them, as the self-service
+ * The bulkheads (docs/limits.md, "Bulkheads and load shedding") out of the way unless a test sets them, as the self-service
  * limits are: suites send many requests at once from one address and run on a machine shared with
  * other work (event-loop lag), and long ones must not meet PUBLIC's 4 s deadline there. The suites
  * of the bulkheads themselves (bulkheads.test.ts) set production's values.

@@ -30,7 +30,7 @@ export interface FederatedStack {
 
 /**
  * One subgraph in this process on 127.0.0.1 (a free port), with the test servers' secrets, over
- * its row of the source matrix only (README, "Federation"): the other sources refuse every statement.
+ * its row of the source matrix only (docs/federation.md): the other sources refuse every statement.
  */
 export async function startTestSubgraph(
   name: SubgraphName,

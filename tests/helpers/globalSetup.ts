@@ -3,7 +3,7 @@ import { seedDatabase } from '../../src/seed';
 import { openTestCluster, migrated, type TestCluster } from './testDatabase';
 import { poolsFor } from './pools';
 import { TEST_ID_HASH_SECRET } from './secrets';
-import { redisSkipNote } from './redis';
+import { redisMissingInCi, redisSkipNote } from './redis';
 
 
 declare global {
@@ -16,6 +16,8 @@ declare global {
  * holding only 50 counties, so that round-trip tests can show that counts do not grow with data.
  */
 export default async function globalSetup(): Promise<void> {
+  const missing = redisMissingInCi();
+  if (missing) throw missing;
   const started = Date.now();
   const cluster = await openTestCluster();
   const full = await cluster.createDatabase('changxing_test');

@@ -7,7 +7,7 @@ import { todayCst } from '../../src/clock';
 import { addDays } from '../../src/risk/dates';
 
 /**
- * Bulkheads (issue 15, 4; README "Bulkheads"): request classes with their own connections, turns,
+ * Bulkheads (issue 15, 4; docs/limits.md, "Bulkheads and load shedding"): request classes with their own connections, turns,
  * per-caller caps and deadlines, shed by load in the order public → official → self, never pass
  * checks. With production's settings: the test servers' defaults lift them (tests/helpers/bulkheads.ts).
  *

@@ -13,7 +13,7 @@ import { todayCst } from '../../src/clock';
 import { generatePassSigningKey } from '../../src/pass/token';
 
 /**
- * Database roles (issue 15, 6e; README "Database roles"): the API connects as a role that owns no
+ * Database roles (issue 15, 6e; docs/operations.md, "Database roles"): the API connects as a role that owns no
  * table, the migrations and the demo seed run as the owner (MIGRATION_DATABASE_USER), and the API's
  * role cannot disable the audit trail's trigger, alter a table or rewrite the trail — while
  * everything the API does still works with the privileges granted per source.

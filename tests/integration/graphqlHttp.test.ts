@@ -25,9 +25,9 @@ describe('GraphQL over HTTP (graphql-http audit suite)', () => {
         failed.map((r) => `  ${r.status} ${r.id} ${r.name}: ${'reason' in r ? r.reason : ''}\n`).join(''),
     );
     expect(failed.filter((r) => r.name.startsWith('MUST')).map((r) => `${r.id} ${r.name}`)).toEqual([]);
-    // Known and documented (README): GETs without a preflight header are refused by CSRF prevention
+    // Known and documented (docs/api.md, "GraphQL over HTTP"): GETs without a preflight header are refused by CSRF prevention
     // (5A70, D6D5, 6A70), and Apollo answers parse/validation/coercion errors with 400 also for
-    // application/json (572B, FDE2, 7B9B). A change here should change the README too.
+    // application/json (572B, FDE2, 7B9B). A change here should change docs/api.md too.
     expect(failed.map((r) => r.id).sort()).toEqual(['572B', '5A70', '6A70', '7B9B', 'D6D5', 'FDE2']);
   });
 

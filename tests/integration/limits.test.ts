@@ -225,7 +225,7 @@ describe('production', () => {
   });
 
   it('masks internal errors: no stack, no SQL', async () => {
-    // a PUBLIC request's statements go to its class's own pools (README, "Bulkheads")
+    // a PUBLIC request's statements go to its class's own pools (docs/limits.md, "Bulkheads and load shedding")
     const query = jest.spyOn(prod.pools.classes!.public.region, 'query').mockImplementation((() =>
       Promise.reject(new Error('column "secret_col" does not exist: SELECT secret_col FROM region.regions'))) as never);
     try {

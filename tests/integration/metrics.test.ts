@@ -84,7 +84,7 @@ describe('/metrics', () => {
       expect(sample(text, 'changxing_pg_pool_idle_connections', { source })).toBeGreaterThanOrEqual(0);
       expect(sample(text, 'changxing_pg_pool_waiting_requests', { source })).toBe(0);
     }
-    // requests read through their class's own pools (README, "Bulkheads"): PUBLIC's NationalRiskMap above, `region/public`
+    // requests read through their class's own pools (docs/limits.md, "Bulkheads and load shedding"): PUBLIC's NationalRiskMap above, `region/public`
     for (const source of ['region', 'cases', 'mobility', 'access']) {
       for (const requestClass of ['pass', 'self', 'official', 'public']) {
         expect(sample(text, 'changxing_pg_pool_waiting_requests', { source: `${source}/${requestClass}` })).toBe(0);

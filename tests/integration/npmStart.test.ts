@@ -74,7 +74,7 @@ describe('npm start', () => {
       expect(s.tree.filter((p) => /(^|\/)sh -c/.test(p.command))).toEqual([]);
       find(s, POSTMASTER);
       expect(s.output()).toMatch(/"node":"v24\./);
-      // the embedded default: the server logs in as changxing_app, which owns nothing (README, "Database roles")
+      // the embedded default: the server logs in as changxing_app, which owns nothing (docs/operations.md, "Database roles")
       const secrets = JSON.parse(readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')) as { embeddedPgPassword: string; embeddedAppPassword: string };
       const connect = async (user: string, password: string) => {
         const client = new pg.Client({ host: '127.0.0.1', port: s.pgPort, database: 'changxing', user, password });

@@ -9,7 +9,7 @@ import { RegionSource } from '../../datasources/region';
 import { DEMO_PEOPLE } from '../../src/seed/demoPeople';
 
 /**
- * Read replicas (README, "Read replicas"). No real replica here: each source's "replica" is a second
+ * Read replicas (docs/federation.md, "Read replicas"). No real replica here: each source's "replica" is a second
  * pool on the test database whose sessions are read-only (as a hot standby's are) and named
  * `changxing-test:<source>:read`, so a write routed there fails, and every statement is logged with
  * the pool that served it.
@@ -34,7 +34,7 @@ const poolOptions = (): PoolOptions => ({ urls: sameUrl(url()), readUrls: sameUr
 
 /**
  * Logs every statement sent through `pools` with the pool that received it. A request class's own
- * pools (README, "Bulkheads") are logged under the label of the pool they stand for (`cases`,
+ * pools (docs/limits.md, "Bulkheads and load shedding") are logged under the label of the pool they stand for (`cases`,
  * `cases:read`): this suite is about primary against replica, whatever the class.
  */
 function tap(pools: Pools): void {

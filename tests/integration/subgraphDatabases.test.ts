@@ -18,7 +18,7 @@ import { TEST_ID_HASH_SECRET } from '../helpers/secrets';
 import { postGraphQL, testConfig, testDatabaseUrl, type GraphQLResponse } from '../helpers/server';
 
 /**
- * Each subgraph opens only the databases of its sources (SUBGRAPH_SOURCES, README "Federation"):
+ * Each subgraph opens only the databases of its sources (SUBGRAPH_SOURCES, docs/federation.md):
  * every field of every subgraph is run over exactly those, and a subgraph process given unreachable
  * URLs for the others starts, is ready and answers.
  */

@@ -118,7 +118,7 @@ describe('live risk level updates over WebSocket', () => {
 
     const report = (input: object[]) => b.gql(operation('ReportDailyCases'), { input }, HEALTH);
     const firstReport = await report([{ regionCode: county.code, date: today, newConfirmed: 3 }]);
-    // lock + levels before + upsert + running totals + version + levels after + NOTIFY (README, SQL round trips)
+    // lock + levels before + upsert + running totals + version + levels after + NOTIFY (docs/api.md, "SQL round trips per operation")
     expect(firstReport.body.extensions.sql.bySource.cases).toBe(7);
     expect(firstReport.body.data.reportDailyCases.accepted).toBe(1);
     const first = await live.next();

@@ -3,7 +3,7 @@ import { classifyShapes } from '../../web/src/dashboard/shapes';
 
 /**
  * The rules that give today's county-level units the outlines of a 2016 source (scripts/county-map):
- * each case below is one that the real data has (README, "Dashboard and pass pages").
+ * each case below is one that the real data has (docs/pages.md).
  */
 let next = 0;
 const outline = (code: string | null, name: string, cityName = '某市', provinceName = '某省'): SourceOutline => ({ index: next++, code, name, cityName, provinceName });

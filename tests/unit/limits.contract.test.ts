@@ -5,7 +5,7 @@ import { buildSchema } from '../../src/schema';
 import { authRule } from '../../src/auth/directive';
 import { readManifest } from '../../src/documents/manifest';
 import { declaredListSizes } from '../../src/limits/listSize';
-import { COST_TABLE_END, COST_TABLE_START, costTable, derivedBudgets, HEADROOM, priceContract, roundUp, withCostTable } from '../../src/limits/contract';
+import { COST_TABLE_END, COST_TABLE_PAGE, COST_TABLE_START, costTable, derivedBudgets, HEADROOM, priceContract, roundUp, withCostTable } from '../../src/limits/contract';
 import { DEFAULT_LIMITS } from '../../src/limits';
 import { ROLES, type Role } from '../../src/auth/viewer';
 
@@ -70,11 +70,11 @@ describe('cost budgets derived from the contract operations (src/limits/contract
     expect(1 + 500 * (2 + 500 * 502)).toBeGreaterThan(largest);
   });
 
-  it('lists each operation’s cost per role in the README, as the code computes it', () => {
-    const readme = readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
+  it('lists each operation’s cost per role in docs/limits.md, as the code computes it', () => {
+    const page = readFileSync(path.resolve(__dirname, '../..', COST_TABLE_PAGE), 'utf8');
     const table = costTable(priced, DEFAULT_LIMITS.maxCost);
-    expect([readme.includes(COST_TABLE_START), readme.includes(COST_TABLE_END)]).toEqual([true, true]);
+    expect([page.includes(COST_TABLE_START), page.includes(COST_TABLE_END)]).toEqual([true, true]);
     // run `npm run documents -- costs --write` after changing an operation, a budget or a @listSize
-    expect(withCostTable(readme, table)).toBe(readme);
+    expect(withCostTable(page, table)).toBe(page);
   });
 });

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { addDays } from '../api';
 
 /**
- * Downloads GET /export/daily.csv (README, "Bulk export"): the counties of the drill-down scope, the 30
+ * Downloads GET /export/daily.csv (docs/api.md, "Bulk export"): the counties of the drill-down scope, the 30
  * days up to `asOf`, with a byte order mark so that Excel reads the Chinese names. The endpoint wants
  * the GOV key in the Authorization header, which a plain link cannot send: fetch, then save the body.
  */
