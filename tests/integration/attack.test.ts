@@ -161,9 +161,13 @@ describe('a burst of every attack at once', () => {
     // refused with a code or answered: never a dropped connection or an internal error
     expect(Object.keys(outcomes).filter((o) => o.startsWith('network:') || o.startsWith('HTTP ') || o.includes('INTERNAL_SERVER_ERROR'))).toEqual([]);
     expect(outcomes['QUERY_TOO_COMPLEX:cost']).toBeGreaterThan(0);
-    // how many depends on the machine (one at a time, each waits its turn behind the burst); every one answers
-    expect(checks.length).toBeGreaterThanOrEqual(3);
-    for (const c of checks) expect([c.outcome, JSON.parse(c.text!).data.checkPass.status]).toEqual(['ok', 'VALID']);
+    // How many fit depends on the machine (one at a time, each waits its turn behind the burst). Each is
+    // answered VALID, or — when the process gets less CPU than the burst needs, as on a busy shared
+    // machine — refused at its class's 2 s deadline with a code to retry on; never dropped, never a 500.
+    const answered = checks.filter((c) => c.outcome === 'ok');
+    expect(checks.map((c) => c.outcome).filter((o) => o !== 'ok' && !/^(partial:)?SERVICE_UNAVAILABLE(:deadline)?$/.test(o))).toEqual([]);
+    expect(answered.length).toBeGreaterThanOrEqual(Math.max(3, checks.length / 2));
+    for (const c of answered) expect(JSON.parse(c.text!).data.checkPass.status).toBe('VALID');
     expect(server.child.exitCode).toBeNull();
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     const after = await send(base, { body: json(operation('CheckPass'), { token }), headers: partner });
