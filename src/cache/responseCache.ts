@@ -79,15 +79,79 @@ export interface SharedResponseStore {
 }
 
 /** The texts kept in process, bounded by count and bytes (exposed for tests and metrics). */
-export type ResponseTexts = LRUCache<string, string>;
+export interface ResponseTexts {
+  get(key: string): string | undefined;
+  set(key: string, text: string): void;
+  /** Bytes held (2 per character). */
+  readonly calculatedSize: number;
+  /** Answers held. */
+  readonly size: number;
+}
+
+/**
+ * A segmented LRU: a new answer goes to a probation segment; an answer asked for again there moves to
+ * the protected segment (at most three quarters of the bytes and entries), where it stays while it is
+ * asked for. When the whole is over `maxBytes` or `maxEntries`, probation's least recently used answers
+ * go first, protected ones only when probation is empty. So answers asked for once — what a caller
+ * varying its variables makes, one per request — fill what is free and push each other out, but
+ * cannot evict the national map or a drill-down that dashboards ask for every few seconds (issue 15,
+ * item 8: under the attack bench the maps were computed again, and shed). An answer larger than a
+ * sixteenth of `maxBytes` is not kept at all.
+ */
+class SegmentedTexts implements ResponseTexts {
+  private readonly probation: LRUCache<string, string>;
+  private readonly protectedTexts: LRUCache<string, string>;
+
+  constructor(private readonly limits: Pick<ResponseCacheOptions, 'maxEntries' | 'maxBytes'>) {
+    const segment = (share: number) =>
+      new LRUCache<string, string>({
+        max: Math.max(1, Math.floor(limits.maxEntries * share)),
+        maxSize: Math.max(1, Math.floor(limits.maxBytes * share)),
+        maxEntrySize: Math.floor(limits.maxBytes / 16),
+        sizeCalculation: textBytes,
+      });
+    this.probation = segment(1);
+    this.protectedTexts = segment(0.75);
+  }
+
+  get(key: string): string | undefined {
+    const kept = this.protectedTexts.get(key);
+    if (kept !== undefined) return kept;
+    const once = this.probation.get(key);
+    if (once !== undefined) {
+      this.probation.delete(key);
+      this.protectedTexts.set(key, once);
+      this.trim();
+    }
+    return once;
+  }
+
+  set(key: string, text: string): void {
+    if (this.protectedTexts.has(key)) this.protectedTexts.set(key, text);
+    else this.probation.set(key, text);
+    this.trim();
+  }
+
+  get calculatedSize(): number {
+    return this.probation.calculatedSize + this.protectedTexts.calculatedSize;
+  }
+
+  get size(): number {
+    return this.probation.size + this.protectedTexts.size;
+  }
+
+  /** Back within the bounds of the whole: probation's oldest first. */
+  private trim(): void {
+    while (this.calculatedSize > this.limits.maxBytes || this.size > this.limits.maxEntries) {
+      if (this.probation.size > 0) this.probation.pop();
+      else if (this.protectedTexts.size > 0) this.protectedTexts.pop();
+      else return;
+    }
+  }
+}
 
 export function responseTexts(options: Pick<ResponseCacheOptions, 'maxEntries' | 'maxBytes'>): ResponseTexts {
-  return new LRUCache<string, string>({
-    max: options.maxEntries,
-    maxSize: options.maxBytes,
-    maxEntrySize: Math.floor(options.maxBytes / 16),
-    sizeCalculation: textBytes,
-  });
+  return new SegmentedTexts(options);
 }
 
 export function responseCachePlugin(
