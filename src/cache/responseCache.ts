@@ -25,7 +25,7 @@ import { RedisTextStore } from './redisText';
  * What is kept is the JSON text of an answer's `data`, not its objects: a text is the answer's size
  * in memory (2 bytes a character: V8 keeps text with Chinese characters as two-byte strings), where
  * the objects of the national map took several times its ≈ 1 MB of JSON. The cache is bounded by
- * those bytes (`maxBytes`, least recently used out first) and by `maxEntries`; an answer larger than
+ * those bytes (`maxBytes`) and by `maxEntries`, a segmented LRU (`SegmentedTexts`); an answer larger than
  * a sixteenth of `maxBytes` is not stored at all, so that one answer cannot empty the cache.
  *
  * With Redis (REDIS_URL) answers are shared: a miss stores the text there too, and an instance that
