@@ -2,10 +2,12 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { operation } from '../helpers/operations';
 import { TEST_ID_HASH_SECRET } from '../helpers/secrets';
+import { freePort } from '../helpers/processes';
 
 const root = path.resolve(__dirname, '../..');
-const port = 40000 + (process.pid % 20000);
-const url = `http://127.0.0.1:${port}`;
+// a port the system just gave out: a fixed one could be held by a server another suite left stopping
+let port = 0;
+let url = '';
 
 async function waitReady(deadline: number): Promise<void> {
   while (Date.now() < deadline) {
@@ -17,6 +19,8 @@ async function waitReady(deadline: number): Promise<void> {
 
 describe('graceful shutdown (npm start = src/main.ts)', () => {
   it('on SIGTERM finishes the request in flight, refuses new ones, closes the pools and exits 0', async () => {
+    port = await freePort();
+    url = `http://127.0.0.1:${port}`;
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: root,
       // NODE_ENV=development as with npm start (Apollo installs its own signal handlers outside 'test').
