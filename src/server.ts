@@ -39,6 +39,10 @@ import { createMetrics, type Metrics } from './observability/metrics';
 import { acceptedRequestId, loggableOperationName } from './observability/logging';
 import { serveSubscriptions, type LiveServer } from './subscriptions/server';
 import { exportRoutes } from './export/route';
+import { executionOptions } from './executor';
+
+/** Compiled documents kept by the jit executor: the contract's operations and the dashboards' own, with room. */
+const COMPILED_DOCUMENTS = 500;
 
 export interface AppOptions {
   config: Config;
@@ -116,7 +120,12 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
   const schema = subgraph?.schema ?? buildSchema();
   let live: LiveServer | null = null;
   const apollo = new ApolloServer<Context>({
-    schema,
+    // graphql-jit or graphql-js (GRAPHQL_EXECUTOR, src/executor.ts); jit comes in as Apollo's gateway executor
+    ...executionOptions(schema, config.executor, {
+      maxCompiled: COMPILED_DOCUMENTS,
+      onFallback: (reason) => logger.warn({ reason }, 'graphql-jit cannot compile a document; graphql-js executes it'),
+      onExecute: metrics.observeExecution,
+    }),
     introspection: !config.isProduction,
     includeStacktraceInErrorResponses: !config.isProduction,
     // main.ts owns SIGTERM/SIGINT: it stops Apollo, then closes pools and the embedded database.

@@ -26,6 +26,8 @@ export interface Metrics {
   observeRefused(requestClass: string, reason: string): void;
   /** Reads the requests running and waiting per class, and the event-loop lag, on every scrape. */
   watchAdmission(admission: { snapshot(): Record<string, { running: number; waiting: number }> }, lag: { lagMs(): number }): void;
+  /** One operation executed by graphql-jit or graphql-js (src/executor.ts; with GRAPHQL_EXECUTOR=js none is counted). */
+  observeExecution(engine: 'jit' | 'js'): void;
   /** GET /metrics */
   handler: RequestHandler;
 }
@@ -67,6 +69,12 @@ export function createMetrics(pools: Pools, options: { defaultMetrics?: boolean 
     help: 'Keys per DataLoader batch call, by loader (named by its SQL statement, e.g. RegionSource.byCode).',
     labelNames: ['loader'] as const,
     buckets: BATCH_BUCKETS,
+    registers: [registry],
+  });
+  const executions = new Counter({
+    name: 'changxing_graphql_executions_total',
+    help: 'Operations executed through the jit executor (GRAPHQL_EXECUTOR=jit), by the engine that ran them: jit, or js for a document graphql-jit cannot compile.',
+    labelNames: ['engine'] as const,
     registers: [registry],
   });
   const sharedBatches = new Histogram({
@@ -162,6 +170,9 @@ export function createMetrics(pools: Pools, options: { defaultMetrics?: boolean 
     // an arrow function: handed to the batches as a callback
     observeSharedBatch: (batch, requests) => {
       sharedBatches.observe({ batch }, requests);
+    },
+    observeExecution(engine) {
+      executions.inc({ engine });
     },
     watchResponseCache(cache) {
       new Gauge({
