@@ -18,6 +18,7 @@ import { SelfServiceLimiter } from './auth/rateLimit';
 import { responseCachePlugin, responseTexts, stringifyCachedResults } from './cache/responseCache';
 import { CountyLevelCache } from './cache/countyLevels';
 import { createPassCheckBatches } from '../services/passChecks';
+import { CaseDataVersionReads } from '../datasources/dataVersion';
 import { healthRoutes } from './http/health';
 import { securityHeaders, webRoutes } from './http/web';
 import { ErrorCode, badInputFromDatabase, isDatabaseUnavailable, withoutSuggestions } from './errors';
@@ -144,7 +145,8 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
       // before the log and the cache: its willSendResponse replaces an answer over the response budget
       operationLimitsPlugin(config.limits, { subgraph: subgraph !== undefined }),
       requestLogPlugin(logger, config, metrics),
-      responseCachePlugin(config.responseCache, { redis, keyPrefix: config.redisKeyPrefix, logger }, cachedAnswers),
+      // the version that keys cached answers, read on the process's own connections, not the class's
+      responseCachePlugin(config.responseCache, new CaseDataVersionReads(pools), { redis, keyPrefix: config.redisKeyPrefix, logger }, cachedAnswers),
       // after the response cache: a cached answer takes no turn and is never shed
       admissionPlugin(admission, config.classLimits),
       // ID number lookups over POST only; answers about persons not stored by caches (src/privacy/transport.ts)
