@@ -1,5 +1,5 @@
 import type { Pools } from '../src/db/pools';
-import { Sql, type StatementRecorder } from './sql';
+import { Sql, type StatementRecorder } from '../src/db/sql';
 
 /** The case data version: what the response cache keys answers by (src/cache/responseCache.ts). */
 export interface CaseDataVersion {
