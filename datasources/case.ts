@@ -1,6 +1,7 @@
 import type { Sql } from './sql';
 import { Loader } from './loader';
 import { RiskChangeNotifier } from './riskChanges';
+import { DATA_VERSION } from './dataVersion';
 
 /**
  * What a case aggregate is about: a region (`code`), the county-level units whose reports make
@@ -71,7 +72,6 @@ function unnestScopes(keys: readonly ScopeWindow[]) {
 
 /** Bumps cases.data_version; run inside the transaction that changes case data. */
 export const BUMP_DATA_VERSION = 'UPDATE cases.data_version SET version = version + 1, changed_at = now()';
-const DATA_VERSION = 'SELECT version::text FROM cases.data_version';
 
 const EMPTY_SUMMARY = { newConfirmed: 0, newAsymptomatic: 0, newDeaths: 0, cumulativeConfirmed: 0, cumulativeRecovered: 0, cumulativeDeaths: 0, lastConfirmedOn: null, clusterCount: 0, lastClusterOn: null };
 
