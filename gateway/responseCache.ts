@@ -1,11 +1,11 @@
 import type { ExecutionResult, OperationDefinitionNode } from 'graphql';
 import type { GatewayPlugin } from '@graphql-hive/gateway';
-import type { Pool } from 'pg';
 import type { Role } from '../src/auth/viewer';
 import { AnswerStore, textBytes, type CachedAnswer } from '../src/cache/answerStore';
 import { isCacheable, responseKey } from '../src/cache/responseKey';
 import type { SegmentedLruLimits } from '../src/cache/segmentedLru';
-import { readDataVersion } from '../datasources/dataVersion';
+import type { CaseDataVersionReads } from '../datasources/dataVersion';
+import type { StatementRecorder } from '../src/db/sql';
 import { todayCst } from '../src/clock';
 import { compressNow } from '../src/http/compression';
 import { GRAPHQL_VARY, cacheControlFor } from '../src/http/conditional';
@@ -17,9 +17,11 @@ import { requestFacts } from './contract';
  * drill-down) is kept as the bytes the gateway sends — text, brotli-11 and gzip made once per entry —
  * under the key `npm start` uses (src/cache/responseKey.ts): document hash, operation name, variables,
  * role, day and the case data version. The version is read where ingestion publishes it,
- * `cases.data_version` in the case datasource's database (CASE_DATABASE_URL, else DATABASE_URL), one
- * primary-key SELECT per cacheable request on a small pool of the gateway's own: a hit is exact across
- * every instance and subgraph, never older than the last committed report (docs/http-caching.md).
+ * `cases.data_version` in the case datasource's database (CASE_DATABASE_URL, else DATABASE_URL), on a
+ * small pool of the gateway's own, by `npm start`'s shared reads (datasources/dataVersion.ts): one
+ * primary-key SELECT sent after the request arrived, shared by the requests waiting for it. A hit is
+ * exact across every instance and subgraph, never older than the last committed report
+ * (docs/http-caching.md).
  *
  * Personal operations are never cached (their root fields are not aggregate ones, and the request
  * policy's `personal` is checked too): every personal read reaches its subgraph and is audited.
@@ -30,8 +32,8 @@ import { requestFacts } from './contract';
  */
 export interface GatewayResponseCacheOptions extends SegmentedLruLimits {
   enabled: boolean;
-  /** A pool on the case datasource's database, for the data version. */
-  casePool: Pool;
+  /** The data version's reads, on the gateway's pool to the case datasource's database. */
+  versions: CaseDataVersionReads;
 }
 
 /** What the gateway knows of one request's answer. */
@@ -43,6 +45,9 @@ interface Pending {
   /** The final result had errors or no data: never stored, `no-store`. */
   failed?: boolean;
 }
+
+/** The gateway counts no statements per request (its log line has its key lookups only). */
+const UNRECORDED: StatementRecorder = { record: () => undefined };
 
 export class GatewayResponseCache {
   readonly answers: AnswerStore;
@@ -62,9 +67,9 @@ export class GatewayResponseCache {
     this.pending.set(request, { key: null, aggregate });
     if (!this.options.enabled || !aggregate) return null;
     // No version, no cache: the operation runs and reports the database's state itself.
-    const version = await readDataVersion(this.options.casePool).catch(() => null);
-    if (version === null) return null;
-    const key = responseKey(args.queryHash, args.operation.name?.value ?? null, args.variables, args.role, todayCst(), version);
+    const read = await this.options.versions.read(performance.now(), UNRECORDED).catch(() => null);
+    if (read === null) return null;
+    const key = responseKey(args.queryHash, args.operation.name?.value ?? null, args.variables, args.role, todayCst(), read.version);
     const hit = key === null ? undefined : this.answers.get(key);
     this.pending.set(request, { key, aggregate, ...(hit ? { hit } : {}) });
     return hit ? { data: {} } : null;

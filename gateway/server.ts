@@ -17,6 +17,7 @@ import { eventLoopLag } from '../src/limits/load';
 import { trustFunction } from '../src/http/clientAddress';
 import { useRequestLog } from './observability';
 import { GatewayResponseCache } from './responseCache';
+import { CaseDataVersionReads } from '../datasources/dataVersion';
 import { withoutSuggestions } from '../src/errors';
 import { createHttpServer } from '../src/http/server';
 
@@ -153,7 +154,7 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
   const trusted = documentsById(readManifest(config.trustedDocuments.manifestPath ?? DEFAULT_MANIFEST_PATH));
   const graphqlEndpoint = '/graphql';
   // aggregate answers kept as sent, keyed by the case data version; compression, ETag and 304 for every answer (gateway/responseCache.ts)
-  const responseCache = new GatewayResponseCache({ ...config.responseCache, casePool: pools.cases });
+  const responseCache = new GatewayResponseCache({ ...config.responseCache, versions: new CaseDataVersionReads(pools) });
   metrics.watchResponseCache(responseCache.answers);
   const trustProxy = trustFunction(config.trustProxy);
   const gateway = createGatewayRuntime({

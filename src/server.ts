@@ -19,7 +19,8 @@ import type { AnswerStore } from './cache/answerStore';
 import { graphqlAnswers } from './http/graphqlAnswer';
 import { cacheControlPlugin } from './http/cacheControlPlugin';
 import { CountyLevelCache } from './cache/countyLevels';
-import { createPassCheckBatches } from '../datasources/sharedBatch';
+import { createPassCheckBatches } from '../services/passChecks';
+import { CaseDataVersionReads } from '../datasources/dataVersion';
 import { healthRoutes } from './http/health';
 import { securityHeaders, webRoutes } from './http/web';
 import { ErrorCode, badInputFromDatabase, isDatabaseUnavailable, withoutSuggestions } from './errors';
@@ -148,7 +149,8 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
       // before the log and the cache: its willSendResponse replaces an answer over the response budget
       operationLimitsPlugin(config.limits, { subgraph: subgraph !== undefined }),
       requestLogPlugin(logger, config, metrics),
-      responseCachePlugin(config.responseCache, { redis, keyPrefix: config.redisKeyPrefix, logger }, cachedAnswers),
+      // the version that keys cached answers, read on the process's own connections, not the class's
+      responseCachePlugin(config.responseCache, new CaseDataVersionReads(pools), { redis, keyPrefix: config.redisKeyPrefix, logger }, cachedAnswers),
       // after the response cache: a cached answer takes no turn and is never shed
       admissionPlugin(admission, config.classLimits),
       // Cache-Control by what an answer holds (docs/http-caching.md); before the personal rule, which has the last word

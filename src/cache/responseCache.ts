@@ -10,6 +10,7 @@ import { isCacheable, responseKey } from './responseKey';
 
 export { CACHEABLE_ROOT_FIELDS, isCacheable } from './responseKey';
 import { RedisTextStore } from './redisText';
+import type { CaseDataVersionReads } from '../../datasources/dataVersion';
 
 /**
  * Whole-response cache for aggregate queries (dashboards): the national map is the same for every
@@ -17,9 +18,11 @@ import { RedisTextStore } from './redisText';
  *
  * Key: document text, operation name (a document may hold several operations), variables, role
  * (fields visible differ by role), today (the default asOf) and the case data version
- * (cases.data_version, bumped in every ingestion transaction and by the seed). Reading the version
- * costs one primary-key SELECT per request, and makes invalidation exact across instances: no
- * instance can serve an answer older than the last committed report.
+ * (cases.data_version, bumped in every ingestion transaction and by the seed). The version is read
+ * on the process's own connections, shared by the requests that arrived before the read was sent
+ * (datasources/dataVersion.ts): one primary-key SELECT per round trip, never waiting for the
+ * request class's connections (a cached answer must not wait behind the class it would be shed
+ * with), and exact across instances: no instance serves an answer older than the last committed report.
  *
  * Only operations whose root fields are all in CACHEABLE_ROOT_FIELDS are cached: those read no
  * personal data, so a hit skips no audit row. Answers with errors are never stored.
@@ -101,6 +104,7 @@ export function cacheHitOf(context: Pick<Context, 'sql'>): CacheHit | undefined 
 
 export function responseCachePlugin(
   options: ResponseCacheOptions,
+  versions: CaseDataVersionReads,
   store: SharedResponseStore = { redis: null, keyPrefix: '' },
   answers: AnswerStore = cachedAnswers(options),
 ): ApolloServerPlugin<Context> {
@@ -111,6 +115,8 @@ export function responseCachePlugin(
   return {
     async requestDidStart() {
       if (!options.enabled) return {};
+      // the version must come from a read sent after this moment
+      const arrivedAt = performance.now();
       let key: string | null = null;
       let day = '';
       let hit = false;
@@ -119,8 +125,11 @@ export function responseCachePlugin(
           // Apollo calls this even when no operation matched operationName (execution then reports it).
           if (!operation || !isCacheable(operation)) return null;
           // No version, no cache: the operation runs and reports the database's state itself.
-          const version = await contextValue.sources.cases.dataVersion().catch(() => null);
-          if (version === null) return null;
+          const read = await versions.read(arrivedAt, contextValue.sql).catch(() => null);
+          if (read === null) return null;
+          // the answer computed under this version must read case data at least that new
+          if (read.replicaBehind) contextValue.sql.pinToPrimary('cases');
+          const version = read.version;
           day = todayCst();
           key = responseKey(source, operation.name?.value ?? null, request.variables, contextValue.viewer.role, day, version);
           if (key === null) return null;
