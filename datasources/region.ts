@@ -1,23 +1,9 @@
 import type { Sql } from './sql';
 import { Loader } from './loader';
 import { encodeCursor, type Page } from './pagination';
+import type { Region, RegionKind, RegionLevel } from '../src/regionCode';
 
-export type RegionLevel = 'PROVINCE' | 'CITY' | 'COUNTY';
-export type RegionKind = 'ADMINISTRATIVE' | 'DEVELOPMENT_ZONE' | 'GROUPING' | 'XPCC';
-
-/** A region as the rest of the code sees it (rows are converted at this boundary). */
-export interface Region {
-  code: string;
-  name: string;
-  officialName: string;
-  level: RegionLevel;
-  kind: RegionKind;
-  parentCode: string | null;
-  provinceCode: string;
-  population: number;
-  populationSource: string;
-  populationYear: number;
-}
+export type { Region, RegionKind, RegionLevel } from '../src/regionCode';
 
 interface RegionRow {
   code: string;

@@ -9,6 +9,7 @@ import {
 import type { Context } from '../src/context';
 import type { Region } from '../datasources/region';
 import { intInRange, resolveAsOf, windowEnding } from '../src/args';
+import { CN_2020_COUNTY } from '../src/risk';
 
 /**
  * Look-ahead for lists of regions. A list resolver sees, in `info`, which fields the query asks of
@@ -33,7 +34,7 @@ export async function prefetchRegionFields(nodes: readonly Region[], info: Graph
         work.push(sources.cases.summary.loadAll(counties.map((c) => ({ code: c.code, counties: [c.code], ...window }))));
       } else if (name === 'risk' && counties.length > 0) {
         const asOf = resolveAsOf(args.asOf as string | null);
-        work.push(sources.risk.preloadCountyVerdicts(counties.map((c) => c.code), asOf, (args.ruleset as string | null) ?? 'CN_2020_COUNTY'));
+        work.push(sources.risk.preloadCountyVerdicts(counties.map((c) => c.code), asOf, (args.ruleset as string | null) ?? CN_2020_COUNTY));
       }
     } catch {
       // Invalid arguments: the field's own resolver reports them, with the right path.

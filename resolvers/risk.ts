@@ -6,7 +6,7 @@ import { intInRange, resolveAsOf } from '../src/args';
 import { badInput } from '../src/errors';
 import { parseRegionCode } from '../src/regionCode';
 import { connection, decodeCursor, pageOf, pageSize } from '../datasources/pagination';
-import { IMPORT_RISK_MAX_DAYS, IMPORT_RISK_MIN_DAYS } from '../src/risk';
+import { CN_2020_COUNTY, IMPORT_RISK_MAX_DAYS, IMPORT_RISK_MIN_DAYS } from '../src/risk';
 import { maxItems } from '../src/limits/listSize';
 
 type ImportRiskResult = ImportRiskEstimate & { tripsByOrigin: Map<string, number>; region: Region };
@@ -46,7 +46,7 @@ export const riskResolvers = {
   },
   Region: {
     risk: (r: Region, args: { asOf?: string | null; ruleset?: string | null }, { sources }: Context) =>
-      sources.risk.regionRisk(r, resolveAsOf(args.asOf), args.ruleset ?? 'CN_2020_COUNTY'),
+      sources.risk.regionRisk(r, resolveAsOf(args.asOf), args.ruleset ?? CN_2020_COUNTY),
     importRisk: (r: Region, args: { days?: number | null; asOf?: string | null }, { sources }: Context) =>
       sources.risk.importRisk(r, windowDays(args.days), resolveAsOf(args.asOf), maxItems('ImportRisk.topSources')),
   },
