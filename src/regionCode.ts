@@ -29,15 +29,14 @@ export interface Region {
 export const REGION_CODE = /^[0-9]{6}$/;
 
 /** True for a six-digit region code. */
-export function isRegionCode(code: unknown): code is string {
+export function isRegionCode(code: unknown): boolean {
   return typeof code === 'string' && REGION_CODE.test(code);
 }
 
 /** A region code argument must be six digits; anything else is a client error, not "not found". */
 export function parseRegionCode(code: string, argument = 'code'): string {
   if (!isRegionCode(code)) {
-    const given: unknown = code;
-    const shown = typeof given === 'string' ? JSON.stringify(given.slice(0, 20)) : typeof given;
+    const shown = typeof code === 'string' ? JSON.stringify(code.slice(0, 20)) : typeof code;
     throw badInput(`"${argument}" must be a six-digit GB/T 2260 region code such as "420106", got ${shown}`, argument);
   }
   return code;
