@@ -22,8 +22,6 @@ import { DEFAULT_INFECTIOUS_DAYS, type CountyDayCounts } from '../src/risk';
 export type { ScopeWindow } from './scope';
 export type { CaseSummaryFigures, ClusterRecord, DailyFigures, DailyReportInput } from './caseReads';
 
-/** Bumps cases.data_version; run inside the transaction that changes case data. */
-export const BUMP_DATA_VERSION = 'UPDATE cases.data_version SET version = version + 1, changed_at = now()';
 const DATA_VERSION = 'SELECT version::text FROM cases.data_version';
 
 const CountsRow = z.object({
@@ -109,7 +107,6 @@ export class CaseSource {
           WHERE t.region_code = r.region_code AND t.date = r.date`,
         [col('regionCode'), col('date')],
       );
-      await query('CaseSource.bumpDataVersion', BUMP_DATA_VERSION);
       await riskChanges.notify();
       return reports.length;
     });
@@ -117,12 +114,11 @@ export class CaseSource {
 
   /** Stores a cluster report and returns it. */
   async reportCluster(input: { regionCode: string; detectedOn: string; size: number; description: string | null }): Promise<ClusterRecord> {
-    // One transaction, so the insert, the version bump and the live-update notification commit together.
+    // One transaction, so the insert, the version bump (its trigger) and the live-update notification commit together.
     return this.sql.transaction('CaseSource.reportCluster', async (query) => {
       const riskChanges = await RiskChangeNotifier.before(query, [input.regionCode]);
       const [row] = await queryRows({ query }, 'CaseSource.reportCluster.insert', ClusterRow,
-        `WITH bump AS (${BUMP_DATA_VERSION})
-         INSERT INTO cases.clusters (region_code, detected_on, size, description) VALUES ($1, $2, $3, $4)
+        `INSERT INTO cases.clusters (region_code, detected_on, size, description) VALUES ($1, $2, $3, $4)
          RETURNING id::text, region_code, detected_on, size, description`,
         [input.regionCode, input.detectedOn, input.size, input.description],
       );
