@@ -1,9 +1,9 @@
 import { AuditSource, type AuditEntry, type AuditFilter } from '../../datasources/audit';
-import { connection, decodeCursor, pageSize } from '../../datasources/pagination';
+import { connection, decodeCursor } from '../../datasources/pagination';
 import { badInput } from '../errors';
 import { isUuid } from '../../datasources/apiKeys';
 import type { Viewer } from './viewer';
-import { maxItems } from '../limits/listSize';
+import { pageArgument } from '../limits/arguments';
 
 /** What a resolver states about one audited action; who, when and which request are filled in. */
 export interface AuditRecord {
@@ -85,7 +85,7 @@ export class AuditLog {
    */
   async trail(filter: AuditFilter | null | undefined, first: number | null | undefined, after: string | null | undefined) {
     const f = checkFilter(filter ?? {});
-    const size = pageSize(first, maxItems('Query.auditTrail'), 50);
+    const size = pageArgument('Query.auditTrail', first);
     const afterId = decodeCursor('audit', after);
     if (afterId != null && !/^[0-9]{1,19}$/.test(afterId)) {
       throw badInput('"after" is not a cursor of this list; pass a pageInfo.endCursor you received from it', 'after');
