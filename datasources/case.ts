@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Sql } from './sql';
+import type { Sql } from '../src/db/sql';
 import type { Loader } from './loader';
 import { RiskChangeNotifier } from './riskChanges';
 import type { ScopeWindow } from './scope';
@@ -21,8 +21,6 @@ import { DEFAULT_INFECTIOUS_DAYS, type CountyDayCounts } from '../src/risk';
 
 export type { ScopeWindow } from './scope';
 export type { CaseSummaryFigures, ClusterRecord, DailyFigures, DailyReportInput } from './caseReads';
-
-const DATA_VERSION = 'SELECT version::text FROM cases.data_version';
 
 const CountsRow = z.object({
   region_code: column.regionCode,
@@ -125,21 +123,6 @@ export class CaseSource {
       await riskChanges.notify();
       return toCluster(row);
     });
-  }
-
-  /** The version of the case data; every ingestion bumps it (response cache keys). */
-  async dataVersion(): Promise<string> {
-    // Read replicas: the version is the primary's, exact across instances, so a cached response is
-    // never keyed by a version older than the last commit. The answer the request then computes is
-    // cached under it, so it must come from data at least that new: the replica's version is read
-    // alongside, and when it is behind (or unreachable) the request reads case data from the primary.
-    const [primary, replica] = await Promise.all([
-      this.sql.queryPrimary<{ version: string }>('CaseSource.dataVersion', DATA_VERSION),
-      this.sql.readsFromReplica ? this.sql.query<{ version: string }>('CaseSource.replicaDataVersion', DATA_VERSION).catch(() => null) : null,
-    ]);
-    const version = primary[0]?.version ?? '0';
-    if (this.sql.readsFromReplica && (replica?.[0]?.version ?? '0') !== version) this.sql.pinToPrimary();
-    return version;
   }
 
   /** The latest day with any stored report, or null on an empty database. */

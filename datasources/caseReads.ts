@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Sql } from './sql';
+import type { Sql } from '../src/db/sql';
 import { Loader } from './loader';
 import { SCOPE_KEYS, scopeKey, unnestScopes, type ScopeWindow } from './scope';
 import { countyRiskInputsCte } from './countyRiskInputs';

@@ -1,4 +1,4 @@
-import type { Sql } from './sql';
+import type { Sql } from '../src/db/sql';
 import { Loader } from './loader';
 import { SCOPE_KEYS, scopeKey, unnestScopes, type ScopeWindow } from './scope';
 

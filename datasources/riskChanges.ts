@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import pg from 'pg';
-import type { Sql } from './sql';
+import type { Sql } from '../src/db/sql';
 import { todayCst } from '../src/clock';
 import { windowEnding } from '../src/args';
 import { CN_2020_COUNTY, CN_2020_WINDOW_DAYS, RISK_LEVELS, rateCounty, type CountyRiskInputs, type RiskLevel } from '../src/risk';

@@ -2,7 +2,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../src/context';
 import { prefetchRegionFields } from './lookahead';
 import type { Region, RegionFilter } from '../datasources/region';
-import { connection, decodeCursor, pageOf } from '../datasources/pagination';
+import { connection, decodeCursor, pageOf } from '../src/graphql/pagination';
 import { parseRegionCode } from '../src/regionCode';
 import { pageArgument } from '../src/limits/arguments';
 
