@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Sql } from '../src/db/sql';
 import { Loader } from './loader';
-import { SCOPE_KEYS, scopeKey, unnestScopes, type ScopeWindow } from './scope';
+import { SCOPE_DAYS, SCOPE_KEYS, scopeKey, unnestScopes, type ScopeWindow } from './scope';
 import { countyRiskInputsCte } from './countyRiskInputs';
 import { column, queryRows } from '../src/db/rows';
 
@@ -124,10 +124,7 @@ export function dailyLoader(sql: Sql, options: LoaderOptions): Loader<ScopeWindo
   return new Loader(
     async (keys) => {
       const rows = await queryRows(sql, 'CaseSource.daily', DailyRow,
-        `WITH ${SCOPE_KEYS}, kd AS (
-           SELECT k.region_code, k.scope, g::date AS date
-             FROM k CROSS JOIN LATERAL generate_series(k.from_date, k.to_date, interval '1 day') AS g
-         )
+        `WITH ${SCOPE_DAYS}
          SELECT kd.scope, kd.date,
                 coalesce(sum(d.new_confirmed), 0)::int    AS new_confirmed,
                 coalesce(sum(d.new_asymptomatic), 0)::int AS new_asymptomatic,
@@ -228,10 +225,7 @@ export function activeSeriesLoader(sql: Sql, options: LoaderOptions, infectiousD
   return new Loader(
     async (keys) => {
       const rows = await queryRows(sql, 'CaseSource.activeSeries', ActiveRow,
-        `WITH ${SCOPE_KEYS}, kd AS (
-           SELECT k.region_code, k.scope, g::date AS date
-             FROM k CROSS JOIN LATERAL generate_series(k.from_date, k.to_date, interval '1 day') AS g
-         )
+        `WITH ${SCOPE_DAYS}
          SELECT kd.scope, kd.date, sum(d.new_confirmed + d.new_asymptomatic)::int AS active
            FROM kd JOIN cases.daily_reports d
              ON d.region_code = kd.region_code AND d.date BETWEEN kd.date - $5::int + 1 AND kd.date

@@ -36,3 +36,9 @@ export function unnestScopes<K extends ScopeWindow>(keys: readonly K[], keyOf: (
 
 /** The CTE `k(region_code, scope, from_date, to_date)` over the arrays of `unnestScopes`, bound as $1…$4. */
 export const SCOPE_KEYS = 'k AS (SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::date[]) AS k(region_code, scope, from_date, to_date))';
+
+/** `SCOPE_KEYS` and the CTE `kd(region_code, scope, date)`: every day of each key's window. */
+export const SCOPE_DAYS = `${SCOPE_KEYS}, kd AS (
+  SELECT k.region_code, k.scope, g::date AS date
+    FROM k CROSS JOIN LATERAL generate_series(k.from_date, k.to_date, interval '1 day') AS g
+)`;

@@ -1,7 +1,7 @@
-import { Kind, parse, valueFromASTUntyped, type DocumentNode, type InputValueDefinitionNode } from 'graphql';
+import { parse, valueFromASTUntyped, type DocumentNode, type InputValueDefinitionNode } from 'graphql';
 import { loadTypeDefs } from '../schemaSource';
 import { badInput } from '../errors';
-import { declaredListSizes } from './listSize';
+import { declaredListSizes, fieldDefinitions } from './listSize';
 
 /**
  * Bounds and defaults of the schema's integer arguments, declared once, next to the argument in
@@ -28,15 +28,10 @@ const coordinateOf = (field: string, argument: string) => `${field}(${argument}:
 /** The rules of every argument that has a default or a range, by coordinate. */
 export function argumentRulesOf(documents: readonly DocumentNode[]): Map<string, ArgumentRule> {
   const rules = new Map<string, ArgumentRule>();
-  for (const document of documents) {
-    for (const def of document.definitions) {
-      if (def.kind !== Kind.OBJECT_TYPE_DEFINITION && def.kind !== Kind.OBJECT_TYPE_EXTENSION && def.kind !== Kind.INTERFACE_TYPE_DEFINITION && def.kind !== Kind.INTERFACE_TYPE_EXTENSION) continue;
-      for (const field of def.fields ?? []) {
-        for (const arg of field.arguments ?? []) {
-          const rule = ruleOf(coordinateOf(`${def.name.value}.${field.name.value}`, arg.name.value), arg);
-          if (rule) rules.set(rule.coordinate, rule);
-        }
-      }
+  for (const { coordinate, field } of fieldDefinitions(documents)) {
+    for (const arg of field.arguments ?? []) {
+      const rule = ruleOf(coordinateOf(coordinate, arg.name.value), arg);
+      if (rule) rules.set(rule.coordinate, rule);
     }
   }
   return rules;
