@@ -7,8 +7,9 @@ import pg from 'pg';
  *
  * Every table of the data sources (region, cases, mobility; tables added later included) gets a
  * deferred constraint trigger that refuses, at COMMIT, any transaction that inserted, updated or
- * deleted a row, and a trigger that refuses TRUNCATE. A transaction rolled back (partitions.test.ts)
- * never reaches the check, so it may change what it likes. Left writable: `cases.data_version`
+ * deleted a row, and a trigger that refuses TRUNCATE. A transaction rolled back never reaches the
+ * check, so it may change rows (though not drop a table it changed rows of: PostgreSQL refuses that
+ * while the table has pending trigger events). Left writable: `cases.data_version`
  * (moves with every write, which the guard already refuses) and the `access` schema, where every
  * audited read appends its own rows and issuing a pass registers a new one (each suite's own rows,
  * under new ids, which no other suite reads).
