@@ -17,7 +17,7 @@ import { createPassSigner, type PassSigner } from './pass/token';
 import { SelfServiceLimiter } from './auth/rateLimit';
 import { responseCachePlugin, responseTexts, stringifyCachedResults } from './cache/responseCache';
 import { CountyLevelCache } from './cache/countyLevels';
-import { createPassCheckBatches } from '../datasources/sharedBatch';
+import { createPassCheckBatches } from '../services/passChecks';
 import { healthRoutes } from './http/health';
 import { securityHeaders, webRoutes } from './http/web';
 import { ErrorCode, badInputFromDatabase, isDatabaseUnavailable, withoutSuggestions } from './errors';

@@ -6,7 +6,7 @@ import type { Authenticator } from '../auth/authenticate';
 import { forbidden } from '../auth/directive';
 import type { Role } from '../auth/viewer';
 import { ErrorCode, isDatabaseUnavailable } from '../errors';
-import { SqlRecorder } from '../../datasources/sql';
+import { SqlRecorder } from '../db/sql';
 import { exportRegions, streamCountyDays } from '../../datasources/export';
 import { dailyCsv, parseDailyExportQuery, planDailyExport } from './dailyCsv';
 
