@@ -1,4 +1,4 @@
-import { badInput } from '../src/errors';
+import { badInput } from '../errors';
 
 /** Opaque cursors: base64url of `<kind>:<value>`, so that clients cannot depend on their form. */
 export function encodeCursor(kind: string, value: string): string {
@@ -13,15 +13,6 @@ export function decodeCursor(kind: string, cursor: string | null | undefined): s
     throw badInput(`"after" is not a cursor of this list; pass a pageInfo.endCursor you received from it`, 'after');
   }
   return decoded.slice(prefix.length);
-}
-
-/** Checks a page size argument against its cap and returns it. */
-export function pageSize(first: number | null | undefined, max: number, fallback: number): number {
-  const n = first ?? fallback;
-  if (!Number.isInteger(n) || n < 1 || n > max) {
-    throw badInput(`"first" must be between 1 and ${max}, got ${n}`, 'first');
-  }
-  return n;
 }
 
 export interface Page<T> {
