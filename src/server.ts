@@ -43,6 +43,7 @@ import { acceptedRequestId, loggableOperationName } from './observability/loggin
 import { serveSubscriptions, type LiveServer } from './subscriptions/server';
 import { exportRoutes } from './export/route';
 import { executionOptions } from './executor';
+import { workerIndex } from './workers';
 
 /** Compiled documents kept by the jit executor: the contract's operations and the dashboards' own, with room. */
 const COMPILED_DOCUMENTS = 500;
@@ -105,7 +106,7 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
   // slow headers and bodies are cut off (HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS)
   const httpServer = createHttpServer(app, config.httpTimeouts);
   // one Prometheus registry per app (tests run several apps in one process).
-  const metrics = createMetrics(pools);
+  const metrics = createMetrics(pools, { worker: workerIndex() });
   // the trusted documents also seed the APQ cache, so clients may send their hash alone.
   const trustedDocuments = documentsById(readManifest(config.trustedDocuments.manifestPath ?? DEFAULT_MANIFEST_PATH));
 

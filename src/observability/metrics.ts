@@ -39,8 +39,10 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 const STATEMENT_BUCKETS = [0, 1, 2, 3, 4, 5, 8, 12, 20, 50, 100];
 const BATCH_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000];
 
-export function createMetrics(pools: Pools, options: { defaultMetrics?: boolean } = {}): Metrics {
+export function createMetrics(pools: Pools, options: { defaultMetrics?: boolean; worker?: number | null } = {}): Metrics {
   const registry = new Registry();
+  // with WORKERS > 1 each scrape is answered by one worker (src/workers.ts): every series says which
+  if (options.worker != null) registry.setDefaultLabels({ worker: String(options.worker) });
   // Process metrics, including nodejs_eventloop_lag_seconds (and its percentiles).
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
 
