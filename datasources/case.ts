@@ -73,6 +73,14 @@ function unnestScopes(keys: readonly ScopeWindow[]) {
 export const BUMP_DATA_VERSION = 'UPDATE cases.data_version SET version = version + 1, changed_at = now()';
 const DATA_VERSION = 'SELECT version::text FROM cases.data_version';
 
+/**
+ * Bumps the data version on its own, after a write to another datasource that changes answers
+ * keyed by it (carriers' flows change import risk): the response cache then misses.
+ */
+export async function bumpDataVersion(sql: Sql): Promise<void> {
+  await sql.write('CaseSource.bumpDataVersion', BUMP_DATA_VERSION);
+}
+
 const EMPTY_SUMMARY = { newConfirmed: 0, newAsymptomatic: 0, newDeaths: 0, cumulativeConfirmed: 0, cumulativeRecovered: 0, cumulativeDeaths: 0, lastConfirmedOn: null, clusterCount: 0, lastClusterOn: null };
 
 /** Daily case reports and clusters (health commission). Created per request. */

@@ -3,6 +3,8 @@ import type { Pools } from './db/pools';
 import { createSources, requestSql, SqlRecorder, type SourceOptions, type Sources } from '../datasources';
 import { AuditSource } from '../datasources/audit';
 import { AuditLog } from './auth/audit';
+import { IngestJobStore } from '../datasources/uploads';
+import { IngestJobs } from '../services/ingestion/jobs';
 import { callerPseudonym } from './privacy/idHash';
 import { PUBLIC_VIEWER, type Viewer } from './auth/viewer';
 import type { SelfServiceLimiter } from './auth/rateLimit';
@@ -22,6 +24,8 @@ export interface Context {
   viewer: Viewer;
   /** Audit trail writer of this request: `await audit.record(…)` before returning personal data. */
   audit: AuditLog;
+  /** A carrier's uploads, scoped to the caller's operator (Query.ingestJob, ingestJobs). */
+  ingestJobs: IngestJobs;
   /** Key of the hash under which ID numbers are looked up (never the number itself in SQL). */
   idHashSecret: string;
   /** Limits on self-service lookups by name + ID number. */
@@ -75,6 +79,7 @@ export function createContext(
     sources: createSources(requestPools, sql, { signer: services.signer, audit, countyLevels: services.countyLevels, passChecks: services.passChecks }, options),
     viewer,
     audit,
+    ingestJobs: new IngestJobs(new IngestJobStore(requestSql(requestPools, 'mobility', sql)), viewer),
     idHashSecret: services.idHashSecret,
     limiter: services.limiter,
     responseBudget: options.responseBudget ?? null,
