@@ -1,8 +1,8 @@
 import type { Writable } from 'node:stream';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { Sql } from './sql';
-import { encodeCursor, type Page } from './pagination';
+import type { Sql } from '../src/db/sql';
+import { encodeCursor, type Page } from '../src/graphql/pagination';
 
 /**
  * Carriers' uploads (docs/ingestion.md) in the mobility datasource: the job records

@@ -3,12 +3,12 @@ import type { DailyReportInput } from '../datasources/case';
 
 export const ingestResolvers = {
   Mutation: {
-    reportDailyCases: (_: unknown, { input }: { input: Partial<DailyReportInput>[] }, { sources }: Context) =>
-      sources.ingest.reportDailyCases(input),
+    reportDailyCases: (_: unknown, { input }: { input: Partial<DailyReportInput>[] }, { services }: Context) =>
+      services.ingest.reportDailyCases(input),
     reportCluster: (
       _: unknown,
       { input }: { input: { regionCode: string; detectedOn: string; size: number; description?: string | null } },
-      { sources }: Context,
-    ) => sources.ingest.reportCluster(input),
+      { services }: Context,
+    ) => services.ingest.reportCluster(input),
   },
 };

@@ -1,4 +1,4 @@
-import { connection, decodeCursor, pageSize } from '../../datasources/pagination';
+import { connection, decodeCursor, pageSize } from '../../src/graphql/pagination';
 import { isUuid } from '../../datasources/apiKeys';
 import type { IngestJob, IngestJobStore } from '../../datasources/uploads';
 import type { Viewer } from '../../src/auth/viewer';

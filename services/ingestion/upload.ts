@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { Logger } from 'pino';
 import type { Pools } from '../../src/db/pools';
-import { Sql, SqlRecorder } from '../../datasources/sql';
+import { Sql, SqlRecorder } from '../../src/db/sql';
 import { countyCodes } from '../../datasources/region';
 import { bumpDataVersion } from '../../datasources/case';
 import { registerPersons } from '../../datasources/person';

@@ -6,7 +6,7 @@ import type { Authenticator } from '../auth/authenticate';
 import { forbidden } from '../auth/directive';
 import type { Role, Viewer } from '../auth/viewer';
 import { ErrorCode, isDatabaseUnavailable } from '../errors';
-import { SqlRecorder } from '../../datasources/sql';
+import { SqlRecorder } from '../db/sql';
 import type { IngestJob, IngestKind } from '../../datasources/uploads';
 import { runUpload, type IngestLimits } from '../../services/ingestion/upload';
 import { formatOf } from '../../services/ingestion/stream';

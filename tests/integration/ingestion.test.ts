@@ -60,6 +60,17 @@ async function operatorRows(): Promise<{ flows: number; stays: number }> {
   return rows[0];
 }
 
+/** Each test of the calling block leaves the operator's rows as they were. */
+function expectNothingApplied(): void {
+  let before: { flows: number; stays: number };
+  beforeEach(async () => {
+    before = await operatorRows();
+  });
+  afterEach(async () => {
+    expect(await operatorRows()).toEqual(before);
+  });
+}
+
 beforeAll(async () => {
   server = await startTestServer({ env: LIMITS });
   key = (await KeyStore.over(server.pools.access).create({ role: 'CARRIER', ownerName: '测试铁路', operator: OPERATOR })).key;
@@ -113,13 +124,7 @@ describe('POST /ingest/flows', () => {
 });
 
 describe('bad input: each answered precisely, nothing applied', () => {
-  let before: { flows: number; stays: number };
-  beforeEach(async () => {
-    before = await operatorRows();
-  });
-  afterEach(async () => {
-    expect(await operatorRows()).toEqual(before);
-  });
+  expectNothingApplied();
 
   const rejected = (r: Answer) => {
     expect(r.status).toBe(422);
@@ -281,13 +286,7 @@ describe('POST /ingest/stays', () => {
   });
 
   describe('bad input, nothing applied', () => {
-    let before: { flows: number; stays: number };
-    beforeEach(async () => {
-      before = await operatorRows();
-    });
-    afterEach(async () => {
-      expect(await operatorRows()).toEqual(before);
-    });
+    expectNothingApplied();
 
     it.each([
       ['a stay that ends before it starts', { left: '2020-03-10T07:00:00+08:00' }, { row: 1, column: 'left', message: 'is not after arrived: a stay ends after it starts.' }],

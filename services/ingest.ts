@@ -1,5 +1,5 @@
-import type { CaseSource, ClusterRecord, DailyReportInput } from './case';
-import type { RegionSource } from './region';
+import type { CaseSource, ClusterRecord, DailyReportInput } from '../datasources/case';
+import type { RegionSource } from '../datasources/region';
 import { todayCst } from '../src/clock';
 import { EARLIEST_DATE } from '../src/args';
 import { maxItems } from '../src/limits/listSize';
