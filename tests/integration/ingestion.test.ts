@@ -372,3 +372,93 @@ describe('the simulator as a client', () => {
     expect(await stays()).toEqual(seededStays);
   });
 });
+
+describe('the jobs of an operator (Query.ingestJob, ingestJobs)', () => {
+  const JOB = `query($id: ID!) { ingestJob(id: $id) { id kind status rowsApplied errorCount errors { row column message } durationMs } }`;
+  const JOBS = `query($first: Int, $after: String) { ingestJobs(first: $first, after: $after) { totalCount nodes { id status } pageInfo { hasNextPage endCursor } } }`;
+
+  it('shows a CARRIER its own uploads, newest first and paged, and nothing of another operator', async () => {
+    for (let i = 0; i < 2; i++) await upload('flows', csv(FLOW_HEADER));
+    const r = await upload('flows', csv(FLOW_HEADER, '2020-03-07,420106,999999,3,RAIL'));
+    const id = r.body.job!.id as string;
+    const own = await server.gql(JOB, { id }, { authorization: `Bearer ${key}` });
+    expect(own.body.errors).toBeUndefined();
+    expect(own.body.data.ingestJob).toMatchObject({ id, kind: 'FLOWS', status: 'REJECTED', rowsApplied: 0, errorCount: 1, errors: [{ row: 1, column: 'destination' }] });
+    expect(own.body.data.ingestJob.durationMs).toEqual(expect.any(Number));
+
+    const first = await server.gql(JOBS, { first: 2 }, { authorization: `Bearer ${key}` });
+    expect(first.body.data.ingestJobs.nodes[0].id).toBe(id);
+    expect(first.body.data.ingestJobs.totalCount).toBeGreaterThan(2);
+    const next = await server.gql(JOBS, { first: 2, after: first.body.data.ingestJobs.pageInfo.endCursor }, { authorization: `Bearer ${key}` });
+    expect(next.body.data.ingestJobs.nodes.map((n: { id: string }) => n.id)).not.toContain(id);
+
+    // demo-carrier is another operator: the job is not there for it
+    const other = await server.gql(JOB, { id }, { authorization: `Bearer ${DEMO_KEYS.CARRIER}` });
+    expect(other.body.data.ingestJob).toBeNull();
+    const theirs = await server.gql(JOBS, { first: 100 }, { authorization: `Bearer ${DEMO_KEYS.CARRIER}` });
+    expect(theirs.body.data.ingestJobs.nodes.map((n: { id: string }) => n.id)).not.toContain(id);
+  });
+
+  it('is CARRIER only, and a page size is bounded', async () => {
+    const health = await server.gql(JOBS, {}, { authorization: `Bearer ${DEMO_KEYS.HEALTH}` });
+    expect(health.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    const big = await server.gql(JOBS, { first: 101 }, { authorization: `Bearer ${key}` });
+    expect(big.body.errors?.[0].extensions?.code).toMatch(/BAD_USER_INPUT|QUERY_TOO_COMPLEX/);
+    const cursor = await server.gql(JOBS, { after: 'bm90LWEtY3Vyc29y' }, { authorization: `Bearer ${key}` });
+    expect(cursor.body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('slow bodies', () => {
+  it('cuts an upload that arrives slower than INGEST_MIN_BYTES_PER_SECOND with 408, nothing applied, and the job FAILED', async () => {
+    const slow = await startTestServer({ env: { INGEST_RATE_GRACE_MS: '300', INGEST_MIN_BYTES_PER_SECOND: '100000' } });
+    try {
+      const before = await operatorRows();
+      const body = new ReadableStream({
+        async start(controller) {
+          controller.enqueue(new TextEncoder().encode(`${FLOW_HEADER}\n2020-03-08,420106,110101,3,RAIL\n`));
+          await new Promise((r) => setTimeout(r, 3000));
+          controller.close();
+        },
+      });
+      const res = await fetch(`${slow.url}/ingest/flows`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'text/csv' }, body, duplex: 'half' } as RequestInit);
+      expect(res.status).toBe(408);
+      const answer = (await res.json()) as Answer['body'];
+      expect(answer.errors?.[0].message).toMatch(/less than 100000 bytes per second \(INGEST_MIN_BYTES_PER_SECOND\)/);
+      expect(answer.job).toMatchObject({ status: 'FAILED', rowsApplied: 0 });
+      expect(await operatorRows()).toEqual(before);
+    } finally {
+      await slow.close();
+    }
+  });
+});
+
+describe('npm run ingest', () => {
+  it('uploads a file to a running server with a progress line and prints the job; exits 1 when refused', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const { execFile } = await import('node:child_process');
+    const dir = mkdtempSync(path.join(tmpdir(), 'ingest-cli-'));
+    const good = path.join(dir, 'flows.csv.gz');
+    writeFileSync(good, gzipSync(csv(FLOW_HEADER, '2020-03-09,420106,110101,3,RAIL', '2020-03-09,110101,420106,4,RAIL')));
+    const bad = path.join(dir, 'flows.csv');
+    writeFileSync(bad, csv(FLOW_HEADER, '2020-03-09,420106,110101,-3,RAIL'));
+    const cli = (file: string) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(process.execPath, ['--import', 'tsx', 'src/cli/ingest.ts', 'flows', file, '--url', server.url, '--key', key], { cwd: path.resolve(__dirname, '../..'), env: { ...process.env, CI: 'true' } }, (err, stdout, stderr) =>
+          resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+    const ok = await cli(good);
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).toMatch(/upload flows: \d+\/\d+ \(100%\)/);
+    expect(ok.stdout).toMatch(/^job [0-9a-f-]{36}: SUCCEEDED in [\d.]+ s — 2 rows read, 2 applied, 0 replaced \(2020-03-09…2020-03-09\)/);
+    expect(await flowsOf('2020-03-09')).toEqual(['2020-03-09,110101,420106,4,RAIL', '2020-03-09,420106,110101,3,RAIL']);
+    const refused = await cli(bad);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/REJECTED/);
+    expect(refused.stdout).toMatch(/row 1 trips: -3 is negative/);
+    expect(refused.stderr).toMatch(/ingest failed: HTTP 422/);
+  }, 60_000);
+});
