@@ -1,11 +1,9 @@
-import { connection, decodeCursor, pageSize } from '../../src/graphql/pagination';
+import { connection, decodeCursor } from '../../src/graphql/pagination';
+import { pageArgument } from '../../src/limits/arguments';
 import { isUuid } from '../../datasources/apiKeys';
 import type { IngestJob, IngestJobStore } from '../../datasources/uploads';
 import type { Viewer } from '../../src/auth/viewer';
 import { badInput } from '../../src/errors';
-
-/** Largest page of Query.ingestJobs (the schema's @listSize maxSize). */
-const MAX_PAGE = 100;
 
 /** A job as GraphQL shows it: the stored record and its duration. */
 export const withDuration = (job: IngestJob) => ({ ...job, durationMs: job.finishedAt ? job.finishedAt.getTime() - job.startedAt.getTime() : null });
@@ -34,7 +32,7 @@ export class IngestJobs {
   }
 
   async page(first: number | null | undefined, after: string | null | undefined) {
-    const size = pageSize(first, MAX_PAGE, 20);
+    const size = pageArgument('Query.ingestJobs', first);
     const cursor = decodeCursor('ingestJob', after);
     const [startedAt, id] = cursor?.split('|') ?? [];
     if (cursor !== null && (!isUuid(id ?? '') || Number.isNaN(Date.parse(startedAt)))) throw badInput('"after" is not a cursor of this list; pass a pageInfo.endCursor you received from it', 'after');
