@@ -22,11 +22,14 @@ import { bootstrap } from '../src/bootstrap';
 import { makeApp } from '../src/server';
 import { progressReporter, timedProgress } from '../src/cli/progress';
 import { runAttackBench } from './attack';
+import { runIngestBench } from './ingest';
 
 // `--attack`: the proof under attack instead (bench/attack.ts, its own options)
 const ATTACK = process.argv.slice(2).includes('--attack');
+// `--ingest`: carriers' uploads instead (bench/ingest.ts, its own options)
+const INGEST = process.argv.slice(2).includes('--ingest');
 const { values } = parseArgs({
-  args: ATTACK ? [] : process.argv.slice(2),
+  args: ATTACK || INGEST ? [] : process.argv.slice(2),
   options: {
     quick: { type: 'boolean', default: false },
     seconds: { type: 'string' },
@@ -598,7 +601,12 @@ async function main() {
   console.log(`written ${path.relative(process.cwd(), out)} (${report.totalSeconds} s)`);
 }
 
-(ATTACK ? runAttackBench(process.argv.slice(2).filter((a) => a !== '--attack')) : main()).catch((err) => {
+(ATTACK
+  ? runAttackBench(process.argv.slice(2).filter((a) => a !== '--attack'))
+  : INGEST
+    ? runIngestBench(process.argv.slice(2).filter((a) => a !== '--ingest'))
+    : main()
+).catch((err) => {
   console.error(err);
   process.exit(1);
 });

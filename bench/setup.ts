@@ -21,6 +21,8 @@ export const ROOT = path.resolve(__dirname, '..');
 const SECRETS_FILE = path.join(ROOT, '.data/bench-secrets.json');
 // BENCH_DATABASE: engineers benchmarking side by side on one PostgreSQL keep their seeds apart.
 export const BENCH_DB = process.env.BENCH_DATABASE ?? 'changxing_bench';
+/** The operator of the bench's CARRIER key: its uploads (bench/ingest.ts) are removed after each run. */
+export const BENCH_OPERATOR = 'bench-carrier';
 
 export interface BenchSecrets {
   idHashSecret: string;
@@ -47,7 +49,7 @@ export interface BenchDatabase {
   seeded: boolean;
   rowCounts: Record<string, number>;
   postgresVersion: string;
-  keys: { partner: string; gov: string };
+  keys: { partner: string; gov: string; carrier: string };
   close(): Promise<void>;
 }
 
@@ -96,6 +98,7 @@ export async function openBenchDatabase(log: (m: string) => void): Promise<Bench
     const store = KeyStore.over(pools.access);
     const partner = (await store.create({ role: 'PARTNER', ownerName: 'bench (npm run bench)' })).key;
     const gov = (await store.create({ role: 'GOV', ownerName: 'bench (npm run bench)' })).key;
+    const carrier = (await store.create({ role: 'CARRIER', ownerName: 'bench (npm run bench -- --ingest)', operator: BENCH_OPERATOR })).key;
     const rowCounts: Record<string, number> = {};
     for (const t of ['region.regions', 'cases.daily_reports', 'cases.clusters', 'cases.persons', 'cases.case_records', 'cases.contacts', 'mobility.flows', 'mobility.stays']) {
       try {
@@ -111,7 +114,7 @@ export async function openBenchDatabase(log: (m: string) => void): Promise<Bench
       seeded,
       rowCounts,
       postgresVersion,
-      keys: { partner, gov },
+      keys: { partner, gov, carrier },
       close: async () => {
         await closePools(pools);
         if (embedded) await embedded.stop();

@@ -4,7 +4,7 @@ import { Sql, SqlRecorder } from '../src/db/sql';
 import type { Role } from '../src/auth/viewer';
 
 /** The roles an API key can carry (PUBLIC is the absence of a key). */
-export const KEY_ROLES = ['PARTNER', 'GOV', 'HEALTH'] as const satisfies readonly Role[];
+export const KEY_ROLES = ['PARTNER', 'GOV', 'HEALTH', 'CARRIER'] as const satisfies readonly Role[];
 export type KeyRole = (typeof KEY_ROLES)[number];
 
 /**
@@ -16,7 +16,20 @@ export const DEMO_KEYS: Readonly<Record<KeyRole, string>> = {
   PARTNER: 'demo-partner',
   GOV: 'demo-gov',
   HEALTH: 'demo-health',
+  CARRIER: 'demo-carrier',
 };
+
+/**
+ * The operator of the demo CARRIER key: the simulated carrier whose flows and stays the demo seed
+ * loads, so that `demo-carrier` re-sending a day of them replaces it.
+ */
+export const DEMO_OPERATOR = 'demo';
+
+/**
+ * An operator id: lower-case letters, digits and hyphens, 2–63 characters, starting with a letter
+ * or digit (e.g. `china-mobile`, `12306`). It names the operator in rows and logs; not personal data.
+ */
+export const OPERATOR_ID = /^[a-z0-9][a-z0-9-]{1,62}$/;
 const DEMO_PLAINTEXTS: ReadonlySet<string> = new Set(Object.values(DEMO_KEYS));
 
 export function isDemoKey(plaintext: string): boolean {
@@ -28,13 +41,15 @@ export interface KeyPrincipal {
   id: string;
   role: KeyRole;
   ownerName: string;
+  /** The operator a CARRIER key uploads for; null for the other roles. */
+  operator: string | null;
 }
 
 /** A key as listed: never its secret, not even its hash. */
 export interface ApiKeyInfo extends KeyPrincipal {
   createdAt: Date;
   revokedAt: Date | null;
-  /** True for the three demo keys (recognised by hash). */
+  /** True for the demo keys (recognised by hash). */
   demo: boolean;
 }
 
@@ -63,6 +78,7 @@ interface KeyRow {
   id: string;
   role: KeyRole;
   owner_name: string;
+  operator: string | null;
   created_at: Date;
   revoked_at: Date | null;
   demo: boolean;
@@ -72,12 +88,13 @@ const toInfo = (r: KeyRow): ApiKeyInfo => ({
   id: r.id,
   role: r.role,
   ownerName: r.owner_name,
+  operator: r.operator,
   createdAt: r.created_at,
   revokedAt: r.revoked_at,
   demo: r.demo,
 });
 
-const INFO_COLUMNS = 'id, role, owner_name, created_at, revoked_at, key_hash = ANY($1::bytea[]) AS demo';
+const INFO_COLUMNS = 'id, role, owner_name, operator, created_at, revoked_at, key_hash = ANY($1::bytea[]) AS demo';
 const DEMO_HASHES = () => Object.values(DEMO_KEYS).map(hashKey);
 
 /**
@@ -93,10 +110,15 @@ export class KeyStore {
   }
 
   /** Creates a key; the result holds the plaintext, which is not stored and cannot be shown again. */
-  async create(input: { role: string; ownerName: string }): Promise<ApiKeyInfo & { key: string }> {
+  async create(input: { role: string; ownerName: string; operator?: string | null }): Promise<ApiKeyInfo & { key: string }> {
     if (!isKeyRole(input.role)) {
       throw new Error(`role must be one of ${KEY_ROLES.join(', ')} (PUBLIC needs no key), got '${input.role}'`);
     }
+    const operator = input.operator ?? null;
+    if (input.role === 'CARRIER' && (operator === null || !OPERATOR_ID.test(operator))) {
+      throw new Error(`a CARRIER key needs --operator: its operator id, lower-case letters, digits and hyphens, 2–63 characters (e.g. china-mobile), got '${operator ?? ''}'`);
+    }
+    if (input.role !== 'CARRIER' && operator !== null) throw new Error(`only a CARRIER key has an operator; a ${input.role} key has none`);
     const ownerName = input.ownerName.trim();
     if (ownerName.length === 0 || ownerName.length > 200) {
       throw new Error(`the owner name must be 1–200 characters, got ${ownerName.length}`);
@@ -104,9 +126,9 @@ export class KeyStore {
     const key = KEY_PREFIX + randomBytes(32).toString('base64url');
     const [row] = await this.sql.write<KeyRow>(
       'KeyStore.create',
-      `INSERT INTO access.api_keys (id, key_hash, role, owner_name) VALUES ($2, $3, $4, $5)
+      `INSERT INTO access.api_keys (id, key_hash, role, owner_name, operator) VALUES ($2, $3, $4, $5, $6)
        RETURNING ${INFO_COLUMNS}`,
-      [DEMO_HASHES(), randomUUID(), hashKey(key), input.role, ownerName],
+      [DEMO_HASHES(), randomUUID(), hashKey(key), input.role, ownerName, operator],
     );
     return { ...toInfo(row), key };
   }
@@ -144,12 +166,12 @@ export class KeyStore {
 
   /** `lookup` for a key already hashed (the authenticator hashes once for its cache and the query). */
   async lookupHash(hash: Buffer): Promise<KeyPrincipal | null> {
-    const rows = await this.sql.query<{ id: string; role: KeyRole; owner_name: string }>(
+    const rows = await this.sql.query<{ id: string; role: KeyRole; owner_name: string; operator: string | null }>(
       'KeyStore.lookup',
-      `SELECT id, role, owner_name FROM access.api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
+      `SELECT id, role, owner_name, operator FROM access.api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
       [hash],
     );
-    return rows.length === 0 ? null : { id: rows[0].id, role: rows[0].role, ownerName: rows[0].owner_name };
+    return rows.length === 0 ? null : { id: rows[0].id, role: rows[0].role, ownerName: rows[0].owner_name, operator: rows[0].operator };
   }
 
   /**
@@ -163,16 +185,21 @@ export class KeyStore {
     const entries = Object.entries(DEMO_KEYS) as [KeyRole, string][];
     await this.sql.write(
       'KeyStore.ensureDemoKeys',
-      `INSERT INTO access.api_keys (key_hash, role, owner_name)
-       SELECT * FROM unnest($1::bytea[], $2::text[], $3::text[])
+      `INSERT INTO access.api_keys (key_hash, role, owner_name, operator)
+       SELECT * FROM unnest($1::bytea[], $2::text[], $3::text[], $4::text[])
        ON CONFLICT (key_hash) DO UPDATE
-         SET role = EXCLUDED.role, owner_name = EXCLUDED.owner_name, revoked_at = NULL`,
-      [entries.map(([, key]) => hashKey(key)), entries.map(([role]) => role), entries.map(([role]) => `demo ${role}`)],
+         SET role = EXCLUDED.role, owner_name = EXCLUDED.owner_name, operator = EXCLUDED.operator, revoked_at = NULL`,
+      [
+        entries.map(([, key]) => hashKey(key)),
+        entries.map(([role]) => role),
+        entries.map(([role]) => `demo ${role}`),
+        entries.map(([role]) => (role === 'CARRIER' ? DEMO_OPERATOR : null)),
+      ],
     );
   }
 }
 
-/** Creates (or re-enables) the demo keys `demo-partner`, `demo-gov`, `demo-health`; called by the demo seed. */
+/** Creates (or re-enables) the demo keys `demo-partner`, `demo-gov`, `demo-health`, `demo-carrier`; called by the demo seed. */
 export async function ensureDemoKeys(pool: Pool): Promise<void> {
   await KeyStore.over(pool).ensureDemoKeys();
 }

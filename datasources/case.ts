@@ -154,3 +154,12 @@ export class CaseSource {
     }));
   }
 }
+
+/**
+ * Bumps the data version on its own, after a write to another datasource that changes answers
+ * keyed by it (carriers' flows change import risk): the response cache then misses. Writes to
+ * this datasource's tables bump it through their statement triggers instead.
+ */
+export async function bumpDataVersion(sql: Sql): Promise<void> {
+  await sql.write('CaseSource.bumpDataVersion', 'UPDATE cases.data_version SET version = version + 1, changed_at = now()');
+}

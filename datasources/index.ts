@@ -6,6 +6,7 @@ import { MobilitySource } from './mobility';
 import { PersonSource } from './person';
 import { PassRegistry } from './passRegistry';
 import { AuditSource } from './audit';
+import { IngestJobStore } from './uploads';
 
 /** The stores of one request: SQL and per-request loaders only (use-cases live in services/). */
 export interface Sources {
@@ -17,6 +18,8 @@ export interface Sources {
   passRegistry: PassRegistry;
   /** The audit trail (access); written through services/audit.ts only. */
   audit: AuditSource;
+  /** Carriers' upload jobs (mobility). */
+  ingestJobs: IngestJobStore;
 }
 
 export interface SourceOptions {
@@ -33,6 +36,7 @@ export function createSources(pools: Pools, recorder: SqlRecorder, options: Sour
     persons: new PersonSource(requestSql(pools, 'cases', recorder), options),
     passRegistry: new PassRegistry(requestSql(pools, 'access', recorder)),
     audit: new AuditSource(requestSql(pools, 'access', recorder)),
+    ingestJobs: new IngestJobStore(requestSql(pools, 'mobility', recorder)),
   };
 }
 

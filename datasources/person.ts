@@ -199,3 +199,27 @@ export class PersonSource {
     );
   }
 }
+
+/**
+ * Finds the persons of these ID hashes, registering those the case datasource does not know yet
+ * (carriers' stays name persons by name and ID number; docs/ingestion.md). A known person is
+ * never changed: the health commission's record wins over a carrier's spelling of the name.
+ * One statement per batch; the result pairs every hash with its person's id.
+ */
+export async function registerPersons(sql: Sql, persons: readonly { idHash: Buffer; name: string; homeCode: string }[]): Promise<{ idHash: Buffer; id: string }[]> {
+  const rows = await sql.write<{ id: string; id_hash: Buffer }>(
+    'PersonSource.registerPersons',
+    `WITH given AS (SELECT * FROM unnest($1::bytea[], $2::text[], $3::text[]) AS g(id_hash, name, home_code)),
+          added AS (
+            INSERT INTO cases.persons (id, id_hash, name, home_region_code)
+            SELECT gen_random_uuid(), id_hash, name, home_code FROM given
+            ON CONFLICT (id_hash) DO NOTHING
+            RETURNING id, id_hash
+          )
+     SELECT id, id_hash FROM added
+     UNION ALL
+     SELECT p.id, p.id_hash FROM cases.persons p JOIN given g USING (id_hash)`,
+    [persons.map((p) => p.idHash), persons.map((p) => p.name), persons.map((p) => p.homeCode)],
+  );
+  return rows.map((r) => ({ idHash: r.id_hash, id: r.id }));
+}

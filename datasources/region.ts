@@ -148,3 +148,9 @@ function filterSql(filter: RegionFilter): { where: string; params: unknown[] } {
   add('kind', filter.kind);
   return { where: clauses.length ? clauses.join(' AND ') : 'TRUE', params };
 }
+
+/** The codes of every county-level unit, which carriers' uploads are checked against (one statement, ≈ 3,000 codes). */
+export async function countyCodes(sql: Sql): Promise<Set<string>> {
+  const rows = await sql.query<{ code: string }>('RegionSource.countyCodes', `SELECT code FROM region.regions WHERE level = 'COUNTY'`);
+  return new Set(rows.map((r) => r.code));
+}

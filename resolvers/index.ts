@@ -9,5 +9,6 @@ import { personResolvers } from './person';
 import { passResolvers } from './pass';
 import { ingestResolvers } from './ingest';
 import { subscriptionResolvers } from './subscription';
+import { uploadResolvers } from './upload';
 
-export const resolvers = mergeResolvers([baseResolvers, regionResolvers, caseResolvers, mobilityResolvers, riskResolvers, auditResolvers, personResolvers, passResolvers, ingestResolvers, subscriptionResolvers]);
+export const resolvers = mergeResolvers([baseResolvers, regionResolvers, caseResolvers, mobilityResolvers, riskResolvers, auditResolvers, personResolvers, passResolvers, ingestResolvers, uploadResolvers, subscriptionResolvers]);

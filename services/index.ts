@@ -10,6 +10,7 @@ import { PassService } from './pass';
 import { IngestService } from './ingest';
 import { SelfService } from './self';
 import { PeopleService } from './people';
+import { IngestJobs } from './ingestion/jobs';
 import type { PassCheckBatches } from './passChecks';
 
 /** The use-cases of one request, over its stores: what resolvers call when a field is more than a read. */
@@ -23,6 +24,8 @@ export interface Services {
   self: SelfService;
   /** Person-level reads (HEALTH), audited. */
   people: PeopleService;
+  /** A carrier's uploads, scoped to the caller's operator (Query.ingestJob, ingestJobs). */
+  ingestJobs: IngestJobs;
 }
 
 /** What the services need besides the request's stores: the process-wide parts and who is asking. */
@@ -71,5 +74,6 @@ export function createServices(sources: Sources, deps: ServiceDeps, options: Sou
       clientId: deps.viewer.clientId,
     }),
     people: new PeopleService(sources.persons, audit, deps.idHashSecret, options),
+    ingestJobs: new IngestJobs(sources.ingestJobs, deps.viewer),
   };
 }

@@ -4,6 +4,7 @@ import type { ExecutorName } from './executor';
 import type { SourceName } from './db/pools';
 import { ROLES, type Role } from './auth/viewer';
 import { DEFAULT_LIMITS, type OperationLimits } from './limits';
+import type { IngestLimits } from '../services/ingestion/upload';
 import { DEFAULT_CLASS_LIMITS, REQUEST_CLASSES, type ClassLimits, type RequestClass } from './limits/requestClass';
 
 /** "public=4000,official=30000": a value per request class (docs/limits.md, "Bulkheads and load shedding"); `none` where allowed. */
@@ -72,16 +73,16 @@ const Env = z.object({
   GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).max(1_000_000).default(DEFAULT_LIMITS.maxTokens),
   GRAPHQL_MAX_COST: z
     .string()
-    .regex(/^\s*$|^(PUBLIC|PARTNER|GOV|HEALTH)=\d+(,(PUBLIC|PARTNER|GOV|HEALTH)=\d+)*$/, 'expected e.g. "PUBLIC=300000,GOV=5000000"')
+    .regex(/^\s*$|^(PUBLIC|PARTNER|GOV|HEALTH|CARRIER)=\d+(,(PUBLIC|PARTNER|GOV|HEALTH|CARRIER)=\d+)*$/, 'expected e.g. "PUBLIC=300000,GOV=5000000"')
     .default(''),
   GRAPHQL_MAX_RESPONSE_BYTES: z
     .string()
-    .regex(/^\s*$|^(PUBLIC|PARTNER|GOV|HEALTH)=\d+(kb|mb)?(,(PUBLIC|PARTNER|GOV|HEALTH)=\d+(kb|mb)?)*$/i, 'expected e.g. "PUBLIC=4mb,GOV=8388608"')
+    .regex(/^\s*$|^(PUBLIC|PARTNER|GOV|HEALTH|CARRIER)=\d+(kb|mb)?(,(PUBLIC|PARTNER|GOV|HEALTH|CARRIER)=\d+(kb|mb)?)*$/i, 'expected e.g. "PUBLIC=4mb,GOV=8388608"')
     .default(''),
   GRAPHQL_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 100kb or 1mb').default(DEFAULT_LIMITS.bodyLimit),
   TRUSTED_DOCUMENTS_ROLES: z
     .string()
-    .regex(/^\s*$|^(PUBLIC|PARTNER|GOV|HEALTH)(,(PUBLIC|PARTNER|GOV|HEALTH))*$/, 'expected a comma-separated list of roles, e.g. PARTNER, or empty')
+    .regex(/^\s*$|^(PUBLIC|PARTNER|GOV|HEALTH|CARRIER)(,(PUBLIC|PARTNER|GOV|HEALTH|CARRIER))*$/, 'expected a comma-separated list of roles, e.g. PARTNER, or empty')
     .default('PARTNER'),
   TRUSTED_DOCUMENTS_MANIFEST: z.string().min(1).optional(),
   // GraphiQL at /explorer (docs/pages.md, "Explorer"): on outside production unless set.
@@ -108,6 +109,16 @@ const Env = z.object({
   GRAPHQL_EXECUTOR: z.enum(['jit', 'js']).default('jit'),
   // bulk export (docs/api.md, "Bulk export")
   EXPORT_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(600_000),
+  // carriers' uploads (docs/ingestion.md, "Limits")
+  INGEST_MAX_BYTES: z
+    .string()
+    .regex(/^\d+(kb|mb)?$/i, 'expected a size such as 268435456, 262144kb or 256mb')
+    .default('256mb'),
+  INGEST_MAX_ROWS: z.coerce.number().int().min(1).max(50_000_000).default(2_000_000),
+  INGEST_MAX_ERRORS: z.coerce.number().int().min(1).max(10_000).default(100),
+  INGEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(600_000),
+  INGEST_MIN_BYTES_PER_SECOND: z.coerce.number().int().min(0).max(100_000_000).default(65_536),
+  INGEST_RATE_GRACE_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
 });
 
 export interface Config {
@@ -180,6 +191,8 @@ export interface Config {
   migrationLockTimeoutMs: number;
   /** How long a client may take to send a request's headers, and the whole request (src/http/server.ts). */
   httpTimeouts: HttpTimeouts;
+  /** Bounds of one carrier upload (services/ingestion/upload.ts). */
+  ingest: IngestLimits;
 }
 
 export interface HttpTimeouts {
@@ -295,6 +308,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     classLimits: classLimitsOf(e),
     migrationLockTimeoutMs: e.MIGRATION_LOCK_TIMEOUT_MS,
     httpTimeouts: { headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS },
+    ingest: {
+      maxBytes: bytesOf(e.INGEST_MAX_BYTES),
+      maxRows: e.INGEST_MAX_ROWS,
+      maxErrors: e.INGEST_MAX_ERRORS,
+      timeoutMs: e.INGEST_TIMEOUT_MS,
+      minBytesPerSecond: e.INGEST_MIN_BYTES_PER_SECOND,
+      graceMs: e.INGEST_RATE_GRACE_MS,
+    },
   };
 }
 

@@ -36,7 +36,7 @@ import { classSaturated } from './db/pools';
 import { DEFAULT_MANIFEST_PATH, documentsById, readManifest } from './documents/manifest';
 import { PersistedQueryCache, trustedDocumentsPlugin } from './documents/trusted';
 import { graphqlHttpConformance } from './http/graphqlHttp';
-import { createHttpServer } from './http/server';
+import { bodyDeadline, createHttpServer } from './http/server';
 import { trustFunction } from './http/clientAddress';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { acceptedRequestId, loggableOperationName } from './observability/logging';
@@ -47,6 +47,7 @@ import { workerIndex } from './workers';
 
 /** Compiled documents kept by the jit executor: the contract's operations and the dashboards' own, with room. */
 const COMPILED_DOCUMENTS = 500;
+import { ingestRoutes, INGEST_PREFIX } from './http/ingest';
 
 export interface AppOptions {
   config: Config;
@@ -103,8 +104,12 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
   app.set('trust proxy', trustProxy);
   // CSP, frame-ancestors/X-Frame-Options, nosniff, Referrer-Policy (src/http/web.ts)
   app.use(securityHeaders());
-  // slow headers and bodies are cut off (HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS)
-  const httpServer = createHttpServer(app, config.httpTimeouts);
+  // slow headers and bodies are cut off (HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS); carriers'
+  // uploads have their own, longer bound (INGEST_TIMEOUT_MS), so the server's is the longer one and
+  // bodyDeadline applies HTTP_REQUEST_TIMEOUT_MS to every other path
+  const { headersTimeoutMs, requestTimeoutMs } = config.httpTimeouts;
+  const httpServer = createHttpServer(app, { headersTimeoutMs, requestTimeoutMs: Math.max(requestTimeoutMs, config.ingest.timeoutMs) });
+  app.use(bodyDeadline(requestTimeoutMs, INGEST_PREFIX));
   // one Prometheus registry per app (tests run several apps in one process).
   const metrics = createMetrics(pools, { worker: workerIndex() });
   // the trusted documents also seed the APQ cache, so clients may send their hash alone.
@@ -205,6 +210,8 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
       app.get('/metrics', metrics.handler);
       // GET /export/daily.csv (GOV, HEALTH): streamed CSV, docs/api.md, "Bulk export"; compressed as it streams.
       app.use(exportRoutes({ pools, authenticator, logger, statementTimeoutMs: config.exportStatementTimeoutMs }));
+      // POST /ingest/flows, /ingest/stays (CARRIER): streamed uploads, docs/ingestion.md.
+      app.use(ingestRoutes({ pools, authenticator, logger, idHashSecret: secrets.idHashSecret, limits: config.ingest }));
       // Partners verify pass tokens offline against this key set.
       app.get('/.well-known/jwks.json', (_req, res) => {
         res.set('cache-control', 'public, max-age=300').json(signer.jwks());

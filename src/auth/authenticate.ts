@@ -65,7 +65,7 @@ export class Authenticator {
     // The demo keys' plaintext is public: in production they never authenticate, row or no row.
     const principal = this.options.isProduction && isDemoKey(key) ? null : await this.principalOf(key, recorder);
     if (!principal) throw unauthenticated('The API key is not valid: it is unknown or has been revoked.');
-    return { role: principal.role, keyId: principal.id, keyName: principal.ownerName, clientId: principal.id };
+    return { role: principal.role, keyId: principal.id, keyName: principal.ownerName, operator: principal.operator, clientId: principal.id };
   }
 
   /** Forgets every cached lookup (tests; or after revoking a key in this process). */

@@ -4,6 +4,7 @@ import { KEY_ROLES, KeyStore, type ApiKeyInfo } from '../../datasources/apiKeys'
 
 const USAGE = `usage:
   npm run keys -- create --role ${KEY_ROLES.join('|')} --name "<owner>"   prints the new key once
+  npm run keys -- create --role CARRIER --name "<owner>" --operator <id>   a carrier's key, for its operator id
   npm run keys -- list                                          id, role, owner, created, revoked
   npm run keys -- revoke <id>                                   stops the key (within API_KEY_CACHE_TTL_MS)`;
 
@@ -11,7 +12,7 @@ const USAGE = `usage:
 async function main() {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { role: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { role: { type: 'string' }, name: { type: 'string' }, operator: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   const [command, ...rest] = positionals;
   if (values.help || !command) {
@@ -27,9 +28,9 @@ async function main() {
     // keys are created and revoked by the owner: the API's role only reads them (src/db/roles.ts)
     const store = KeyStore.over((rt.db.owner ?? rt.db.pools).access);
     if (command === 'create') {
-      const created = await store.create({ role: values.role!.toUpperCase(), ownerName: values.name! });
+      const created = await store.create({ role: values.role!.toUpperCase(), ownerName: values.name!, operator: values.operator ?? null });
       process.stdout.write(
-        `created a ${created.role} key for ${created.ownerName}\n` +
+        `created a ${created.role} key for ${created.ownerName}${created.operator ? ` (operator ${created.operator})` : ''}\n` +
           `  id:  ${created.id}\n` +
           `  key: ${created.key}\n` +
           `The key is shown only this once (only its SHA-256 is stored): hand it over now. ` +
@@ -55,7 +56,7 @@ function table(keys: ApiKeyInfo[]): string {
     ['id', 'role', 'owner', 'created', 'revoked'],
     ...keys.map((k) => [
       k.id,
-      k.role,
+      k.operator ? `${k.role} (${k.operator})` : k.role,
       k.demo ? `${k.ownerName} (demo key)` : k.ownerName,
       k.createdAt.toISOString(),
       k.revokedAt ? k.revokedAt.toISOString() : '-',

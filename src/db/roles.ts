@@ -19,17 +19,23 @@ import { migrationLockValue } from './migrate';
 export const APP_PRIVILEGES: Record<SourceName, readonly string[]> = {
   // regions: read only
   region: ['GRANT USAGE ON SCHEMA region TO %s', 'GRANT SELECT ON ALL TABLES IN SCHEMA region TO %s'],
-  // ingestion: daily reports (upsert, running totals) and clusters; the data version its triggers bump
+  // ingestion: daily reports (upsert, running totals) and clusters; the data version its triggers bump;
+  // persons named by carriers' stays (insert only: an upload never changes a known person)
   cases: [
     'GRANT USAGE ON SCHEMA cases TO %s',
     'GRANT SELECT ON ALL TABLES IN SCHEMA cases TO %s',
     'GRANT INSERT, UPDATE ON cases.daily_reports, cases.clusters TO %s',
+    'GRANT INSERT ON cases.persons TO %s',
     'GRANT UPDATE ON cases.data_version TO %s',
   ],
-  // reads; partitions are made and dropped by the owner's functions
+  // reads; carriers' uploads replace an operator's days (delete + insert) and record their jobs;
+  // partitions are made and dropped by the owner's functions
   mobility: [
     'GRANT USAGE ON SCHEMA mobility TO %s',
     'GRANT SELECT ON ALL TABLES IN SCHEMA mobility TO %s',
+    'GRANT INSERT, DELETE ON mobility.flows, mobility.stays TO %s',
+    'GRANT USAGE ON ALL SEQUENCES IN SCHEMA mobility TO %s',
+    'GRANT INSERT, UPDATE ON mobility.ingest_jobs TO %s',
     'GRANT EXECUTE ON FUNCTION mobility.ensure_month_partitions(date, date), mobility.adopt_default_rows(), mobility.purge_stays_before(timestamptz) TO %s',
   ],
   // keys are read (created and revoked by the owner: `npm run keys`); audit rows appended; passes issued and revoked

@@ -43,6 +43,7 @@ const FILE_OWNERS: Record<string, SubgraphName | null> = {
   'risk.graphql': 'case',
   'ingest.graphql': 'case',
   'mobility.graphql': 'mobility',
+  'upload.graphql': 'mobility',
   'person.graphql': 'person',
   'pass.graphql': 'person',
   'audit.graphql': 'person',

@@ -24,3 +24,27 @@ export function createHttpServer(handler: http.RequestListener, timeouts: HttpTi
   server.keepAliveTimeout = Math.min(server.keepAliveTimeout, Math.floor(timeouts.headersTimeoutMs / 2));
   return server;
 }
+
+/**
+ * HTTP_REQUEST_TIMEOUT_MS for every request but carriers' uploads. Node bounds a request's body
+ * with one server-wide `requestTimeout`, and an upload of a million rows may take minutes (it has
+ * its own bounds: INGEST_TIMEOUT_MS and a minimum rate, services/ingestion/upload.ts). So the
+ * server's bound is the longer one, and this middleware applies the shorter one to the other
+ * paths: a body not complete within `requestTimeoutMs` of its request's arrival is answered 408
+ * and its connection closed, as Node itself would.
+ */
+export function bodyDeadline(requestTimeoutMs: number, exceptPrefix: string): (req: http.IncomingMessage & { path?: string }, res: http.ServerResponse, next: () => void) => void {
+  return (req, res, next) => {
+    if (req.complete || (req.path ?? req.url ?? '').startsWith(exceptPrefix)) return next();
+    const timer = setTimeout(() => {
+      if (req.complete) return;
+      if (!res.headersSent) res.writeHead(408, { connection: 'close' }).end();
+      req.socket.destroySoon();
+    }, requestTimeoutMs);
+    timer.unref();
+    const clear = () => clearTimeout(timer);
+    req.once('end', clear);
+    res.once('close', clear);
+    next();
+  };
+}

@@ -54,6 +54,8 @@ export const CONTRACT_USES: Readonly<Record<string, ContractUse>> = {
     why: '5,000 reports (the schema\'s maximum)',
   },
   ReportCluster: { roles: ['HEALTH'], variables: { input: { regionCode: '420106', detectedOn: '2020-01-01', size: 2 } }, why: 'one cluster' },
+  IngestJob: { roles: ['CARRIER'], variables: { id: '00000000-0000-4000-8000-000000000000' }, why: 'one upload, its errors at their assumed 100' },
+  IngestJobs: { roles: ['CARRIER'], variables: { first: 100 }, why: '100 uploads (the schema\'s maximum)' },
 };
 
 export interface PricedOperation {

@@ -40,9 +40,9 @@ export const DEFAULT_LIMITS: OperationLimits = {
   // The largest contract operation each role runs × 1.25 (src/limits/contract.ts; a test keeps these
   // equal to what the operations derive): ProvinceDrilldown over 30 days costs 640,202; partners
   // check at most 1,000 passes. Bulk data is the CSV export's (GOV, HEALTH), not GraphQL's.
-  maxCost: { PUBLIC: 810_000, PARTNER: 1_300, GOV: 810_000, HEALTH: 810_000 },
+  maxCost: { PUBLIC: 810_000, PARTNER: 1_300, GOV: 810_000, HEALTH: 810_000, CARRIER: 13_000 },
   // The national map is ≈ 1 MB of JSON, DashboardCounties ≈ 1.2 MB; 1,000 pass checks ≈ 0.3 MB.
-  maxResponseBytes: { PUBLIC: 4 * MB, PARTNER: 1 * MB, GOV: 8 * MB, HEALTH: 8 * MB },
+  maxResponseBytes: { PUBLIC: 4 * MB, PARTNER: 1 * MB, GOV: 8 * MB, HEALTH: 8 * MB, CARRIER: 1 * MB },
 };
 
 /** Codes of limit errors besides QUERY_TOO_COMPLEX. */

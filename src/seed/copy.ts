@@ -6,13 +6,13 @@ import { from as copyFrom } from 'pg-copy-streams';
 export type CopyValue = string | number | null;
 
 /** A field in COPY's text format: \N for null, backslash escapes for the characters COPY reserves. */
-function field(value: CopyValue): string {
+export function copyField(value: CopyValue): string {
   if (value === null) return '\\N';
   if (typeof value === 'number') return String(value);
   return value.replace(/[\\\t\n\r]/g, (ch) => (ch === '\\' ? '\\\\' : ch === '\t' ? '\\t' : ch === '\n' ? '\\n' : '\\r'));
 }
 
-/** A bytea value as text input ('\\x' + hex); `field` escapes its backslash for COPY. */
+/** A bytea value as text input ('\\x' + hex); `copyField` escapes its backslash for COPY. */
 export function byteaText(bytes: Buffer): string {
   return `\\x${bytes.toString('hex')}`;
 }
@@ -38,7 +38,7 @@ export async function copyRows<T>(
     let count = 0;
     for (const row of rows) {
       const values = toValues(row);
-      for (let i = 0; i < values.length; i++) chunk += (i === 0 ? '' : '\t') + field(values[i]);
+      for (let i = 0; i < values.length; i++) chunk += (i === 0 ? '' : '\t') + copyField(values[i]);
       chunk += '\n';
       count++;
       if (chunk.length >= CHUNK_CHARS) {

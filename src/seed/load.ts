@@ -4,7 +4,9 @@ import { byteaText, copyRows } from './copy';
 import { dailyReportRows } from './dailyReports';
 import type { SeedData } from './generate';
 import { tripsOn } from './network';
-import { generateStays } from './stays';
+import { generateStays, type StayRow } from './stays';
+import { DEMO_OPERATOR } from '../../datasources/apiKeys';
+import { flowProblems, ingestRules, parseTimestamp, stayPlaceProblems, type Flow, type IngestRules, type RowProblem } from '../../services/ingestion/rows';
 
 export type ProgressListener = (p: { phase: string; done: number; total: number }) => void;
 
@@ -138,7 +140,7 @@ export async function loadCases(pool: pg.Pool, data: SeedData, idHashSecret: str
  * Daily flows in primary-key order (destination, date, origin), so the B-tree is filled left to
  * right; trips are recomputed by tripsOn, exactly as the epidemic saw them.
  */
-function* flowRows(data: SeedData): Generator<[string, string, string, number]> {
+export function* flowRows(data: SeedData): Generator<[string, string, string, number]> {
   const { network, timeline } = data;
   const order = Array.from({ length: network.size }, (_, p) => p).sort(
     (a, b) => network.dest[a] - network.dest[b] || network.origin[a] - network.origin[b],
@@ -168,6 +170,33 @@ function countFlows(data: SeedData): number {
   return count;
 }
 
+/** The seed's mode of flows and source of stays: a telecom operator's location data, as the simulator models. */
+export const SEED_FLOW_MODE = 'MIXED';
+export const SEED_STAY_SOURCE = 'TELECOM';
+
+/**
+ * The seed writes flows and stays through the checks of carriers' uploads (services/ingestion/rows.ts),
+ * so the demo holds nothing an operator could not have sent; a row that fails is a bug of the simulator.
+ */
+function checked<T>(rows: Iterable<T>, problemsOf: (row: T) => RowProblem[], what: string): Generator<T> {
+  return (function* () {
+    for (const row of rows) {
+      const problems = problemsOf(row);
+      if (problems.length > 0) {
+        throw new Error(`the seed made a ${what} that an upload would refuse: ${problems.map((p) => `${p.column ?? 'row'} ${p.message}`).join('; ')}`);
+      }
+      yield row;
+    }
+  })();
+}
+
+function seedRules(data: SeedData): IngestRules {
+  return ingestRules(new Set(data.regions.counties.map((c) => c.code)));
+}
+
+const seedFlow = ([date, origin, destination, trips]: readonly [string, string, string, number]): Flow => ({ date, origin, destination, trips, mode: SEED_FLOW_MODE });
+const seedStayPlace = (s: StayRow) => ({ county: s.regionCode, arrivedMs: parseTimestamp(s.arrivedAt), leftMs: parseTimestamp(s.leftAt), source: SEED_STAY_SOURCE } as const);
+
 export interface MobilityCounts {
   flows: number;
   stays: number;
@@ -180,17 +209,20 @@ export async function loadMobility(pool: pg.Pool, data: SeedData, onProgress?: P
     // (stays lie within it too), so that no row lands in the DEFAULT partition.
     const { dates } = data.timeline;
     await client.query('SELECT mobility.ensure_month_partitions($1, $2)', [dates[0], dates[dates.length - 1]]);
+    const rules = seedRules(data);
     const flowProgress = progressOf(onProgress, 'load flows', countFlows(data));
     const flows = await copyRows(
-      client, 'mobility.flows', ['date', 'origin_code', 'dest_code', 'trips'], flowRows(data), (row) => row, flowProgress.update,
+      client, 'mobility.flows', ['date', 'origin_code', 'dest_code', 'trips', 'operator', 'mode'],
+      checked(flowRows(data), (row) => flowProblems(rules, seedFlow(row)), 'flow'),
+      (row) => [...row, DEMO_OPERATOR, SEED_FLOW_MODE], flowProgress.update,
     );
     flowProgress.finish(flows);
     // Stays are produced while copying; until the end, progress counts against an estimate of 3 per person.
     const stayProgress = progressOf(onProgress, 'load stays', data.people.persons.length * 3);
     const stays = await copyRows(
-      client, 'mobility.stays', ['person_id', 'region_code', 'arrived_at', 'left_at'],
-      generateStays(data.people, data.regions, data.network, data.sim),
-      (s) => [s.personId, s.regionCode, s.arrivedAt, s.leftAt],
+      client, 'mobility.stays', ['person_id', 'region_code', 'arrived_at', 'left_at', 'operator', 'source'],
+      checked(generateStays(data.people, data.regions, data.network, data.sim), (s) => stayPlaceProblems(rules, seedStayPlace(s)), 'stay'),
+      (s) => [s.personId, s.regionCode, s.arrivedAt, s.leftAt, DEMO_OPERATOR, SEED_STAY_SOURCE],
       stayProgress.update,
     );
     stayProgress.finish(stays);

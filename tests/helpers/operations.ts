@@ -47,6 +47,10 @@ export function contractVariables(name: string, tokens: string[]): Record<string
       return [{ input: [{ regionCode: '999999', date: today, newConfirmed: 1 }] }];
     case 'ReportCluster':
       return [{ input: { regionCode: '420106', detectedOn: today, size: 1 } }];
+    case 'IngestJob':
+      return [{ id: '00000000-0000-4000-8000-000000000000' }];
+    case 'IngestJobs':
+      return [{ first: 5 }];
     case 'CheckPass':
       return [...tokens.map((token) => ({ token })), { token: 'not-a-pass' }];
     case 'CheckPasses':

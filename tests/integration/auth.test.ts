@@ -29,10 +29,10 @@ describe('API keys', () => {
     expect(created).toMatchObject({ role: 'PARTNER', ownerName: '顺丰速运', revokedAt: null, demo: false });
 
     const listed = (await keys.list()).find((k) => k.id === created.id)!;
-    expect(listed).toEqual({ id: created.id, role: 'PARTNER', ownerName: '顺丰速运', createdAt: created.createdAt, revokedAt: null, demo: false });
+    expect(listed).toEqual({ id: created.id, role: 'PARTNER', ownerName: '顺丰速运', operator: null, createdAt: created.createdAt, revokedAt: null, demo: false });
     expect(JSON.stringify(await keys.list())).not.toContain(created.key);
 
-    expect(await keys.lookup(created.key)).toEqual({ id: created.id, role: 'PARTNER', ownerName: '顺丰速运' });
+    expect(await keys.lookup(created.key)).toEqual({ id: created.id, role: 'PARTNER', ownerName: '顺丰速运', operator: null });
     expect(await keys.lookup(created.key + 'x')).toBeNull();
 
     const revoked = await keys.revoke(created.id);
@@ -58,7 +58,7 @@ describe('API keys', () => {
   });
 
   it('refuses a role that needs no key, and an empty owner', async () => {
-    await expect(keys.create({ role: 'PUBLIC', ownerName: 'x' })).rejects.toThrow(/PARTNER, GOV, HEALTH/);
+    await expect(keys.create({ role: 'PUBLIC', ownerName: 'x' })).rejects.toThrow(/PARTNER, GOV, HEALTH, CARRIER/);
     await expect(keys.create({ role: 'GOV', ownerName: '  ' })).rejects.toThrow(/owner name/);
   });
 
@@ -68,12 +68,12 @@ describe('API keys', () => {
       (await server.pools.access.query('SELECT count(*)::int AS n FROM access.api_keys WHERE key_hash = ANY($1)', [demoHashes])).rows[0].n;
     await ensureDemoKeys(server.pools.access);
     await ensureDemoKeys(server.pools.access);
-    expect(await count()).toBe(3);
+    expect(await count()).toBe(4);
     const gov = await keys.lookup('demo-gov');
     await keys.revoke(gov!.id);
     expect(await keys.lookup('demo-gov')).toBeNull();
     await ensureDemoKeys(server.pools.access);
-    expect(await keys.lookup('demo-gov')).toEqual({ id: gov!.id, role: 'GOV', ownerName: 'demo GOV' });
+    expect(await keys.lookup('demo-gov')).toEqual({ id: gov!.id, role: 'GOV', ownerName: 'demo GOV', operator: null });
   });
 
   it('refuses to create demo keys with NODE_ENV=production', async () => {
@@ -226,7 +226,7 @@ describe('audit trail', () => {
     const gov = (await keys.lookup('demo-gov'))!;
     const ctx = createContext(server.pools, server.app.services(), {
       requestId: 'batch-test-0001',
-      viewer: { role: 'GOV', keyId: gov.id, keyName: gov.ownerName, clientId: gov.id },
+      viewer: { role: 'GOV', keyId: gov.id, keyName: gov.ownerName, operator: null, clientId: gov.id },
     });
     const person = '0b5c7a7e-2f4e-4a55-9c3a-2b1d6f1e9a10';
     await ctx.services.audit.recordMany(Array.from({ length: 1000 }, (_, i) => ({ operation: 'test.batch', subjectPersonId: i % 2 ? person : null, outcome: 'OK' })));
@@ -327,7 +327,7 @@ describe('npm run keys', () => {
     const created = await keysCli('create', '--role', 'PARTNER', '--name', '顺丰速运');
     const id = /id: +([0-9a-f-]{36})/.exec(created.stdout)![1];
     const key = /key: +(cx_live_\S+)/.exec(created.stdout)![1];
-    expect(await keys.lookup(key)).toEqual({ id, role: 'PARTNER', ownerName: '顺丰速运' });
+    expect(await keys.lookup(key)).toEqual({ id, role: 'PARTNER', ownerName: '顺丰速运', operator: null });
 
     const listed = await keysCli('list');
     const line = listed.stdout.split('\n').find((l) => l.startsWith(id))!;

@@ -47,6 +47,7 @@ const HEADERS: Record<Role, Record<string, string>> = {
   PARTNER: { authorization: `Bearer ${DEMO_KEYS.PARTNER}` },
   GOV: { authorization: `Bearer ${DEMO_KEYS.GOV}` },
   HEALTH: { authorization: `Bearer ${DEMO_KEYS.HEALTH}` },
+  CARRIER: { authorization: `Bearer ${DEMO_KEYS.CARRIER}` },
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -292,6 +293,8 @@ beforeAll(async () => {
   });
   // The audit trail must hold a row for AuditEntry's fields to be reached: reading it writes one.
   await server.gql('{ auditTrail(first: 1) { totalCount } }', {}, HEADERS.HEALTH);
+  // IngestJob and IngestProblem are reached through the demo carrier's jobs: a refused upload (nothing applied) makes one with a problem.
+  await fetch(`${server.url}/ingest/flows`, { method: 'POST', headers: { ...HEADERS.CARRIER, 'content-type': 'text/csv' }, body: 'date,origin,destination,trips,mode\n2020-01-01,999999,110101,1,RAIL\n' });
 });
 afterAll(async () => {
   await server.close();

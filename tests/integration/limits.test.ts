@@ -191,7 +191,7 @@ describe('operation limits', () => {
       const { body } = await server.gql(operation(name), variables, headers);
       expect({ name, codes: (body.errors ?? []).map((e) => e.extensions?.code) }).toEqual({ name, codes: [] });
     }
-    expect(contractOperations().size).toBe(10);
+    expect(contractOperations().size).toBe(12);
   });
 
   it('lets the resolver explain a page size out of range (the cost clamps it)', async () => {

@@ -106,7 +106,7 @@ describe('monthly partitions of mobility data', () => {
         WHERE x.indrelid IN ('mobility.flows'::regclass, 'mobility.stays'::regclass) ORDER BY 1`,
     );
     expect(rows.map((r) => r.index)).toEqual([
-      'flows_origin_date_cover_idx', 'flows_pkey', 'stays_left_at_idx', 'stays_person_arrived_idx', 'stays_pkey',
+      'flows_origin_date_cover_idx', 'flows_pkey', 'stays_left_at_idx', 'stays_operator_arrived_idx', 'stays_person_arrived_idx', 'stays_pkey',
     ]);
     for (const r of rows) expect(r.children).toBe(r.partitions);
   });
@@ -123,10 +123,10 @@ describe('monthly partitions, changed in a rolled-back transaction', () => {
   const insertOldRows = () =>
     query(
       `WITH s AS (
-         INSERT INTO mobility.stays (person_id, region_code, arrived_at, left_at)
-         VALUES ('00000000-0000-4000-8000-000000000001', '420106', '2001-01-15 08:00+08', '2001-01-15 14:00+08') RETURNING 1
+         INSERT INTO mobility.stays (person_id, region_code, arrived_at, left_at, operator, source)
+         VALUES ('00000000-0000-4000-8000-000000000001', '420106', '2001-01-15 08:00+08', '2001-01-15 14:00+08', 'demo', 'TELECOM') RETURNING 1
        )
-       INSERT INTO mobility.flows (date, origin_code, dest_code, trips) VALUES ('2001-01-15', '420106', '110101', 3)`,
+       INSERT INTO mobility.flows (date, origin_code, dest_code, trips, operator, mode) VALUES ('2001-01-15', '420106', '110101', 3, 'demo', 'MIXED')`,
     );
   const whereOldRowsAre = async () => {
     const [r] = await query<{ stay: string; flow: string }>(

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig } from '../../src/config';
+import { DEFAULT_LIMITS } from '../../src/limits';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { contractOperations, operation, OPERATIONS_DIR } from '../helpers/operations';
 import { DEFAULT_MANIFEST_PATH, operationsOf, readManifest, sha256 } from '../../src/documents/manifest';
@@ -157,7 +158,7 @@ describe('npm run documents', () => {
     await expect(cli('check')).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/not in the manifest: NationalRiskMap/) });
     await cli('register', ...readdirSync(OPERATIONS_DIR).map((f) => path.join(OPERATIONS_DIR, f)));
     await expect(cli('check')).resolves.toBeDefined();
-    expect(readManifest(manifest).operations).toHaveLength(12);
+    expect(readManifest(manifest).operations).toHaveLength(14);
   });
 
   it('refuses a document that is not valid against the schema', async () => {
@@ -176,7 +177,7 @@ describe('configuration', () => {
   });
 
   it('reads cost budgets per role', () => {
-    expect(loadConfig({ GRAPHQL_MAX_COST: 'PUBLIC=1000,GOV=2000' }).limits.maxCost).toEqual({ PUBLIC: 1000, PARTNER: 1_300, GOV: 2000, HEALTH: 810_000 });
+    expect(loadConfig({ GRAPHQL_MAX_COST: 'PUBLIC=1000,GOV=2000' }).limits.maxCost).toEqual({ PUBLIC: 1000, PARTNER: 1_300, GOV: 2000, HEALTH: 810_000, CARRIER: DEFAULT_LIMITS.maxCost.CARRIER });
     expect(() => loadConfig({ GRAPHQL_MAX_COST: 'EVERYONE=1' })).toThrow(/GRAPHQL_MAX_COST/);
   });
 
@@ -186,6 +187,7 @@ describe('configuration', () => {
       PARTNER: 1024 * 1024,
       GOV: 1000,
       HEALTH: 2 * 1024 * 1024,
+      CARRIER: 1024 * 1024,
     });
     expect(() => loadConfig({ GRAPHQL_MAX_RESPONSE_BYTES: 'PUBLIC=4gb' })).toThrow(/GRAPHQL_MAX_RESPONSE_BYTES/);
   });

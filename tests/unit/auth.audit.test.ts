@@ -5,7 +5,7 @@ import { Sql, SqlRecorder } from '../../src/db/sql';
 import type { Viewer } from '../../src/auth/viewer';
 import { callerPseudonym } from '../../src/privacy/idHash';
 
-const HEALTH: Viewer = { role: 'HEALTH', keyId: '296b8aa9-fbb1-44e9-b1b0-abe405fe95aa', keyName: '卫健委', clientId: '296b8aa9-fbb1-44e9-b1b0-abe405fe95aa' };
+const HEALTH: Viewer = { role: 'HEALTH', keyId: '296b8aa9-fbb1-44e9-b1b0-abe405fe95aa', keyName: '卫健委', operator: null, clientId: '296b8aa9-fbb1-44e9-b1b0-abe405fe95aa' };
 const PERSON = '0b5c7a7e-2f4e-4a55-9c3a-2b1d6f1e9a10';
 
 function setup(viewer: Viewer = HEALTH, requestId = 'req-12345678') {
@@ -42,7 +42,7 @@ describe('AuditLog', () => {
   });
 
   it('records a PUBLIC caller without a key id, by the pseudonym of its address', async () => {
-    const { log, statements } = setup({ role: 'PUBLIC', keyId: null, keyName: null, clientId: '203.0.113.7' });
+    const { log, statements } = setup({ role: 'PUBLIC', keyId: null, keyName: null, operator: null, clientId: '203.0.113.7' });
     await log.record({ operation: 'closeContactCheck', outcome: 'NOT_MATCHED' });
     expect(statements[0].params.slice(0, 2)).toEqual([null, 'PUBLIC']);
     expect(statements[0].params[7]).toBe(callerPseudonym('203.0.113.7', 'test-secret'));

@@ -44,7 +44,7 @@ describe('Authenticator', () => {
   it('makes a caller without an Authorization header PUBLIC, identified by address, without SQL', async () => {
     const { auth, statements } = setup();
     const viewer = await auth.viewerFor(undefined, '203.0.113.7', new SqlRecorder());
-    expect(viewer).toEqual({ role: 'PUBLIC', keyId: null, keyName: null, clientId: '203.0.113.7' });
+    expect(viewer).toEqual({ role: 'PUBLIC', keyId: null, keyName: null, operator: null, clientId: '203.0.113.7' });
     expect(statements).toHaveLength(0);
   });
 

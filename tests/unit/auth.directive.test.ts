@@ -7,7 +7,7 @@ import { loadTypeDefs } from '../../src/schema';
 
 const AUTH_SDL = loadTypeDefs().find((sdl) => sdl.includes('directive @auth'))!;
 
-const viewer = (role: Role): Viewer => (role === 'PUBLIC' ? PUBLIC_VIEWER('test') : { role, keyId: 'k', keyName: 'k', clientId: 'k' });
+const viewer = (role: Role): Viewer => (role === 'PUBLIC' ? PUBLIC_VIEWER('test') : { role, keyId: 'k', keyName: 'k', operator: role === 'CARRIER' ? 'k' : null, clientId: 'k' });
 
 /** A small schema: a public type with one protected field, and a protected type with one opened field. */
 function sample(): GraphQLSchema {
@@ -24,7 +24,7 @@ function sample(): GraphQLSchema {
           type Region {
             name: String
             inflows: Int @auth(requires: [GOV, HEALTH])
-            everyone: Int @auth(requires: [PUBLIC, PARTNER, GOV, HEALTH])
+            everyone: Int @auth(requires: [PUBLIC, PARTNER, GOV, HEALTH, CARRIER])
           }
           type Person @auth(requires: [HEALTH]) {
             name: String
@@ -87,7 +87,7 @@ describe('@auth', () => {
 
   it('does not wrap fields without a rule, nor rules that list every role', () => {
     const plain = makeExecutableSchema({
-      typeDefs: [AUTH_SDL, 'type Query { a: Int b: Int @auth(requires: [HEALTH]) c: Int @auth(requires: [PUBLIC, PARTNER, GOV, HEALTH]) }'],
+      typeDefs: [AUTH_SDL, 'type Query { a: Int b: Int @auth(requires: [HEALTH]) c: Int @auth(requires: [PUBLIC, PARTNER, GOV, HEALTH, CARRIER]) }'],
       resolvers: { Query: { a: () => 1, b: () => 2, c: () => 3 } },
     });
     const before = (plain.getQueryType() as GraphQLObjectType).getFields();

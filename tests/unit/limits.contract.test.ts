@@ -61,7 +61,7 @@ describe('cost budgets derived from the contract operations (src/limits/contract
     expect(roundUp(1_500)).toBe(1_500);
     expect(roundUp(1_501)).toBe(1_600);
     expect(DEFAULT_LIMITS.maxCost).toEqual(derivedBudgets(priced));
-    expect(DEFAULT_LIMITS.maxCost).toEqual({ PUBLIC: 810_000, PARTNER: 1_300, GOV: 810_000, HEALTH: 810_000 });
+    expect(DEFAULT_LIMITS.maxCost).toEqual({ PUBLIC: 810_000, PARTNER: 1_300, GOV: 810_000, HEALTH: 810_000, CARRIER: 13_000 });
   });
 
   it("refuses the issue's attacks within every budget: all counties × 180 days, and three nested 500-pages", () => {

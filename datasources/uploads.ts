@@ -1,0 +1,336 @@
+import type { Writable } from 'node:stream';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { Sql } from '../src/db/sql';
+import { encodeCursor, type Page } from '../src/graphql/pagination';
+
+/**
+ * Carriers' uploads (docs/ingestion.md) in the mobility datasource: the job records
+ * (`mobility.ingest_jobs`) and the staging of one upload. SQL only; the rules and the order of
+ * the steps are services/ingestion's.
+ */
+
+export type IngestKind = 'FLOWS' | 'STAYS';
+export type IngestStatus = 'RUNNING' | 'SUCCEEDED' | 'REJECTED' | 'FAILED';
+export type IngestFormat = 'CSV' | 'NDJSON';
+
+/** One problem of an upload: the data row (1 = the first after a CSV header; null: the file as a whole), the column, why. */
+export interface IngestError {
+  row: number | null;
+  column: string | null;
+  message: string;
+}
+
+/** An upload as recorded. */
+export interface IngestJob {
+  id: string;
+  operator: string;
+  kind: IngestKind;
+  status: IngestStatus;
+  partial: boolean;
+  format: IngestFormat;
+  startedAt: Date;
+  finishedAt: Date | null;
+  bytes: number;
+  rowsReceived: number;
+  rowsApplied: number;
+  rowsReplaced: number;
+  errorCount: number;
+  errors: IngestError[];
+  dates: string[];
+}
+
+/** What an upload ended with, written once. */
+export interface IngestOutcome {
+  status: Exclude<IngestStatus, 'RUNNING'>;
+  bytes: number;
+  rowsReceived: number;
+  rowsApplied: number;
+  rowsReplaced: number;
+  errorCount: number;
+  errors: readonly IngestError[];
+  dates: readonly string[];
+}
+
+interface JobRow {
+  id: string;
+  operator: string;
+  kind: IngestKind;
+  status: IngestStatus;
+  partial: boolean;
+  format: IngestFormat;
+  started_at: Date;
+  finished_at: Date | null;
+  bytes: string;
+  rows_received: string;
+  rows_applied: string;
+  rows_replaced: string;
+  error_count: string;
+  errors: IngestError[];
+  dates: string[];
+}
+
+const JOB_COLUMNS = `id, operator, kind, status, partial, format, started_at, finished_at, bytes, rows_received, rows_applied,
+  rows_replaced, error_count, errors, dates::text[] AS dates`;
+
+const toJob = (r: JobRow): IngestJob => ({
+  id: r.id,
+  operator: r.operator,
+  kind: r.kind,
+  status: r.status,
+  partial: r.partial,
+  format: r.format,
+  startedAt: r.started_at,
+  finishedAt: r.finished_at,
+  bytes: Number(r.bytes),
+  rowsReceived: Number(r.rows_received),
+  rowsApplied: Number(r.rows_applied),
+  rowsReplaced: Number(r.rows_replaced),
+  errorCount: Number(r.error_count),
+  errors: r.errors,
+  dates: r.dates,
+});
+
+/** The job records: written by the upload path, read (own operator only) by Query.ingestJob(s). */
+export class IngestJobStore {
+  constructor(private readonly sql: Sql) {}
+
+  async start(job: { id: string; operator: string; kind: IngestKind; partial: boolean; format: IngestFormat; keyId: string | null; requestId: string | null }): Promise<void> {
+    await this.sql.write(
+      'IngestJobStore.start',
+      `INSERT INTO mobility.ingest_jobs (id, operator, kind, status, partial, format, key_id, request_id)
+       VALUES ($1, $2, $3, 'RUNNING', $4, $5, $6, $7)`,
+      [job.id, job.operator, job.kind, job.partial, job.format, job.keyId, job.requestId],
+    );
+  }
+
+  async finish(id: string, o: IngestOutcome): Promise<IngestJob> {
+    const [row] = await this.sql.write<JobRow>(
+      'IngestJobStore.finish',
+      `UPDATE mobility.ingest_jobs
+          SET status = $2, finished_at = now(), bytes = $3, rows_received = $4, rows_applied = $5, rows_replaced = $6,
+              error_count = $7, errors = $8::jsonb, dates = $9::date[]
+        WHERE id = $1
+        RETURNING ${JOB_COLUMNS}`,
+      [id, o.status, o.bytes, o.rowsReceived, o.rowsApplied, o.rowsReplaced, o.errorCount, JSON.stringify(o.errors), o.dates],
+    );
+    return toJob(row);
+  }
+
+  /** A job of this operator; null when there is none with that id (or it is another operator's). */
+  async byId(operator: string, id: string): Promise<IngestJob | null> {
+    const rows = await this.sql.queryPrimary<JobRow>(
+      'IngestJobStore.byId',
+      `SELECT ${JOB_COLUMNS} FROM mobility.ingest_jobs WHERE id = $1 AND operator = $2`,
+      [id, operator],
+    );
+    return rows.length === 0 ? null : toJob(rows[0]);
+  }
+
+  /** A page of this operator's jobs, newest first; `after` is the cursor value of the last job of the previous page. */
+  async page(operator: string, first: number, after: { startedAt: string; id: string } | null): Promise<Page<IngestJob>> {
+    const rows = await this.sql.queryPrimary<JobRow>(
+      'IngestJobStore.page',
+      `SELECT ${JOB_COLUMNS} FROM mobility.ingest_jobs
+        WHERE operator = $1 AND ($2::timestamptz IS NULL OR (started_at, id) < ($2::timestamptz, $3::uuid))
+        ORDER BY started_at DESC, id DESC LIMIT $4`,
+      [operator, after?.startedAt ?? null, after?.id ?? null, first + 1],
+    );
+    return {
+      nodes: rows.slice(0, first).map(toJob),
+      hasNextPage: rows.length > first,
+      hasPreviousPage: after !== null,
+      cursorOf: (j) => encodeCursor('ingestJob', `${j.startedAt.toISOString()}|${j.id}`),
+      totalCount: async () =>
+        Number((await this.sql.queryPrimary<{ n: string }>('IngestJobStore.count', 'SELECT count(*) AS n FROM mobility.ingest_jobs WHERE operator = $1', [operator]))[0].n),
+    };
+  }
+}
+
+/** The staging table of each kind, its columns in COPY order, and the key a row must not repeat within a file. */
+const STAGING = {
+  FLOWS: {
+    table: 'pg_temp.ingest_rows',
+    create: `CREATE TEMP TABLE ingest_rows (row bigint NOT NULL, date date NOT NULL, origin_code text NOT NULL, dest_code text NOT NULL,
+               trips integer NOT NULL, mode text NOT NULL) ON COMMIT DROP`,
+    columns: ['row', 'date', 'origin_code', 'dest_code', 'trips', 'mode'],
+    key: 'date, origin_code, dest_code, mode',
+    keyColumn: 'destination',
+  },
+  STAYS: {
+    table: 'pg_temp.ingest_rows',
+    create: `CREATE TEMP TABLE ingest_rows (row bigint NOT NULL, id_hash bytea NOT NULL, name text NOT NULL, home_code text NOT NULL,
+               region_code text NOT NULL, arrived_at timestamptz NOT NULL, left_at timestamptz NOT NULL, source text NOT NULL) ON COMMIT DROP`,
+    columns: ['row', 'id_hash', 'name', 'home_code', 'region_code', 'arrived_at', 'left_at', 'source'],
+    key: 'id_hash, arrived_at',
+    keyColumn: 'arrived',
+  },
+} as const;
+
+/** A person named by staged stays, to be found or registered in the case datasource. */
+export interface StagedPerson {
+  idHash: Buffer;
+  name: string;
+  homeCode: string;
+}
+
+/**
+ * One upload's transaction on one mobility connection: rows are copied into a temporary table
+ * (dropped at commit), checked there as a whole (duplicates), and then, under a lock per
+ * (operator, kind), the operator's rows of the days in the file are replaced by them. Until
+ * `commit` nothing is visible; `abandon` rolls back and discards the connection (it may be mid-COPY).
+ */
+export class UploadStaging {
+  private released = false;
+
+  private constructor(
+    private readonly client: pg.PoolClient,
+    private readonly kind: IngestKind,
+  ) {}
+
+  static async open(pool: pg.Pool, kind: IngestKind, statementTimeoutMs: number): Promise<UploadStaging> {
+    const client = await pool.connect();
+    try {
+      await client.query('/* UploadStaging.begin */ BEGIN');
+      // The COPY runs as long as the client takes to send the file: bounded by the upload's own timeout.
+      await client.query(`/* UploadStaging.timeout */ SET LOCAL statement_timeout = ${Math.floor(statementTimeoutMs)}`);
+      await client.query(`/* UploadStaging.create */ ${STAGING[kind].create}`);
+      if (kind === 'STAYS') {
+        await client.query('/* UploadStaging.createPersons */ CREATE TEMP TABLE ingest_persons (id_hash bytea PRIMARY KEY, person_id uuid NOT NULL) ON COMMIT DROP');
+      }
+      return new UploadStaging(client, kind);
+    } catch (err) {
+      client.release(true);
+      throw err;
+    }
+  }
+
+  /** The COPY of the staging table: write COPY text rows (tab-separated, in STAGING columns' order). */
+  copyIn(): Writable & { rowCount: number } {
+    const { table, columns } = STAGING[this.kind];
+    return this.client.query(copyFrom(`/* UploadStaging.copy */ COPY ${table} (${columns.join(', ')}) FROM STDIN`));
+  }
+
+  /**
+   * Rows whose key (flows: date, origin, destination, mode; stays: person and arrival) an earlier
+   * row of the file already has: the first `limit` of them with that earlier row, and their count.
+   * With `drop`, they are removed from staging (partial uploads keep the first of each).
+   */
+  async duplicates(limit: number, drop: boolean): Promise<{ count: number; first: { row: number; earlier: number }[] }> {
+    const { table, key } = STAGING[this.kind];
+    const { rows } = await this.client.query<{ row: string; earlier: string; count: string }>(
+      `/* UploadStaging.duplicates */
+       WITH d AS (
+         SELECT row, first_value(row) OVER (PARTITION BY ${key} ORDER BY row) AS earlier FROM ${table}
+       ), dup AS (SELECT row, earlier FROM d WHERE row <> earlier)
+       SELECT row, earlier, (SELECT count(*) FROM dup) AS count FROM dup ORDER BY row LIMIT $1`,
+      [limit],
+    );
+    const count = rows.length === 0 ? 0 : Number(rows[0].count);
+    if (drop && count > 0) {
+      await this.client.query(
+        `/* UploadStaging.dropDuplicates */
+         DELETE FROM ${table} t USING (
+           SELECT row FROM (SELECT row, first_value(row) OVER (PARTITION BY ${key} ORDER BY row) AS earlier FROM ${table}) d WHERE row <> earlier
+         ) dup WHERE t.row = dup.row`,
+      );
+    }
+    return { count, first: rows.map((r) => ({ row: Number(r.row), earlier: Number(r.earlier) })) };
+  }
+
+  /** Stays: the distinct persons of the staged rows in batches of `size` (the first row's name for each), by id hash. */
+  async *persons(size: number): AsyncGenerator<StagedPerson[]> {
+    let after: Buffer | null = null;
+    for (;;) {
+      const { rows }: { rows: { id_hash: Buffer; name: string; home_code: string }[] } = await this.client.query(
+        `/* UploadStaging.persons */
+         SELECT DISTINCT ON (id_hash) id_hash, name, home_code FROM pg_temp.ingest_rows
+          WHERE $1::bytea IS NULL OR id_hash > $1 ORDER BY id_hash, row LIMIT $2`,
+        [after, size],
+      );
+      if (rows.length === 0) return;
+      yield rows.map((r) => ({ idHash: r.id_hash, name: r.name, homeCode: r.home_code }));
+      after = rows[rows.length - 1].id_hash;
+    }
+  }
+
+  /** Stays: the case datasource's person id of each id hash. */
+  async assignPersons(pairs: readonly { idHash: Buffer; id: string }[]): Promise<void> {
+    await this.client.query(
+      `/* UploadStaging.assignPersons */ INSERT INTO pg_temp.ingest_persons SELECT * FROM unnest($1::bytea[], $2::uuid[])`,
+      [pairs.map((p) => p.idHash), pairs.map((p) => p.id)],
+    );
+  }
+
+  /**
+   * Replaces the operator's rows of the staged days with the staged rows: flows by date, stays by
+   * the day (Asia/Shanghai) they began. One lock per (operator, kind) serialises two uploads of
+   * the same operator, so each day ends up as one of them sent it, never a mix.
+   */
+  async replace(operator: string): Promise<{ applied: number; replaced: number; dates: string[] }> {
+    const q = this.client;
+    await q.query(`/* UploadStaging.lock */ SELECT pg_advisory_xact_lock(hashtextextended('mobility.ingest:' || $1 || ':' || $2, 0))`, [operator, this.kind]);
+    if (this.kind === 'FLOWS') {
+      const { rows: [span] } = await q.query<{ dates: string[] | null; lo: string | null; hi: string | null }>(
+        `/* UploadStaging.flowDays */ SELECT array_agg(DISTINCT date ORDER BY date)::text[] AS dates, min(date)::text AS lo, max(date)::text AS hi FROM pg_temp.ingest_rows`,
+      );
+      const dates = span.dates ?? [];
+      if (dates.length === 0) return { applied: 0, replaced: 0, dates };
+      await q.query('/* UploadStaging.partitions */ SELECT mobility.ensure_month_partitions($1, $2)', [span.lo, span.hi]);
+      const deleted = await q.query('/* UploadStaging.deleteFlows */ DELETE FROM mobility.flows WHERE operator = $1 AND date = ANY($2::date[])', [operator, dates]);
+      // In primary-key order, so the B-tree fills left to right.
+      const inserted = await q.query(
+        `/* UploadStaging.insertFlows */
+         INSERT INTO mobility.flows (date, origin_code, dest_code, trips, operator, mode)
+         SELECT date, origin_code, dest_code, trips, $1, mode FROM pg_temp.ingest_rows ORDER BY dest_code, date, origin_code, mode`,
+        [operator],
+      );
+      return { applied: inserted.rowCount ?? 0, replaced: deleted.rowCount ?? 0, dates };
+    }
+    const { rows: [span] } = await q.query<{ dates: string[] | null; lo: string | null; hi: string | null }>(
+      `/* UploadStaging.stayDays */
+       SELECT array_agg(DISTINCT (arrived_at AT TIME ZONE 'Asia/Shanghai')::date ORDER BY (arrived_at AT TIME ZONE 'Asia/Shanghai')::date)::text[] AS dates,
+              (min(left_at) AT TIME ZONE 'Asia/Shanghai')::date::text AS lo, (max(left_at) AT TIME ZONE 'Asia/Shanghai')::date::text AS hi
+         FROM pg_temp.ingest_rows`,
+    );
+    const dates = span.dates ?? [];
+    if (dates.length === 0) return { applied: 0, replaced: 0, dates };
+    await q.query('/* UploadStaging.partitions */ SELECT mobility.ensure_month_partitions($1, $2)', [span.lo, span.hi]);
+    const deleted = await q.query(
+      `/* UploadStaging.deleteStays */
+       DELETE FROM mobility.stays s USING unnest($2::date[]) AS d(day)
+        WHERE s.operator = $1
+          AND s.arrived_at >= (d.day::timestamp AT TIME ZONE 'Asia/Shanghai')
+          AND s.arrived_at < ((d.day + 1)::timestamp AT TIME ZONE 'Asia/Shanghai')`,
+      [operator, dates],
+    );
+    const inserted = await q.query(
+      `/* UploadStaging.insertStays */
+       INSERT INTO mobility.stays (person_id, region_code, arrived_at, left_at, operator, source)
+       SELECT p.person_id, r.region_code, r.arrived_at, r.left_at, $1, r.source
+         FROM pg_temp.ingest_rows r JOIN pg_temp.ingest_persons p USING (id_hash)
+        ORDER BY r.row`,
+      [operator],
+    );
+    return { applied: inserted.rowCount ?? 0, replaced: deleted.rowCount ?? 0, dates };
+  }
+
+  async commit(): Promise<void> {
+    try {
+      await this.client.query('/* UploadStaging.commit */ COMMIT');
+    } finally {
+      this.released = true;
+      this.client.release();
+    }
+  }
+
+  /**
+   * Discards the connection, which rolls the transaction back on the server: the connection may be
+   * mid-COPY (a failed transfer), where a ROLLBACK would wait behind the COPY for ever.
+   */
+  abandon(): void {
+    if (this.released) return;
+    this.released = true;
+    this.client.release(true);
+  }
+}
