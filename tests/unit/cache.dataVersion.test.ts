@@ -1,6 +1,6 @@
 import type { Pools } from '../../src/db/pools';
 import { CaseDataVersionReads } from '../../datasources/dataVersion';
-import { SqlRecorder } from '../../datasources/sql';
+import { SqlRecorder } from '../../src/db/sql';
 
 /**
  * The case data version read for the whole process (datasources/dataVersion.ts): requests share a
