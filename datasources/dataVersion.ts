@@ -19,7 +19,7 @@ const UNRECORDED: StatementRecorder = { record: () => undefined };
 
 /**
  * The case data version, read for the whole process — like the pass checks' shared batches
- * (datasources/sharedBatch.ts), an exception to "every read is per request", for the response cache.
+ * (src/db/sharedBatch.ts), an exception to "every read is per request", for the response cache.
  *
  * Why: the national map is answered from the response cache, but its key needs the version, and
  * per request that read went to the request class's pools. Under attack those connections are held

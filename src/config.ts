@@ -5,6 +5,7 @@ import type { SourceName } from './db/pools';
 import { ROLES, type Role } from './auth/viewer';
 import { DEFAULT_LIMITS, type OperationLimits } from './limits';
 import type { IngestLimits } from '../services/ingestion/upload';
+import { DEFAULT_EXECUTION_SLICE_MS } from './limits/slices';
 import { DEFAULT_CLASS_LIMITS, REQUEST_CLASSES, type ClassLimits, type RequestClass } from './limits/requestClass';
 
 /** "public=4000,official=30000": a value per request class (docs/limits.md, "Bulkheads and load shedding"); `none` where allowed. */
@@ -95,6 +96,11 @@ const Env = z.object({
   CALLER_CONCURRENCY: perClass(false),
   SHED_LAG_MS: perClass(true),
   PG_POOL_SHARES: perClass(false),
+  // answers of the expensive classes built at most this long per turn of the event loop (src/limits/slices.ts)
+  EXECUTION_SLICE_MS: z
+    .string()
+    .regex(/^\s*$|^none$|^([1-9]\d{0,2}|1000)$/, 'expected milliseconds from 1 to 1000, or none')
+    .default(''),
   // instances starting together wait this long for another one's migrations (or demo seed) of the same database
   MIGRATION_LOCK_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(120_000),
   // slow clients (docs/operations.md): a request's headers, and the whole request, must arrive within these
@@ -162,6 +168,8 @@ export interface Config {
    * default of the deployment (0 on `npm start`, 1 ms in a subgraph: src/federation/subgraphServer.ts).
    */
   passCheckBatchWindowMs: number | null;
+  /** Milliseconds of answer building per turn of the event loop for every class but pass checks (src/limits/slices.ts); null: not paced. */
+  executionSliceMs: number | null;
   /** Proxies believed in X-Forwarded-For (src/http/clientAddress.ts). */
   trustProxy: TrustProxy;
   /** Itinerary stays older than this are purged (at least 14: the pass rule looks back 14 days). */
@@ -281,6 +289,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apqTtlSeconds: e.APQ_TTL_SECONDS,
     apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
     passCheckBatchWindowMs: e.PASS_CHECK_BATCH_WINDOW_MS ?? null,
+    executionSliceMs: e.EXECUTION_SLICE_MS === 'none' ? null : Number(e.EXECUTION_SLICE_MS.trim() || DEFAULT_EXECUTION_SLICE_MS),
     trustProxy: trustProxyOf(e.TRUST_PROXY),
     retentionDays: e.RETENTION_DAYS,
     redisUrl: e.REDIS_URL ?? null,

@@ -11,6 +11,7 @@ import type { PassCheckBatches } from '../services/passChecks';
 import type { ResponseBudget } from './limits/responseSize';
 import type { RequestLane } from './db/lane';
 import type { RequestClass } from './limits/requestClass';
+import type { ExecutionSlices } from './limits/slices';
 
 /** Everything a resolver may use for one request. */
 export interface Context {
@@ -26,6 +27,8 @@ export interface Context {
   responseBudget: ResponseBudget | null;
   /** The connections and deadline of this request's statements (src/db/lane.ts); absent outside HTTP. */
   lane?: RequestLane;
+  /** Paces the building of this request's answer unless it is a pass check (src/limits/slices.ts); absent: not paced. */
+  slices?: ExecutionSlices | null;
   /**
    * In a subgraph: the class and the time left that the gateway gave the client's request (headers
    * believed past the secret gate); this request then counts in that class, not per caller again.
@@ -57,7 +60,7 @@ export interface ContextAuthOptions {
 export function createContext(
   pools: Pools,
   services: AppServices,
-  options: SourceOptions & ContextAuthOptions & { requestId?: string; lane?: RequestLane; forwarded?: Context['forwarded'] } = {},
+  options: SourceOptions & ContextAuthOptions & { requestId?: string; lane?: RequestLane; forwarded?: Context['forwarded']; slices?: ExecutionSlices | null } = {},
 ): Context {
   const sql = options.sql ?? new SqlRecorder();
   const requestId = options.requestId ?? randomUUID();
@@ -87,6 +90,7 @@ export function createContext(
     viewer,
     responseBudget: options.responseBudget ?? null,
     ...(options.lane ? { lane: options.lane } : {}),
+    ...(options.slices ? { slices: options.slices } : {}),
     ...(options.forwarded ? { forwarded: options.forwarded } : {}),
   };
 }

@@ -31,6 +31,7 @@ import { personalDataPlugin } from './privacy/transport';
 import { Admission } from './limits/admission';
 import { admissionPlugin } from './limits/admissionPlugin';
 import { eventLoopLag, type LoadSignal } from './limits/load';
+import { executionSlices } from './limits/slices';
 import { RequestLane, type DeadlineExceeded } from './db/lane';
 import { classSaturated } from './db/pools';
 import { DEFAULT_MANIFEST_PATH, documentsById, readManifest } from './documents/manifest';
@@ -127,6 +128,8 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
     onRefused: metrics.observeRefused,
   });
   metrics.watchAdmission(admission, lag);
+  // the expensive classes' answers built a slice per turn of the loop, so pass checks are read between (src/limits/slices.ts)
+  const slices = config.executionSliceMs === null ? null : executionSlices(config.executionSliceMs);
   // One schema for HTTP and the WebSocket subscriptions (src/subscriptions), so @auth applies to both.
   const schema = subgraph?.schema ?? buildSchema();
   let live: LiveServer | null = null;
@@ -236,7 +239,7 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
             // its statements: the system pools until its class is known, then the class's (src/db/lane.ts)
             const lane = new RequestLane(pools, (requestClass) => metrics.observeRefused(requestClass ?? 'none', 'deadline'));
             const forwarded = subgraph?.forwarded?.(req);
-            return createContext(pools, ready, { batch, requestId: requestIdOf(req.headers['x-request-id']), viewer, sql, responseBudget, lane, ...(forwarded ? { forwarded } : {}) });
+            return createContext(pools, ready, { batch, requestId: requestIdOf(req.headers['x-request-id']), viewer, sql, responseBudget, lane, slices, ...(forwarded ? { forwarded } : {}) });
           },
           (context) => storedAnswerOf(context, cachedAnswers),
         ),

@@ -22,6 +22,7 @@ import { applyAuth } from '../auth/directive';
 import { SCHEMA_DIR } from '../schemaSource';
 import { checkListSizes } from '../limits/listSize';
 import { applyResponseBudget } from '../limits/responseSize';
+import { applyExecutionSlices } from '../limits/slices';
 import { SUBGRAPH_NAMES, type SubgraphName } from './names';
 
 /**
@@ -235,5 +236,5 @@ export function buildSubgraph(name: SubgraphName): GraphQLSchema {
   }
   const schema = buildSubgraphSchema([{ typeDefs, resolvers: own as GraphQLResolverMap<unknown> }]);
   checkListSizes(schema);
-  return applyAuth(applyResponseBudget(schema));
+  return applyAuth(applyExecutionSlices(applyResponseBudget(schema)));
 }

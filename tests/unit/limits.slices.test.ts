@@ -1,0 +1,65 @@
+import { ExecutionSlices } from '../../src/limits/slices';
+
+/**
+ * Execution in slices (src/limits/slices.ts): work that goes through `pace` runs at most a slice per
+ * turn of the event loop, and what the loop has to do meanwhile (a socket read, a timer) runs between.
+ */
+function busy(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // a field's work
+  }
+}
+
+/** `width` lists of `width` fields, each costing `fieldMs`, built through `pace` as graphql-js would. */
+async function build(slices: ExecutionSlices, width: number, fieldMs: number): Promise<number[][]> {
+  const range = () => Array.from({ length: width }, (_, i) => i);
+  const field = (i: number, j: number) => {
+    busy(fieldMs);
+    return slices.pace(i * width + j) as number | Promise<number>;
+  };
+  const lists = (await slices.pace(range())) as number[];
+  return Promise.all(
+    lists.map(async (i) => {
+      const items = (await slices.pace(range())) as number[];
+      return Promise.all(items.map((j) => field(i, j)));
+    }),
+  );
+}
+
+describe('execution slices', () => {
+  it('give values back at once while the slice lasts', () => {
+    const slices = new ExecutionSlices(1000);
+    for (let i = 0; i < 100; i++) expect(slices.pace(i)).toBe(i);
+    expect(slices.spentSlices).toBe(0);
+  });
+
+  it('let the loop turn between slices: a timer due meanwhile runs before the answer is done, and the answer is whole', async () => {
+    const slices = new ExecutionSlices(2);
+    let timerRanAt: number | null = null;
+    let doneAt: number | null = null;
+    let turns = 0;
+    // "a pass check arrives": a callback the loop must get to while the tree is built
+    setTimeout(() => (timerRanAt = turns), 1);
+    const ticker = setInterval(() => turns++, 0);
+    const tree = build(slices, 40, 0.05).then((t) => {
+      doneAt = turns;
+      return t;
+    });
+    const result = await tree;
+    clearInterval(ticker);
+    expect(result).toEqual(Array.from({ length: 40 }, (_, i) => Array.from({ length: 40 }, (_, j) => i * 40 + j)));
+    expect(slices.spentSlices).toBeGreaterThan(1);
+    expect(timerRanAt).not.toBeNull();
+    expect(timerRanAt!).toBeLessThan(doneAt!);
+    expect(slices.waitingCount).toBe(0);
+  });
+
+  it('without slices the same work runs in one go: the timer waits for the whole answer', async () => {
+    let timerRan = false;
+    setTimeout(() => (timerRan = true), 1);
+    const unpaced = { pace: (v: unknown) => v } as unknown as ExecutionSlices;
+    await build(unpaced, 40, 0.05);
+    expect(timerRan).toBe(false);
+  });
+});
