@@ -12,6 +12,8 @@ import { PassRegistry } from './passRegistry';
 import { RiskService } from './risk';
 import { PassService } from './pass';
 import { IngestService } from './ingest';
+import { ReportingStore } from './reporting';
+import { ReportingService } from '../services/reporting';
 
 export interface Sources {
   regions: RegionSource;
@@ -21,6 +23,8 @@ export interface Sources {
   risk: RiskService;
   passes: PassService;
   ingest: IngestService;
+  /** Case records and close contacts from the health commission (services/reporting.ts). */
+  reporting: ReportingService;
 }
 
 export interface SourceOptions {
@@ -36,6 +40,8 @@ export interface ServiceDeps {
   countyLevels: CountyLevelCache;
   /** The pass-check statements, batched across requests (datasources/sharedBatch.ts). */
   passChecks: PassCheckBatches;
+  /** Key of the hash under which ID numbers are stored (reporting writes persons). */
+  idHashSecret: string;
 }
 
 /** Per-request datasource instances over the shared pools; their loaders cache for this request only. */
@@ -54,6 +60,7 @@ export function createSources(pools: Pools, recorder: SqlRecorder, deps: Service
     risk,
     passes: new PassService(persons, mobility, regions, risk, registry, deps.signer, deps.audit, deps.countyLevels, deps.passChecks, recorder),
     ingest: new IngestService(regions, cases),
+    reporting: new ReportingService(regions, cases, new ReportingStore(requestSql(pools, 'cases', recorder)), deps.audit, deps.idHashSecret),
   };
 }
 

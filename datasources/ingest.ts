@@ -60,7 +60,14 @@ export class IngestService {
       else seen.set(key, i);
     });
     if (errors.length > 0) return { accepted: 0, userErrors: errors };
-    return { accepted: await this.cases.reportDaily(reports), userErrors: [] };
+    const { accepted, belowRecords } = await this.cases.reportDaily(reports);
+    for (const b of belowRecords) {
+      const r = reports[b.index];
+      const at = (f: string) => ['input', String(b.index), f];
+      if (r.newConfirmed < b.recordedConfirmed) errors.push({ field: at('newConfirmed'), message: `${b.recordedConfirmed} case records of ${r.regionCode} were confirmed on ${r.date}; newConfirmed cannot be lower (correct the case records first).`, code: 'CONFLICT' });
+      if (r.newAsymptomatic < b.recordedAsymptomatic) errors.push({ field: at('newAsymptomatic'), message: `${b.recordedAsymptomatic} asymptomatic case records of ${r.regionCode} were reported on ${r.date}; newAsymptomatic cannot be lower (correct the case records first).`, code: 'CONFLICT' });
+    }
+    return { accepted, userErrors: errors };
   }
 
   async reportCluster(input: { regionCode: string; detectedOn: string; size: number; description?: string | null }): Promise<{ cluster: ClusterRecord | null; userErrors: UserError[] }> {

@@ -17,6 +17,10 @@ export interface Region {
   population: number;
   populationSource: string;
   populationYear: number;
+  /** First day in force ('YYYY-MM-DD'). */
+  validFrom: string;
+  /** Last day in force, inclusive; null while in force. */
+  validTo: string | null;
 }
 
 interface RegionRow {
@@ -30,10 +34,12 @@ interface RegionRow {
   population: number;
   population_source: string;
   population_year: number;
+  valid_from: string;
+  valid_to: string | null;
 }
 
 const COLUMNS =
-  'code, name, official_name, level, kind, parent_code, province_code, population, population_source, population_year';
+  'code, name, official_name, level, kind, parent_code, province_code, population, population_source, population_year, valid_from, valid_to';
 
 const toRegion = (r: RegionRow): Region => ({
   code: r.code,
@@ -46,6 +52,8 @@ const toRegion = (r: RegionRow): Region => ({
   population: r.population,
   populationSource: r.population_source,
   populationYear: r.population_year,
+  validFrom: r.valid_from,
+  validTo: r.valid_to,
 });
 
 export interface RegionFilter {

@@ -1,5 +1,6 @@
 import type { Context } from '../src/context';
 import type { DailyReportInput } from '../datasources/case';
+import type { CaseRecordInput, ContactInput } from '../services/reporting';
 
 export const ingestResolvers = {
   Mutation: {
@@ -10,5 +11,9 @@ export const ingestResolvers = {
       { input }: { input: { regionCode: string; detectedOn: string; size: number; description?: string | null } },
       { sources }: Context,
     ) => sources.ingest.reportCluster(input),
+    reportCaseRecords: (_: unknown, { input, idempotencyKey }: { input: CaseRecordInput[]; idempotencyKey?: string | null }, { sources }: Context) =>
+      sources.reporting.reportCaseRecords(input, idempotencyKey),
+    reportContacts: (_: unknown, { input, idempotencyKey }: { input: ContactInput[]; idempotencyKey?: string | null }, { sources }: Context) =>
+      sources.reporting.reportContacts(input, idempotencyKey),
   },
 };

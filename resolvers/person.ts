@@ -26,7 +26,8 @@ export const personResolvers = {
       const contacts = await ctx.sources.persons.contactsByPerson.load(matched ? person.id : '00000000-0000-0000-0000-000000000000');
       const today = todayCst();
       const windowStart = addDays(today, -(PASS_WINDOW_DAYS - 1));
-      const exposure = contacts.map((c) => c.exposureDate).filter((d) => d >= windowStart && d <= today).sort().pop() ?? null;
+      // a contact whose quarantine has ended is released, as for the pass colour (PersonSource.passFacts)
+      const exposure = contacts.filter((c) => c.quarantineEndedOn == null).map((c) => c.exposureDate).filter((d) => d >= windowStart && d <= today).sort().pop() ?? null;
       // An existing ID number with a wrong name is recorded against its holder: name-guessing shows in their trail.
       await ctx.audit.record({
         operation: 'closeContactCheck',

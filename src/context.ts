@@ -72,7 +72,7 @@ export function createContext(
   return {
     requestId,
     sql,
-    sources: createSources(requestPools, sql, { signer: services.signer, audit, countyLevels: services.countyLevels, passChecks: services.passChecks }, options),
+    sources: createSources(requestPools, sql, { signer: services.signer, audit, countyLevels: services.countyLevels, passChecks: services.passChecks, idHashSecret: services.idHashSecret }, options),
     viewer,
     audit,
     idHashSecret: services.idHashSecret,

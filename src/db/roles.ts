@@ -18,11 +18,14 @@ import { SCHEMA } from './migrationStatus';
 export const APP_PRIVILEGES: Record<SourceName, readonly string[]> = {
   // regions: read only
   region: ['GRANT USAGE ON SCHEMA region TO %s', 'GRANT SELECT ON ALL TABLES IN SCHEMA region TO %s'],
-  // ingestion: daily reports (upsert, running totals) and clusters; the data version its triggers bump
+  // ingestion: daily reports (upsert, running totals) and clusters; the data version its triggers bump;
+  // reporting: persons, case records, contacts and the answers kept under idempotency keys
   cases: [
     'GRANT USAGE ON SCHEMA cases TO %s',
     'GRANT SELECT ON ALL TABLES IN SCHEMA cases TO %s',
     'GRANT INSERT, UPDATE ON cases.daily_reports, cases.clusters TO %s',
+    'GRANT INSERT, UPDATE ON cases.case_records, cases.contacts TO %s',
+    'GRANT INSERT ON cases.persons, cases.ingest_requests TO %s',
     'GRANT UPDATE ON cases.data_version TO %s',
   ],
   // reads; partitions are made and dropped by the owner's functions

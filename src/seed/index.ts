@@ -62,7 +62,7 @@ export async function seedDatabase(pools: Pools, options: SeedOptions): Promise<
     { scale: options.scale, seedDay, limitCounties: options.limitCounties },
     onProgress && ((phase, done, total) => onProgress({ phase, done, total })),
   );
-  const regions = await loadRegion(pools.region, data, onProgress);
+  const regions = await loadRegion(pools.region, data.regions, onProgress);
   const cases = await loadCases(pools.cases, data, options.idHashSecret, onProgress);
   const mobility = await loadMobility(pools.mobility, data, onProgress);
   // Outside the load transactions: VACUUM sets the visibility map, so that the covering indexes

@@ -1,5 +1,7 @@
 import { closePools } from '../../src/db/pools';
-import { seedDatabase } from '../../src/seed';
+import { generateRegions, seedDatabase } from '../../src/seed';
+import { loadRegion } from '../../src/seed/load';
+import { ensureDemoKeys } from '../../datasources/apiKeys';
 import { openTestCluster, migrated, type TestCluster } from './testDatabase';
 import { poolsFor } from './pools';
 import { TEST_ID_HASH_SECRET } from './secrets';
@@ -22,7 +24,8 @@ export default async function globalSetup(): Promise<void> {
   const cluster = await openTestCluster();
   const full = await cluster.createDatabase('changxing_test');
   const fifty = await cluster.createDatabase('changxing_test50');
-  globalThis.__changxingTest = { cluster, urls: [full, fifty] };
+  const regionsOnly = await cluster.createDatabase('changxing_test_regions');
+  globalThis.__changxingTest = { cluster, urls: [full, fifty, regionsOnly] };
   for (const [url, limitCounties] of [[full, undefined], [fifty, 50]] as const) {
     await migrated(url);
     const pools = poolsFor(url);
@@ -32,7 +35,18 @@ export default async function globalSetup(): Promise<void> {
       await closePools(pools);
     }
   }
+  // only the region list (and the demo keys to call the API with): the template of the databases that
+  // tests fill through the public ingestion paths (tests/helpers/regionsOnly.ts)
+  await migrated(regionsOnly);
+  const pools = poolsFor(regionsOnly);
+  try {
+    await loadRegion(pools.region, generateRegions({}));
+    await ensureDemoKeys(pools.access);
+  } finally {
+    await closePools(pools);
+  }
   process.env.TEST_DATABASE_URL = full;
+  process.env.TEST_REGIONS_TEMPLATE = new URL(regionsOnly).pathname.slice(1);
   process.env.TEST_DATABASE_URL_50 = fifty;
   process.env.ID_HASH_SECRET = TEST_ID_HASH_SECRET;
   process.stderr.write(`\ntest databases ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n${redisSkipNote() ?? ''}`);

@@ -7,7 +7,7 @@ import { testDatabaseUrl } from './server';
  * suites about what happens to a fresh one: instances starting together, database roles. Made and
  * dropped through the `postgres` database with the test run's credentials.
  */
-export async function createScratchDatabase(prefix: string): Promise<{ url: string; name: string; drop(): Promise<void> }> {
+export async function createScratchDatabase(prefix: string, options: { template?: string } = {}): Promise<{ url: string; name: string; drop(): Promise<void> }> {
   const name = `${prefix}_${randomBytes(4).toString('hex')}`;
   const admin = new URL(testDatabaseUrl());
   admin.pathname = '/postgres';
@@ -20,7 +20,7 @@ export async function createScratchDatabase(prefix: string): Promise<{ url: stri
       await client.end();
     }
   };
-  await run(`CREATE DATABASE ${name}`);
+  await run(options.template ? `CREATE DATABASE ${name} TEMPLATE ${options.template}` : `CREATE DATABASE ${name}`);
   const url = new URL(testDatabaseUrl());
   url.pathname = `/${name}`;
   return { url: url.toString(), name, drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };

@@ -118,8 +118,8 @@ describe('live risk level updates over WebSocket', () => {
 
     const report = (input: object[]) => b.gql(operation('ReportDailyCases'), { input }, HEALTH);
     const firstReport = await report([{ regionCode: county.code, date: today, newConfirmed: 3 }]);
-    // lock + levels before + upsert + running totals + version + levels after + NOTIFY (docs/api.md, "SQL round trips per operation")
-    expect(firstReport.body.extensions.sql.bySource.cases).toBe(7);
+    // lock + levels before + case records check + upsert + running totals + version + levels after + NOTIFY (docs/api.md, "SQL round trips per operation")
+    expect(firstReport.body.extensions.sql.bySource.cases).toBe(8);
     expect(firstReport.body.data.reportDailyCases.accepted).toBe(1);
     const first = await live.next();
     expect(first.errors).toBeUndefined();
@@ -133,7 +133,7 @@ describe('live risk level updates over WebSocket', () => {
 
     // 60 more cases earlier in the window: cumulative > 50 without a cluster is still MEDIUM, so nothing is sent …
     const noChange = await report([{ regionCode: county.code, date: addDays(today, -3), newConfirmed: 60 }]);
-    expect(noChange.body.extensions.sql).toMatchObject({ statements: 7, bySource: { region: 1, cases: 6 } }); // no NOTIFY
+    expect(noChange.body.extensions.sql).toMatchObject({ statements: 8, bySource: { region: 1, cases: 7 } }); // no NOTIFY
     expect(noChange.body.data.reportDailyCases.accepted).toBe(1);
     // … and a cluster then makes it HIGH: the next message is that change (none came in between).
     const cluster = await b.gql(operation('ReportCluster'), { input: { regionCode: county.code, detectedOn: today, size: 3 } }, HEALTH);
