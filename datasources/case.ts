@@ -387,6 +387,14 @@ export class CaseSource {
     });
   }
 
+  /**
+   * Bumps the data version on its own: for changes outside case data that cached answers show
+   * (region changes: the cached `regions` lists of before the change must not be served).
+   */
+  async bumpDataVersion(): Promise<void> {
+    await this.sql.write('CaseSource.bumpDataVersion', BUMP_DATA_VERSION);
+  }
+
   /** The version of the case data; every ingestion bumps it (response cache keys). */
   async dataVersion(): Promise<string> {
     // Read replicas: the version is the primary's, exact across instances, so a cached response is

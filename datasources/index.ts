@@ -14,6 +14,8 @@ import { PassService } from './pass';
 import { IngestService } from './ingest';
 import { ReportingStore } from './reporting';
 import { ReportingService } from '../services/reporting';
+import { RegionChangeStore } from './regionChanges';
+import { RegionChangeService } from '../services/regionChanges';
 
 export interface Sources {
   regions: RegionSource;
@@ -25,6 +27,8 @@ export interface Sources {
   ingest: IngestService;
   /** Case records and close contacts from the health commission (services/reporting.ts). */
   reporting: ReportingService;
+  /** Changes of the GB/T 2260 list from civil affairs (services/regionChanges.ts). */
+  regionChanges: RegionChangeService;
 }
 
 export interface SourceOptions {
@@ -60,6 +64,7 @@ export function createSources(pools: Pools, recorder: SqlRecorder, deps: Service
     risk,
     passes: new PassService(persons, mobility, regions, risk, registry, deps.signer, deps.audit, deps.countyLevels, deps.passChecks, recorder),
     ingest: new IngestService(regions, cases),
+    regionChanges: new RegionChangeService(new RegionChangeStore(requestSql(pools, 'region', recorder)), cases, deps.audit),
     reporting: new ReportingService(regions, cases, new ReportingStore(requestSql(pools, 'cases', recorder)), deps.audit, deps.idHashSecret),
   };
 }

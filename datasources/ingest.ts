@@ -3,6 +3,12 @@ import type { RegionSource } from './region';
 import { todayCst } from '../src/clock';
 import { EARLIEST_DATE } from '../src/args';
 import { maxItems } from '../src/limits/listSize';
+import { inForce } from '../src/reporting/regionValidity';
+import type { Region } from './region';
+
+/** Why a report for a day is refused for a code not in force that day (GB/T 2260 changes). */
+export const notInForce = (region: Region, day: string) =>
+  `${region.code} ${region.name} was not in force on ${day} (${region.validFrom} to ${region.validTo ?? 'now'}); report under the code in force that day (Region.successors).`;
 
 export interface UserError {
   field: string[] | null;
@@ -49,6 +55,7 @@ export class IngestService {
       if (!REGION_CODE.test(r.regionCode)) errors.push({ field: at('regionCode'), message: `"${r.regionCode.slice(0, 20)}" is not a six-digit region code.`, code: 'INVALID' });
       else if (!regions[i]) errors.push({ field: at('regionCode'), message: `No region has code ${r.regionCode}.`, code: 'NOT_FOUND' });
       else if (regions[i]!.level !== 'COUNTY') errors.push({ field: at('regionCode'), message: `${r.regionCode} ${regions[i]!.name} is a ${regions[i]!.level.toLowerCase()}; reports are per county-level unit.`, code: 'INVALID' });
+      else if (!inForce(regions[i]!, r.date)) errors.push({ field: at('regionCode'), message: notInForce(regions[i]!, r.date), code: 'INVALID' });
       if (r.date > today) errors.push({ field: at('date'), message: `${r.date} is in the future (today is ${today}, China Standard Time).`, code: 'INVALID' });
       if (r.date < EARLIEST_DATE) errors.push({ field: at('date'), message: `${r.date} is before ${EARLIEST_DATE}.`, code: 'INVALID' });
       for (const k of COUNTS) {
@@ -77,6 +84,7 @@ export class IngestService {
     if (!REGION_CODE.test(input.regionCode)) errors.push({ field: at('regionCode'), message: `"${input.regionCode.slice(0, 20)}" is not a six-digit region code.`, code: 'INVALID' });
     else if (!region) errors.push({ field: at('regionCode'), message: `No region has code ${input.regionCode}.`, code: 'NOT_FOUND' });
     else if (region.level !== 'COUNTY') errors.push({ field: at('regionCode'), message: `${input.regionCode} ${region.name} is not a county-level unit.`, code: 'INVALID' });
+    else if (!inForce(region, input.detectedOn)) errors.push({ field: at('regionCode'), message: notInForce(region, input.detectedOn), code: 'INVALID' });
     const today = todayCst();
     if (input.detectedOn > today) errors.push({ field: at('detectedOn'), message: `${input.detectedOn} is in the future (today is ${today}).`, code: 'INVALID' });
     if (input.detectedOn < EARLIEST_DATE) errors.push({ field: at('detectedOn'), message: `${input.detectedOn} is before ${EARLIEST_DATE}.`, code: 'INVALID' });

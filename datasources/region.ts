@@ -60,6 +60,8 @@ export interface RegionFilter {
   level?: RegionLevel | null;
   parentCode?: string | null;
   kind?: RegionKind | null;
+  /** Only units in force on this day ('YYYY-MM-DD'). */
+  asOf: string;
 }
 
 const identity = (s: string) => s;
@@ -68,8 +70,15 @@ const identity = (s: string) => s;
 export class RegionSource {
   readonly byCode: Loader<string, Region | null>;
   readonly childrenByParent: Loader<string, Region[]>;
-  /** County-level units under a province or city (the unit itself for a county). */
+  /**
+   * County-level units under a province or city (the unit itself for a county), retired ones
+   * included: their reports stay under their codes and count in their province's figures.
+   */
   readonly countyCodesUnder: Loader<string, string[]>;
+  /** The units a retired code's area went to, in code order. */
+  readonly successorsOf: Loader<string, Region[]>;
+  /** The retired codes whose area went to a unit, in code order. */
+  readonly predecessorsOf: Loader<string, Region[]>;
 
   constructor(private readonly sql: Sql, options: { batch?: boolean } = {}) {
     this.byCode = new Loader(
@@ -123,6 +132,28 @@ export class RegionSource {
       identity,
       options,
     );
+    this.successorsOf = this.linked('RegionSource.successorsOf', 'code', 'successor_code', options);
+    this.predecessorsOf = this.linked('RegionSource.predecessorsOf', 'successor_code', 'code', options);
+  }
+
+  /** Regions linked by region.successors, from the `from` column's code to the `to` column's units. */
+  private linked(name: string, from: 'code' | 'successor_code', to: 'code' | 'successor_code', options: { batch?: boolean }): Loader<string, Region[]> {
+    return new Loader(
+      async (codes) => {
+        const rows = await this.sql.query<RegionRow & { linked_from: string }>(
+          name,
+          `SELECT s.${from} AS linked_from, ${COLUMNS.split(', ').map((c) => `r.${c}`).join(', ')}
+             FROM region.successors s JOIN region.regions r ON r.code = s.${to}
+            WHERE s.${from} = ANY($1::text[]) ORDER BY r.code`,
+          [codes],
+        );
+        const linked = new Map<string, Region[]>(codes.map((c) => [c, []]));
+        for (const row of rows) linked.get(row.linked_from)?.push(toRegion(row));
+        return codes.map((c) => linked.get(c) ?? []);
+      },
+      identity,
+      options,
+    );
   }
 
   /** One page of regions in code order; primes `byCode` with the nodes. */
@@ -158,8 +189,8 @@ export class RegionSource {
 }
 
 function filterSql(filter: RegionFilter): { where: string; params: unknown[] } {
-  const clauses: string[] = [];
-  const params: unknown[] = [];
+  const params: unknown[] = [filter.asOf];
+  const clauses: string[] = ['valid_from <= $1::date AND (valid_to IS NULL OR valid_to >= $1::date)'];
   const add = (column: string, value: unknown) => {
     if (value == null) return;
     params.push(value);
@@ -168,5 +199,5 @@ function filterSql(filter: RegionFilter): { where: string; params: unknown[] } {
   add('level', filter.level);
   add('parent_code', filter.parentCode);
   add('kind', filter.kind);
-  return { where: clauses.length ? clauses.join(' AND ') : 'TRUE', params };
+  return { where: clauses.join(' AND '), params };
 }

@@ -1,6 +1,7 @@
 import type { Context } from '../src/context';
 import type { DailyReportInput } from '../datasources/case';
 import type { CaseRecordInput, ContactInput } from '../services/reporting';
+import type { RegionChangeFields } from '../src/reporting/regionChanges';
 
 export const ingestResolvers = {
   Mutation: {
@@ -15,5 +16,6 @@ export const ingestResolvers = {
       sources.reporting.reportCaseRecords(input, idempotencyKey),
     reportContacts: (_: unknown, { input, idempotencyKey }: { input: ContactInput[]; idempotencyKey?: string | null }, { sources }: Context) =>
       sources.reporting.reportContacts(input, idempotencyKey),
+    applyRegionChanges: (_: unknown, { input }: { input: RegionChangeFields[] }, { sources }: Context) => sources.regionChanges.apply(input),
   },
 };

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { RegionSource, Region } from '../datasources/region';
 import type { CaseSource } from '../datasources/case';
-import type { UserError } from '../datasources/ingest';
+import { notInForce, type UserError } from '../datasources/ingest';
 import type { CaseRecordWrite, ContactWrite, IngestOutcome, ReportCounts, ReportingStore, StoredFacts } from '../datasources/reporting';
 import type { AuditLog } from '../src/auth/audit';
 import { hashIdNumber } from '../src/privacy/idHash';
@@ -214,7 +214,7 @@ export function regionErrors(i: number, field: string, code: string, day: string
   if (region.level !== 'COUNTY') return [itemError(i, { field, message: `${code} ${region.name} is a ${region.level.toLowerCase()}; a county-level unit is needed.`, code: 'INVALID' })];
   const when = day ?? todayCst();
   if (!inForce(region, when)) {
-    return [itemError(i, { field, message: `${code} ${region.name} was not in force on ${when} (${region.validFrom} to ${region.validTo ?? 'now'}); use the code in force then (Region.successors).`, code: 'INVALID' })];
+    return [itemError(i, { field, message: notInForce(region, when), code: 'INVALID' })];
   }
   return [];
 }

@@ -95,6 +95,7 @@ const INPUTS: Record<string, unknown> = {
   'Mutation.reportDailyCases': [{ regionCode: '999999', date: today, newConfirmed: 1 }],
   'Mutation.reportCluster': { regionCode: '999999', detectedOn: today, size: 1 },
   'Mutation.reportCaseRecords': [{ reference: 'SUBGRAPH-1', name: '王红', idNumber: DEMO_PEOPLE[0].idNumber, homeRegionCode: '999999', regionCode: '999999', status: new Enum('SUSPECTED'), reportedOn: today }],
+  'Mutation.applyRegionChanges': [{ code: '999999', change: new Enum('ABOLISHED'), effectiveOn: today }],
   'Mutation.reportContacts': [{ caseReference: 'SUBGRAPH-1', name: '王红', idNumber: DEMO_PEOPLE[0].idNumber, homeRegionCode: '999999', regionCode: '999999', exposureDate: today }],
 };
 
