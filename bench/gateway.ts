@@ -118,7 +118,7 @@ async function run(url: string, body: string, connections: number, headers: Reco
   const b1 = await batchTotals(metricsUrl);
   return {
     rps: Math.round(r.requests.average),
-    // requests served per shared pass-check statement (datasources/sharedBatch.ts)
+    // requests served per shared pass-check statement (src/db/sharedBatch.ts)
     requestsPerBatch: b1.statements > b0.statements ? Math.round(((b1.requests - b0.requests) / (b1.statements - b0.statements)) * 10) / 10 : null,
     p50: r.latency.p50,
     p99: r.latency.p99,

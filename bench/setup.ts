@@ -13,7 +13,7 @@ import { migrateAll } from '../src/db/migrate';
 import { seedDatabase } from '../src/seed';
 import { todayCst } from '../src/clock';
 import { CaseSource } from '../datasources/case';
-import { Sql, SqlRecorder } from '../datasources/sql';
+import { Sql, SqlRecorder } from '../src/db/sql';
 import { KeyStore } from '../datasources/apiKeys';
 import { ensureLoginRole } from '../src/db/roles';
 

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { Sql, SqlRecorder } from './sql';
+import { Sql, SqlRecorder } from '../src/db/sql';
 import type { Role } from '../src/auth/viewer';
 
 /** The roles an API key can carry (PUBLIC is the absence of a key). */

@@ -1,5 +1,5 @@
-import type { Sql } from './sql';
-import { encodeCursor, type Page } from './pagination';
+import type { Sql } from '../src/db/sql';
+import { encodeCursor, type Page } from '../src/graphql/pagination';
 import type { Role } from '../src/auth/viewer';
 
 /** A row to append; `at` and `id` are set by the database. */
@@ -14,6 +14,9 @@ export interface AuditRow {
   requestId: string | null;
   detail: string | null;
 }
+
+/** Who acts, as every audit row records it (services/audit.ts fills it in). */
+export type AuditActor = Pick<AuditRow, 'keyId' | 'role' | 'requestId' | 'caller'>;
 
 /** A stored row, as Query.auditTrail returns it. */
 export interface AuditEntry extends AuditRow {
@@ -72,7 +75,7 @@ export class AuditSource {
 
   /** Appends rows sharing key, role, caller and request: one INSERT … SELECT FROM unnest(…), a fixed 8 parameters. */
   async append(
-    common: Pick<AuditRow, 'keyId' | 'role' | 'requestId' | 'caller'>,
+    common: AuditActor,
     rows: readonly Pick<AuditRow, 'operation' | 'subjectPersonId' | 'outcome' | 'detail'>[],
   ): Promise<void> {
     if (rows.length === 0) return;

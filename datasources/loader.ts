@@ -1,26 +1,6 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import DataLoader from 'dataloader';
+import { batchScope, type BatchScope } from '../src/db/batchScope';
 
-/**
- * What one batch call learns while it runs. Sql.query fills it in (`noteBatchStatement`): the first
- * statement's name (`RegionSource.byCode`) names the loader, and its recorder is the request's, so
- * the batch size is counted with that request without changing how datasources build their loaders.
- */
-interface BatchScope {
-  name?: string;
-  onBatch?: (loader: string, size: number) => void;
-}
-const batchScope = new AsyncLocalStorage<BatchScope>();
-
-/** Called by Sql for every statement: names the running batch after its first statement. */
-export function noteBatchStatement(name: string, onBatch: (loader: string, size: number) => void): void {
-  const scope = batchScope.getStore();
-  if (scope && scope.onBatch === undefined) {
-    scope.name ??= name;
-    scope.onBatch = onBatch;
-  }
-}
-// -------------------------------------------------------------------------------------------------
 
 /**
  * A per-request DataLoader that also remembers settled values, so that a field resolver can
@@ -86,18 +66,4 @@ export class Loader<K, V> {
     this.loader.prime(key, value);
     this.settled.set(this.cacheKey(key), value);
   }
-}
-
-/** Returns values in key order from rows keyed by `keyOf` (missing keys → `missing`). */
-export function inKeyOrder<K, R, V>(
-  keys: readonly K[],
-  rows: readonly R[],
-  keyOf: (row: R) => string,
-  cacheKey: (key: K) => string,
-  toValue: (row: R) => V,
-  missing: V,
-): V[] {
-  const byKey = new Map<string, V>();
-  for (const row of rows) byKey.set(keyOf(row), toValue(row));
-  return keys.map((k) => byKey.get(cacheKey(k)) ?? missing);
 }

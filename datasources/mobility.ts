@@ -1,4 +1,4 @@
-import type { Sql } from './sql';
+import type { Sql } from '../src/db/sql';
 import { Loader } from './loader';
 import type { ScopeWindow } from './case';
 

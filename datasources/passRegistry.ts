@@ -1,6 +1,6 @@
-import type { AuditLog } from '../src/auth/audit';
 import { randomUUID } from 'node:crypto';
-import type { Sql } from './sql';
+import type { Sql } from '../src/db/sql';
+import type { AuditActor } from './audit';
 
 /** A registered pass: the token only carries its id, so revocation is checked here. */
 export interface PassRecord {
@@ -34,19 +34,25 @@ export type CheckStatus = TokenStatus | 'REVOKED';
 export interface PassCheckKey {
   passId: string | null;
   tokenStatus: TokenStatus;
-  actor: ReturnType<AuditLog["actor"]>;
+  actor: AuditActor;
+}
+
+/** A check's outcome: the pass status, and the registered pass when there is one. */
+export interface PassCheckResultRow {
+  status: CheckStatus;
+  record: PassRecord | null;
 }
 
 /**
  * Looks passes up and writes the audit rows of the checks in the same statement (same access
  * database): one round trip instead of two, and no check can answer without its audit row, since
- * both commit or fail together. One row per key, in key order, whether or not the token verified;
- * keys may come from several requests (datasources/sharedBatch.ts), each row with its own actor.
+ * both commit or fail together. Called through services/audit.ts (AuditLog.checkPasses) only. One row per key, in key order, whether or not the token verified;
+ * keys may come from several requests (src/db/sharedBatch.ts), each row with its own actor.
  *
  * The audit outcome is the pass status (VALID, EXPIRED, REVOKED, INVALID) and, for a VALID pass,
  * the detail says what the partner was shown; the colour itself is computed after this point.
  */
-export async function checkAndAudit(sql: Sql, keys: readonly PassCheckKey[]): Promise<{ status: CheckStatus; record: PassRecord | null }[]> {
+export async function checkAndAudit(sql: Sql, keys: readonly PassCheckKey[]): Promise<PassCheckResultRow[]> {
   if (keys.length === 0) return [];
   // a write (the audited CTE): on the primary, and the request's later access reads follow it there
   const rows = await sql.write<PassRow & { status: CheckStatus }>(

@@ -1,5 +1,4 @@
-import type { Sql } from './sql';
-import type { AuditLog } from '../src/auth/audit';
+import type { Sql } from '../src/db/sql';
 import { Loader } from './loader';
 import { isUuid } from './apiKeys';
 
@@ -58,7 +57,7 @@ const passFactsKey = (k: PassFactsKey) => `${k.personId}|${k.since}`;
  * Name, active cases and recent exposures per person, in key order (null: no such person), and
  * the case data version, in one statement instead of three (person, case records, contacts): a
  * batch of 1,000 pass checks costs the same round trips as one. Used by the per-request loader
- * and by the process-wide pass-check batch (datasources/sharedBatch.ts).
+ * and by the process-wide pass-check batch (src/db/sharedBatch.ts).
  */
 export async function passFactsOf(sql: Sql, keys: readonly PassFactsKey[]): Promise<(PassFacts | null)[]> {
   // Keys repeat when requests share a batch: each distinct key is read once.
@@ -99,17 +98,10 @@ export class PersonSource {
   /** Name, active cases and recent exposures per person, keyed by `personId` and window start. */
   readonly passFacts: Loader<PassFactsKey, PassFacts | null>;
 
-  /** By `Person.id`; null for an unknown id or one that is not a UUID. Not audited: callers audit. */
+  /** By `Person.id`; null for an unknown id or one that is not a UUID. Not audited: services/people.ts audits each read. */
   readonly byId: Loader<string, PersonRecord | null>;
-  /**
-   * By `Person.id` for references from other subgraphs (federation `_entities`): byId, then one
-   * audit row per person asked for (FOUND with the person, or NOT_FOUND), written in one INSERT
-   * per batch before any person is returned, as `Query.person` audits each read.
-   */
-  readonly referenceById: Loader<string, PersonRecord | null>;
 
-  /** `audit`: the request's audit log, which referenceById writes to (absent: referenceById refuses). */
-  constructor(sql: Sql, options: { batch?: boolean } = {}, audit: AuditLog | null = null) {
+  constructor(sql: Sql, options: { batch?: boolean } = {}) {
     this.passFacts = new Loader((keys) => passFactsOf(sql, keys), passFactsKey, options);
 
     const toPerson = (r: { id: string; name: string; home_region_code: string }): PersonRecord => ({
@@ -134,18 +126,6 @@ export class PersonSource {
       },
       identity,
       options,
-    );
-    this.referenceById = new Loader(
-      async (ids) => {
-        if (!audit) throw new Error('PersonSource.referenceById needs the request\'s audit log (createSources passes it)');
-        const persons = await this.byId.loadAll(ids);
-        await audit.recordMany(
-          persons.map((p) => ({ operation: 'personReference', subjectPersonId: p?.id ?? null, outcome: p ? 'FOUND' : 'NOT_FOUND' })),
-        );
-        return persons;
-      },
-      identity,
-      { ...options, name: 'PersonSource.referenceById' },
     );
     this.byIdHash = new Loader(
       async (hashes) => {

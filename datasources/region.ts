@@ -1,6 +1,6 @@
-import type { Sql } from './sql';
+import type { Sql } from '../src/db/sql';
 import { Loader } from './loader';
-import { encodeCursor, type Page } from './pagination';
+import { encodeCursor, type Page } from '../src/graphql/pagination';
 
 export type RegionLevel = 'PROVINCE' | 'CITY' | 'COUNTY';
 export type RegionKind = 'ADMINISTRATIVE' | 'DEVELOPMENT_ZONE' | 'GROUPING' | 'XPCC';

@@ -1,4 +1,4 @@
-import type { Sql } from './sql';
+import type { Sql } from '../src/db/sql';
 import type { KnownRegion, RegionChangePlan } from '../src/reporting/regionChanges';
 
 /** The advisory lock that puts change lists one after another (an arbitrary constant of this project). */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Sql } from './sql';
+import type { Sql } from '../src/db/sql';
 import { BUMP_DATA_VERSION, RECORDED_ON_DAY, recomputeRunning } from './case';
 import { RiskChangeNotifier } from './riskChanges';
 import type { CaseState } from '../src/reporting/caseStatus';

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Sql } from './sql';
+import type { Sql } from '../src/db/sql';
 import { todayCst } from '../src/clock';
 import { windowEnding } from '../src/args';
 import { CN_2020_COUNTY, CN_2020_WINDOW_DAYS, rateCounty, type RiskLevel } from '../src/risk';

@@ -3,7 +3,7 @@ import type { GraphQLParams } from 'graphql-yoga';
 import type { GatewayPlugin } from '@graphql-hive/gateway';
 import type { KeyAuthenticator, PersistedQueries } from './serverModules';
 import type { Role, Viewer } from '../src/auth/viewer';
-import { SqlRecorder } from '../datasources/sql';
+import { SqlRecorder } from '../src/db/sql';
 import { costRefusal, httpOperationRefusal, limitValidationRules, type OperationLimits } from '../src/limits';
 import { precheckDocument } from '../src/limits/precheck';
 import { jsonFits, responseTooLarge } from '../src/limits/responseSize';

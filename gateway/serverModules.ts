@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import type Redis from 'ioredis';
 import type { Logger } from 'pino';
 import type { Viewer } from '../src/auth/viewer';
-import type { SqlRecorder } from '../datasources/sql';
+import type { SqlRecorder } from '../src/db/sql';
 
 /*
  * Server modules the gateway uses whose source does not type-check in the gateway's program: they

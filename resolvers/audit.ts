@@ -1,12 +1,12 @@
 import type { Context } from '../src/context';
-import type { AuditFilter } from '../src/auth/audit';
+import type { AuditFilter } from '../services/audit';
 
 export const auditResolvers = {
   Query: {
     auditTrail: (
       _: unknown,
       args: { filter?: AuditFilter | null; first?: number | null; after?: string | null },
-      { audit }: Context,
-    ) => audit.trail(args.filter, args.first, args.after),
+      { services }: Context,
+    ) => services.audit.trail(args.filter, args.first, args.after),
   },
 };

@@ -1,7 +1,7 @@
 import type { Context } from '../src/context';
 import type { Region } from '../datasources/region';
 import type { ClusterRecord, DailyFigures } from '../datasources/case';
-import { connection, decodeCursor, pageOf, pageSize } from '../datasources/pagination';
+import { connection, decodeCursor, pageOf, pageSize } from '../src/graphql/pagination';
 import { checkDate, checkRange, EARLIEST_DATE, intInRange, resolveAsOf, windowEnding } from '../src/args';
 import { todayCst } from '../src/clock';
 import { then } from '../src/maybe';
@@ -12,11 +12,11 @@ const per100k = (count: number, population: number) => (population > 0 ? (count 
 
 export const caseResolvers = {
   Region: {
-    caseSummary: (r: Region, args: { days?: number | null; asOf?: string | null }, { sources }: Context) => {
+    caseSummary: (r: Region, args: { days?: number | null; asOf?: string | null }, { sources, services }: Context) => {
       const days = intInRange(args.days, 1, 366, 14, 'days');
       const window = windowEnding(resolveAsOf(args.asOf), days);
       // Synchronous when a list resolver has already loaded the summaries (resolvers/lookahead.ts).
-      return then(sources.risk.countiesOf(r), (counties) =>
+      return then(services.risk.countiesOf(r), (counties) =>
         then(sources.cases.summary.get({ code: r.code, counties, ...window }), (s) => ({
           ...s,
           days,
@@ -27,21 +27,21 @@ export const caseResolvers = {
         })),
       );
     },
-    daily: async (r: Region, args: { from: string; to: string }, { sources }: Context) => {
+    daily: async (r: Region, args: { from: string; to: string }, { sources, services }: Context) => {
       const range = checkRange(args.from, args.to, maxItems('Region.daily'));
-      const counties = await sources.risk.countiesOf(r);
+      const counties = await services.risk.countiesOf(r);
       const series = await sources.cases.daily.get({ code: r.code, counties, ...range });
       return series.map((d: DailyFigures) => ({ ...d, newConfirmedPer100k: per100k(d.newConfirmed, r.population) }));
     },
     clusters: async (
       r: Region,
       args: { from?: string | null; to?: string | null; first?: number | null; after?: string | null },
-      { sources }: Context,
+      { sources, services }: Context,
     ) => {
       const first = pageSize(args.first, maxItems('Region.clusters'), 20);
       const from = args.from == null ? EARLIEST_DATE : checkDate(args.from, 'from');
       const to = args.to == null ? todayCst() : checkDate(args.to, 'to');
-      const counties = await sources.risk.countiesOf(r);
+      const counties = await services.risk.countiesOf(r);
       const all = from > to ? [] : await sources.cases.clusters.get({ code: r.code, counties, from, to });
       // Most recent first; the key sorts the same way so that `after` survives deletions.
       const keyOf = (c: ClusterRecord) => `${c.detectedOn}|${c.id.padStart(19, '0')}`;

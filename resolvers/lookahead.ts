@@ -16,7 +16,7 @@ import { intInRange, resolveAsOf, windowEnding } from '../src/args';
  * field resolvers return plain values instead of one promise each. The SQL is the same batched
  * statements the loaders would send anyway; only the promises go away.
  */
-export async function prefetchRegionFields(nodes: readonly Region[], info: GraphQLResolveInfo, { sources }: Context): Promise<void> {
+export async function prefetchRegionFields(nodes: readonly Region[], info: GraphQLResolveInfo, { sources, services }: Context): Promise<void> {
   if (nodes.length === 0) return;
   const regionType = info.schema.getType('Region') as GraphQLObjectType;
   const fields = nodeSelections(info, regionType);
@@ -33,7 +33,7 @@ export async function prefetchRegionFields(nodes: readonly Region[], info: Graph
         work.push(sources.cases.summary.loadAll(counties.map((c) => ({ code: c.code, counties: [c.code], ...window }))));
       } else if (name === 'risk' && counties.length > 0) {
         const asOf = resolveAsOf(args.asOf as string | null);
-        work.push(sources.risk.preloadCountyVerdicts(counties.map((c) => c.code), asOf, (args.ruleset as string | null) ?? 'CN_2020_COUNTY'));
+        work.push(services.risk.preloadCountyVerdicts(counties.map((c) => c.code), asOf, (args.ruleset as string | null) ?? 'CN_2020_COUNTY'));
       }
     } catch {
       // Invalid arguments: the field's own resolver reports them, with the right path.

@@ -11,11 +11,11 @@ interface FlowArgs {
 }
 
 /** A region's top flows in one direction; `origin`/`destination` resolve through the region loader. */
-async function flows(r: Region, args: FlowArgs, { sources }: Context, direction: FlowDirection) {
+async function flows(r: Region, args: FlowArgs, { sources, services }: Context, direction: FlowDirection) {
   const days = intInRange(args.days, 1, 30, 7, 'days');
   const first = intInRange(args.first, 1, maxItems(direction === 'in' ? 'Region.inflows' : 'Region.outflows'), 10, 'first');
   const window = windowEnding(resolveAsOf(args.asOf), days);
-  const counties = await sources.risk.countiesOf(r);
+  const counties = await services.risk.countiesOf(r);
   const totals = await sources.mobility.topFlows.get({ code: r.code, counties, ...window, direction, first });
   return totals.map((t) => ({
     originCode: direction === 'in' ? t.partnerCode : r.code,

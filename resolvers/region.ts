@@ -2,7 +2,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../src/context';
 import { prefetchRegionFields } from './lookahead';
 import type { Region, RegionFilter } from '../datasources/region';
-import { connection, decodeCursor, pageOf, pageSize } from '../datasources/pagination';
+import { connection, decodeCursor, pageOf, pageSize } from '../src/graphql/pagination';
 import { parseRegionCode } from '../src/regionCode';
 import { maxItems } from '../src/limits/listSize';
 import { inForce } from '../src/reporting/regionValidity';

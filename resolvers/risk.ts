@@ -1,11 +1,11 @@
 import type { Context } from '../src/context';
 import type { Region } from '../datasources/region';
-import type { NationalForecastIndex, RegionRisk } from '../datasources/risk';
+import type { NationalForecastIndex, RegionRisk } from '../services/risk';
 import type { CountyForecast, CountyIndex, ImportRiskEstimate, NationalForecast } from '../src/risk';
 import { intInRange, resolveAsOf } from '../src/args';
 import { badInput } from '../src/errors';
 import { parseRegionCode } from '../src/regionCode';
-import { connection, decodeCursor, pageOf, pageSize } from '../datasources/pagination';
+import { connection, decodeCursor, pageOf, pageSize } from '../src/graphql/pagination';
 import { IMPORT_RISK_MAX_DAYS, IMPORT_RISK_MIN_DAYS } from '../src/risk';
 import { maxItems } from '../src/limits/listSize';
 
@@ -30,12 +30,12 @@ export const riskResolvers = {
     riskForecast: async (
       _: unknown,
       args: { asOf?: string | null; days?: number | null; firstCaseOnly?: boolean | null; within?: string | null; first?: number | null; after?: string | null },
-      { sources }: Context,
+      { sources, services }: Context,
     ) => {
       const first = pageSize(args.first, maxItems('Query.riskForecast'), 50);
       const after = decodeCursor('forecast', args.after);
       const [national, within] = await Promise.all([
-        sources.risk.nationalForecast(resolveAsOf(args.asOf), windowDays(args.days)),
+        services.risk.nationalForecast(resolveAsOf(args.asOf), windowDays(args.days)),
         args.within == null ? null : countiesWithin(sources, args.within),
       ]);
       const ranked = national.counties
@@ -45,10 +45,10 @@ export const riskResolvers = {
     },
   },
   Region: {
-    risk: (r: Region, args: { asOf?: string | null; ruleset?: string | null }, { sources }: Context) =>
-      sources.risk.regionRisk(r, resolveAsOf(args.asOf), args.ruleset ?? 'CN_2020_COUNTY'),
-    importRisk: (r: Region, args: { days?: number | null; asOf?: string | null }, { sources }: Context) =>
-      sources.risk.importRisk(r, windowDays(args.days), resolveAsOf(args.asOf), maxItems('ImportRisk.topSources')),
+    risk: (r: Region, args: { asOf?: string | null; ruleset?: string | null }, { services }: Context) =>
+      services.risk.regionRisk(r, resolveAsOf(args.asOf), args.ruleset ?? 'CN_2020_COUNTY'),
+    importRisk: (r: Region, args: { days?: number | null; asOf?: string | null }, { services }: Context) =>
+      services.risk.importRisk(r, windowDays(args.days), resolveAsOf(args.asOf), maxItems('ImportRisk.topSources')),
   },
   RiskAssessment: {
     countyCounts: (v: RegionRisk) => ({ low: v.countyCounts.LOW, medium: v.countyCounts.MEDIUM, high: v.countyCounts.HIGH }),
@@ -61,8 +61,8 @@ export const riskResolvers = {
         trips: e.tripsByOrigin.get(s.originCode) ?? 0,
       })),
     parameters: (e: ImportRiskResult) => parameterList(e.parameters, [PREVALENCE]),
-    forecast: (e: ImportRiskResult, _: unknown, { sources }: Context) => forecastOf(e, sources),
-    observedExpected: async (e: ImportRiskResult, _: unknown, { sources }: Context) => indexOf(await forecastOf(e, sources)),
+    forecast: (e: ImportRiskResult, _: unknown, { services }: Context) => forecastOf(e, services),
+    observedExpected: async (e: ImportRiskResult, _: unknown, { services }: Context) => indexOf(await forecastOf(e, services)),
   },
   ImportRiskSource: {
     region: (s: { originCode: string }, _: unknown, { sources }: Context) => sources.regions.byCode.get(s.originCode),
@@ -108,8 +108,8 @@ async function countiesWithin(sources: Context['sources'], code: string): Promis
 }
 
 /** The forecast of an import-risk estimate's county (null for a province or city), on the estimate's window. */
-async function forecastOf(e: ImportRiskResult, sources: Context['sources']): Promise<ForecastNode | null> {
-  const [national, county] = await Promise.all([sources.risk.nationalForecast(e.asOf, e.days), sources.risk.countyForecast(e.region, e.asOf, e.days)]);
+async function forecastOf(e: ImportRiskResult, services: Context['services']): Promise<ForecastNode | null> {
+  const [national, county] = await Promise.all([services.risk.nationalForecast(e.asOf, e.days), services.risk.countyForecast(e.region, e.asOf, e.days)]);
   return nodeOf(national)(county);
 }
 

@@ -40,7 +40,7 @@ const lockfile = at('package-lock.json');
 const parts = {
   server: {
     output: at('dist', '.build-stamp'),
-    sources: ['src', 'resolvers', 'datasources', 'gateway', 'tsconfig.json', 'tsconfig.build.json'].map((p) => at(p)).concat(lockfile),
+    sources: ['src', 'resolvers', 'services', 'datasources', 'gateway', 'tsconfig.json', 'tsconfig.build.json'].map((p) => at(p)).concat(lockfile),
     tool: 'typescript',
     build() {
       if (!ifStale) rmSync(at('dist'), { recursive: true, force: true });

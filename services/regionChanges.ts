@@ -1,7 +1,7 @@
-import type { UserError } from '../datasources/ingest';
+import type { UserError } from './ingest';
 import type { RegionChangeStore } from '../datasources/regionChanges';
 import type { CaseSource } from '../datasources/case';
-import type { AuditLog } from '../src/auth/audit';
+import type { AuditLog } from './audit';
 import { codesOf, planRegionChanges, REGION_CHANGE_TYPES, type RegionChangeFields } from '../src/reporting/regionChanges';
 import { itemError } from './reporting';
 import { addDays } from '../src/risk/dates';

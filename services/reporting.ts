@@ -1,9 +1,9 @@
 import { createHmac } from 'node:crypto';
 import type { RegionSource, Region } from '../datasources/region';
 import type { CaseSource } from '../datasources/case';
-import { notInForce, type UserError } from '../datasources/ingest';
+import { notInForce, type UserError } from './ingest';
 import type { CaseRecordWrite, ContactWrite, IngestOutcome, ReportCounts, ReportingStore, StoredFacts } from '../datasources/reporting';
-import type { AuditLog } from '../src/auth/audit';
+import type { AuditLog } from './audit';
 import { hashIdNumber } from '../src/privacy/idHash';
 import { checkResidentId } from '../src/privacy/residentId';
 import { checkCaseTransition } from '../src/reporting/caseStatus';

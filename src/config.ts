@@ -139,7 +139,7 @@ export interface Config {
   /** How long a successful API key lookup is cached (0: not at all); revocation takes effect within it. */
   apiKeyCacheTtlMs: number;
   /**
-   * How long a shared pass-check batch waits for more checks (datasources/sharedBatch.ts); null: the
+   * How long a shared pass-check batch waits for more checks (src/db/sharedBatch.ts); null: the
    * default of the deployment (0 on `npm start`, 1 ms in a subgraph: src/federation/subgraphServer.ts).
    */
   passCheckBatchWindowMs: number | null;

@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Pools } from './db/pools';
-import { createSources, requestSql, SqlRecorder, type SourceOptions, type Sources } from '../datasources';
-import { AuditSource } from '../datasources/audit';
-import { AuditLog } from './auth/audit';
+import { createSources, SqlRecorder, type SourceOptions, type Sources } from '../datasources';
+import { createServices, type Services } from '../services';
 import { callerPseudonym } from './privacy/idHash';
 import { PUBLIC_VIEWER, type Viewer } from './auth/viewer';
 import type { SelfServiceLimiter } from './auth/rateLimit';
 import type { PassSigner } from './pass/token';
 import type { CountyLevelCache } from './cache/countyLevels';
-import type { PassCheckBatches } from '../datasources/sharedBatch';
+import type { PassCheckBatches } from '../services/passChecks';
 import type { ResponseBudget } from './limits/responseSize';
 import type { RequestLane } from './db/lane';
 import type { RequestClass } from './limits/requestClass';
@@ -17,15 +16,12 @@ import type { RequestClass } from './limits/requestClass';
 export interface Context {
   requestId: string;
   sql: SqlRecorder;
+  /** The request's stores (SQL and per-request loaders). */
   sources: Sources;
+  /** The request's use-cases over those stores (rules, rate limits, audit). */
+  services: Services;
   /** Who is calling: resolved once per request from the Authorization header (src/auth/authenticate.ts). */
   viewer: Viewer;
-  /** Audit trail writer of this request: `await audit.record(…)` before returning personal data. */
-  audit: AuditLog;
-  /** Key of the hash under which ID numbers are looked up (never the number itself in SQL). */
-  idHashSecret: string;
-  /** Limits on self-service lookups by name + ID number. */
-  limiter: SelfServiceLimiter;
   /** Bytes this request's answer may take (src/limits/responseSize.ts); null: not counted (subscriptions, internal callers). */
   responseBudget: ResponseBudget | null;
   /** The connections and deadline of this request's statements (src/db/lane.ts); absent outside HTTP. */
@@ -44,7 +40,7 @@ export interface AppServices {
   limiter: SelfServiceLimiter;
   /** County levels by day for pass colours, keyed by the case data version (src/cache/countyLevels.ts). */
   countyLevels: CountyLevelCache;
-  /** The pass-check statements, batched across requests (datasources/sharedBatch.ts). */
+  /** The pass-check statements, batched across requests (services/passChecks.ts). */
   passChecks: PassCheckBatches;
 }
 
@@ -68,15 +64,27 @@ export function createContext(
   const viewer = options.viewer ?? PUBLIC_VIEWER('internal');
   // with a lane, statements go to the request class's pools once it is known, and stop at its deadline
   const requestPools = options.lane ? options.lane.view() : pools;
-  const audit = new AuditLog(new AuditSource(requestSql(requestPools, 'access', sql)), viewer, requestId, (caller) => callerPseudonym(caller, services.idHashSecret));
+  const sources = createSources(requestPools, sql, options);
   return {
     requestId,
     sql,
-    sources: createSources(requestPools, sql, { signer: services.signer, audit, countyLevels: services.countyLevels, passChecks: services.passChecks, idHashSecret: services.idHashSecret }, options),
+    sources,
+    services: createServices(
+      sources,
+      {
+        viewer,
+        requestId,
+        callerPseudonym: (caller) => callerPseudonym(caller, services.idHashSecret),
+        idHashSecret: services.idHashSecret,
+        signer: services.signer,
+        limiter: services.limiter,
+        countyLevels: services.countyLevels,
+        passChecks: services.passChecks,
+        recorder: sql,
+      },
+      options,
+    ),
     viewer,
-    audit,
-    idHashSecret: services.idHashSecret,
-    limiter: services.limiter,
     responseBudget: options.responseBudget ?? null,
     ...(options.lane ? { lane: options.lane } : {}),
     ...(options.forwarded ? { forwarded: options.forwarded } : {}),

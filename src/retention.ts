@@ -1,5 +1,5 @@
 import type { Pools } from './db/pools';
-import { Sql, SqlRecorder } from '../datasources/sql';
+import { Sql, SqlRecorder } from './db/sql';
 import { MobilitySource, type StayPurge } from '../datasources/mobility';
 
 /** Itinerary stays are personal data kept only as long as contact tracing needs them. */

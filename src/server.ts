@@ -4,7 +4,6 @@ import express from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { expressMiddleware } from '@as-integrations/express5';
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import type { Config } from './config';
@@ -15,9 +14,13 @@ import type { Secrets } from './secrets';
 import type Redis from 'ioredis';
 import { createPassSigner, type PassSigner } from './pass/token';
 import { SelfServiceLimiter } from './auth/rateLimit';
-import { responseCachePlugin, responseTexts, stringifyCachedResults } from './cache/responseCache';
+import { cacheHitOf, cachedAnswers as answerStore, responseCachePlugin, stringifyCachedResults } from './cache/responseCache';
+import type { AnswerStore } from './cache/answerStore';
+import { graphqlAnswers } from './http/graphqlAnswer';
+import { cacheControlPlugin } from './http/cacheControlPlugin';
 import { CountyLevelCache } from './cache/countyLevels';
-import { createPassCheckBatches } from '../datasources/sharedBatch';
+import { createPassCheckBatches } from '../services/passChecks';
+import { CaseDataVersionReads } from '../datasources/dataVersion';
 import { healthRoutes } from './http/health';
 import { securityHeaders, webRoutes } from './http/web';
 import { ErrorCode, badInputFromDatabase, isDatabaseUnavailable, withoutSuggestions } from './errors';
@@ -78,6 +81,8 @@ export interface App {
   services(): AppServices;
   /** The pass signer (available after start). */
   signer(): PassSigner;
+  /** The response cache's answers in this process (tests and the bench wait for its compressions). */
+  responseCache(): AnswerStore;
 }
 
 /** Assembles the HTTP app: build here, listen elsewhere. */
@@ -101,8 +106,8 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
   const trustedDocuments = documentsById(readManifest(config.trustedDocuments.manifestPath ?? DEFAULT_MANIFEST_PATH));
 
   const inFlight = inFlightOperations();
-  // answers of the response cache, bounded by count and bytes (src/cache/responseCache.ts)
-  const cachedAnswers = responseTexts(config.responseCache);
+  // answers of the response cache, with their compressed bytes, bounded by count and bytes (src/cache/responseCache.ts)
+  const cachedAnswers = answerStore(config.responseCache);
   metrics.watchResponseCache(cachedAnswers);
   // Bulkheads (docs/limits.md, "Bulkheads and load shedding"): a turn per request class, shed by event-loop lag and the class's own pools.
   const lag = load ?? eventLoopLag();
@@ -144,9 +149,12 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
       // before the log and the cache: its willSendResponse replaces an answer over the response budget
       operationLimitsPlugin(config.limits, { subgraph: subgraph !== undefined }),
       requestLogPlugin(logger, config, metrics),
-      responseCachePlugin(config.responseCache, { redis, keyPrefix: config.redisKeyPrefix, logger }, cachedAnswers),
+      // the version that keys cached answers, read on the process's own connections, not the class's
+      responseCachePlugin(config.responseCache, new CaseDataVersionReads(pools), { redis, keyPrefix: config.redisKeyPrefix, logger }, cachedAnswers),
       // after the response cache: a cached answer takes no turn and is never shed
       admissionPlugin(admission, config.classLimits),
+      // Cache-Control by what an answer holds (docs/http-caching.md); before the personal rule, which has the last word
+      cacheControlPlugin(),
       // ID number lookups over POST only; answers about persons not stored by caches (src/privacy/transport.ts)
       personalDataPlugin(),
       trustedDocumentsPlugin(trustedDocuments, new Set(config.trustedDocuments.roles)),
@@ -164,6 +172,7 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
     apollo,
     services: started,
     signer: () => started().signer,
+    responseCache: () => cachedAnswers,
     async start() {
       const signer = await createPassSigner(secrets.passSigningKey);
       const ready: AppServices = {
@@ -184,7 +193,7 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
       app.use(healthRoutes(pools));
       // Prometheus text; scrape from inside the network (docs/operations.md).
       app.get('/metrics', metrics.handler);
-      // GET /export/daily.csv (GOV, HEALTH): streamed CSV, docs/api.md, "Bulk export".
+      // GET /export/daily.csv (GOV, HEALTH): streamed CSV, docs/api.md, "Bulk export"; compressed as it streams.
       app.use(exportRoutes({ pools, authenticator, logger, statementTimeoutMs: config.exportStatementTimeoutMs }));
       // Partners verify pass tokens offline against this key set.
       app.get('/.well-known/jwks.json', (_req, res) => {
@@ -197,8 +206,10 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
         '/graphql',
         // GraphQL-over-HTTP details Apollo leaves out, and the body limit (413 above it)
         ...graphqlHttpConformance(config.limits),
-        expressMiddleware(apollo, {
-          context: async ({ req }) => {
+        // Apollo's answer with negotiated compression, ETag and 304, and cached answers' stored bytes (src/http/graphqlAnswer.ts)
+        graphqlAnswers(
+          apollo,
+          async ({ req }) => {
             // The key lookup is counted with the request's other statements; a bad key throws 401 here.
             const sql = new SqlRecorder();
             // PUBLIC callers are rate-limited by address; behind a gateway that is the gateway's, so a subgraph takes the one it forwards.
@@ -210,7 +221,8 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
             const forwarded = subgraph?.forwarded?.(req);
             return createContext(pools, ready, { batch, requestId: requestIdOf(req.headers['x-request-id']), viewer, sql, responseBudget, lane, ...(forwarded ? { forwarded } : {}) });
           },
-        }),
+          (context) => storedAnswerOf(context, cachedAnswers),
+        ),
       );
     },
     async stop() {
@@ -219,6 +231,12 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
       await inFlight.settled(config.shutdownGraceMs);
     },
   };
+}
+
+/** The response cache's entry a request was answered from, for its stored compressed bytes. */
+function storedAnswerOf(context: Context, store: AnswerStore) {
+  const hit = cacheHitOf(context);
+  return hit && { ...hit, store };
 }
 
 /** The client's request id when it is acceptable (src/observability/logging.ts), else a new one. */

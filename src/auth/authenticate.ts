@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { Pool } from 'pg';
-import { Sql, type SqlRecorder } from '../../datasources/sql';
+import { Sql, type SqlRecorder } from '../db/sql';
 import { ErrorCode, isDatabaseUnavailable } from '../errors';
 import { hashKey, isDemoKey, KeyStore, type KeyPrincipal } from '../../datasources/apiKeys';
 import { PUBLIC_VIEWER, type Viewer } from './viewer';

@@ -1,5 +1,5 @@
 import type { Pools } from '../db/pools';
-import { Sql, SqlRecorder } from '../../datasources/sql';
+import { Sql, SqlRecorder } from '../db/sql';
 import { RegionSource } from '../../datasources/region';
 import { CaseSource } from '../../datasources/case';
 import { MobilitySource } from '../../datasources/mobility';

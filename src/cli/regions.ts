@@ -3,11 +3,11 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { bootstrap } from '../bootstrap';
-import { Sql, SqlRecorder } from '../../datasources/sql';
+import { Sql, SqlRecorder } from '../db/sql';
 import { RegionChangeStore } from '../../datasources/regionChanges';
 import { CaseSource } from '../../datasources/case';
 import { AuditSource } from '../../datasources/audit';
-import { AuditLog } from '../auth/audit';
+import { AuditLog } from '../../services/audit';
 import { RegionChangeService } from '../../services/regionChanges';
 import { MAX_CSV_ROWS, parseRegionChangesCsv } from '../reporting/regionChangesCsv';
 

@@ -3,7 +3,7 @@ import type { CountyDay, ExportRegion } from '../../datasources/export';
 import type { RegionLevel } from '../../datasources/region';
 import { checkRange } from '../args';
 import { todayCst } from '../clock';
-import { addDays, CN_2020_COUNTY, isIsoDate, rateCounty, type RiskLevel } from '../risk';
+import { addDays, CN_2020_COUNTY, higherLevel, isIsoDate, rateCounty, type RiskLevel } from '../risk';
 
 /** Columns of /export/daily.csv, in order (docs/api.md, "Bulk export", describes each). */
 export const DAILY_CSV_COLUMNS = [
@@ -100,7 +100,6 @@ export function planDailyExport(all: readonly ExportRegion[], query: Pick<DailyE
   return { counties, regions };
 }
 
-const ORDER: Record<RiskLevel, number> = { LOW: 0, MEDIUM: 1, HIGH: 2 };
 type CountyFigures = { newConfirmed: number; cumulativeConfirmed: number; newInWindow: number; clustersInWindow: number; level: RiskLevel };
 
 /**
@@ -145,7 +144,7 @@ function dayRows(plan: DailyExportPlan, date: string, day: ReadonlyMap<string, C
       cumulative += c.cumulativeConfirmed;
       newInWindow += c.newInWindow;
       clusters += c.clustersInWindow;
-      if (ORDER[c.level] > ORDER[level]) level = c.level;
+      level = higherLevel(level, c.level);
     }
     out +=
       `${region.code},${csvField(region.name)},${region.level},${region.parentCode ?? ''},${date},${region.population},` +

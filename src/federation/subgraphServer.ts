@@ -30,7 +30,7 @@ function subgraphConfig(config: Config): Config {
     trustedDocuments: { ...config.trustedDocuments, roles: [] },
     responseCache: { ...config.responseCache, enabled: false },
     // checks reach a subgraph spread out by the hop: a 1 ms window lets them share statements again
-    // (datasources/sharedBatch.ts; on npm start they arrive together and gain nothing from it)
+    // (src/db/sharedBatch.ts; on npm start they arrive together and gain nothing from it)
     passCheckBatchWindowMs: config.passCheckBatchWindowMs ?? 1,
     limits: {
       ...config.limits,

@@ -201,7 +201,7 @@ export function subgraphSdl(name: SubgraphName): string {
 /**
  * Entity references: the gateway sends `{ __typename, code }` or `{ __typename, id }`; the
  * datasource loads a request's references in one batch. A Person reference is a read of personal
- * data: audited by the loader (PersonSource.referenceById), and refused before it by @auth on the
+ * data: audited by PeopleService.reference, and refused before it by @auth on the
  * type, which applyAuth extends to __resolveReference (src/auth/directive.ts).
  */
 const referenceResolvers = {
@@ -209,7 +209,7 @@ const referenceResolvers = {
     __resolveReference: (ref: { code: string }, { sources }: Context): Region | null | Promise<Region | null> => sources.regions.byCode.get(ref.code),
   },
   Person: {
-    __resolveReference: (ref: { id: string }, { sources }: Context): Promise<PersonRecord | null> => sources.persons.referenceById.load(String(ref.id)),
+    __resolveReference: (ref: { id: string }, { services }: Context): Promise<PersonRecord | null> => services.people.reference(String(ref.id)),
   },
 };
 

@@ -1,5 +1,5 @@
 import type { LoggerOptions } from 'pino';
-import { ID_NUMBER_SHAPE } from '../auth/audit';
+import { ID_NUMBER_SHAPE } from '../../services/audit';
 
 /**
  * Defence in depth for the logs: the request line never carries arguments or headers, but a

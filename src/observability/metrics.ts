@@ -18,7 +18,7 @@ export interface Metrics {
   observeRequest(r: { operation: string | null; outcome: Outcome; durationSeconds: number; sqlStatements: number }): void;
   /** One DataLoader batch call of `size` keys. */
   observeBatch(loader: string, size: number): void;
-  /** One statement shared by `requests` concurrent requests (datasources/sharedBatch.ts). */
+  /** One statement shared by `requests` concurrent requests (src/db/sharedBatch.ts). */
   observeSharedBatch(batch: string, requests: number, keys: number): void;
   /** Reports the response cache's size (bytes of answer text, entries) on every scrape. */
   watchResponseCache(cache: { readonly calculatedSize: number; readonly size: number }): void;

@@ -28,6 +28,23 @@ export const CN_2020_CUMULATIVE_LIMIT = 50;
 
 export type RiskLevel = 'LOW' | 'MEDIUM' | 'HIGH';
 
+const RANK: Record<RiskLevel, number> = { LOW: 0, MEDIUM: 1, HIGH: 2 };
+
+/** The higher of two levels. */
+export function higherLevel(a: RiskLevel, b: RiskLevel): RiskLevel {
+  return RANK[b] > RANK[a] ? b : a;
+}
+
+/**
+ * The worst of some county-day levels, LOW for none: a province or city takes its worst county,
+ * a stay its worst day. The one implementation of "the worst level wins".
+ */
+export function worstLevel(levels: Iterable<RiskLevel>): RiskLevel {
+  let worst: RiskLevel = 'LOW';
+  for (const level of levels) worst = higherLevel(worst, level);
+  return worst;
+}
+
 export interface CountyRiskInputs {
   /** The day the level holds for, 'YYYY-MM-DD'. */
   asOf: string;

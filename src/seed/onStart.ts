@@ -1,7 +1,7 @@
 import type { Runtime } from '../bootstrap';
 import { todayCst } from '../clock';
 import { CaseSource } from '../../datasources/case';
-import { Sql, SqlRecorder } from '../../datasources/sql';
+import { Sql, SqlRecorder } from '../db/sql';
 import { seedDatabase } from '.';
 import { progressReporter } from '../cli/progress';
 import { MigrationLockTimeout } from '../db/migrate';

@@ -6,7 +6,7 @@ import type { RiskChangeHub } from './hub';
 /** The context of an operation over WebSocket: a request context, plus the live-update hub. */
 export interface LiveContext extends Context {
   live: RiskChangeHub;
-  /** Replaces `sources` (and its SQL recorder) with fresh ones: called before each event is executed. */
+  /** Replaces `sources` and `services` (and the SQL recorder) with fresh ones: called before each event is executed. */
   renew(): void;
 }
 

@@ -19,7 +19,7 @@ import type { Config } from '../config';
 import { createContext, type AppServices } from '../context';
 import type { Authenticator } from '../auth/authenticate';
 import type { Viewer } from '../auth/viewer';
-import { SqlRecorder } from '../../datasources/sql';
+import { SqlRecorder } from '../db/sql';
 import { costRefusal, limitValidationRules } from '../limits';
 import { precheckDocument } from '../limits/precheck';
 import { ErrorCode } from '../errors';
@@ -149,8 +149,8 @@ function liveContext(pools: Pools, services: AppServices, hub: RiskChangeHub, vi
     ...fresh(),
     live: hub,
     renew() {
-      const { sources, sql, audit } = fresh();
-      Object.assign(context, { sources, sql, audit });
+      const { sources, services, sql } = fresh();
+      Object.assign(context, { sources, services, sql });
     },
   };
   return context;

@@ -229,7 +229,7 @@ describe('audit trail', () => {
       viewer: { role: 'GOV', keyId: gov.id, keyName: gov.ownerName, clientId: gov.id },
     });
     const person = '0b5c7a7e-2f4e-4a55-9c3a-2b1d6f1e9a10';
-    await ctx.audit.recordMany(Array.from({ length: 1000 }, (_, i) => ({ operation: 'test.batch', subjectPersonId: i % 2 ? person : null, outcome: 'OK' })));
+    await ctx.services.audit.recordMany(Array.from({ length: 1000 }, (_, i) => ({ operation: 'test.batch', subjectPersonId: i % 2 ? person : null, outcome: 'OK' })));
     expect(ctx.sql.statements).toBe(1);
     expect(ctx.sql.names).toEqual(['AuditSource.append']);
     const { rows } = await server.pools.access.query(

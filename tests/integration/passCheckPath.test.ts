@@ -1,7 +1,7 @@
 import { startTestServer, type TestServer } from '../helpers/server';
 import { operation } from '../helpers/operations';
 import { DEMO_PEOPLE } from '../../src/seed/demoPeople';
-import { Sql, SqlRecorder } from '../../datasources/sql';
+import { Sql, SqlRecorder } from '../../src/db/sql';
 import { staysOf } from '../../datasources/mobility';
 import { passFactsOf } from '../../datasources/person';
 

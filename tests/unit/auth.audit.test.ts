@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
-import { AuditLog } from '../../src/auth/audit';
+import { AuditLog } from '../../services/audit';
 import { AuditSource } from '../../datasources/audit';
-import { Sql, SqlRecorder } from '../../datasources/sql';
+import { Sql, SqlRecorder } from '../../src/db/sql';
 import type { Viewer } from '../../src/auth/viewer';
 import { callerPseudonym } from '../../src/privacy/idHash';
 

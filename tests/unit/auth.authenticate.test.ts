@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config';
 
 const apiKeyCacheTtlMsFrom = (env: NodeJS.ProcessEnv) => loadConfig(env).apiKeyCacheTtlMs;
 import { hashKey } from '../../datasources/apiKeys';
-import { SqlRecorder } from '../../datasources/sql';
+import { SqlRecorder } from '../../src/db/sql';
 
 const KEY = 'cx_live_' + 'a'.repeat(43);
 const PRINCIPAL = { id: '6e6b31cb-06c7-48c2-86e3-63e40f6cfc15', role: 'PARTNER', owner_name: '顺丰速运' };

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
-import { SharedBatch } from '../../datasources/sharedBatch';
-import { SqlRecorder } from '../../datasources/sql';
+import { SharedBatch } from '../../src/db/sharedBatch';
+import { SqlRecorder } from '../../src/db/sql';
 
 /**
  * The batch window of shared pass-check statements (PASS_CHECK_BATCH_WINDOW_MS): behind a gateway,

@@ -1,4 +1,4 @@
-import { badInput } from '../src/errors';
+import { badInput } from '../errors';
 
 /** Opaque cursors: base64url of `<kind>:<value>`, so that clients cannot depend on their form. */
 export function encodeCursor(kind: string, value: string): string {

@@ -1,10 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Pool } from 'pg';
-import type { Pools, SourceName } from '../src/db/pools';
+import type { SourceName } from './pools';
 import { FanoutRecorder, Sql, type StatementRecorder } from './sql';
-import { checkAndAudit, type CheckStatus, type PassCheckKey, type PassRecord } from './passRegistry';
-import { passFactsOf, type PassFacts, type PassFactsKey } from './person';
-import { staysOf, type StayKey, type StayRow } from './mobility';
 
 /** Reports each shared batch: how many requests and keys it served (metrics). */
 export type SharedBatchObserver = (batch: string, requests: number, keys: number) => void;
@@ -60,20 +57,4 @@ export class SharedBatch<K, V> {
       return v;
     });
   }
-}
-
-/** The three statements of a pass check, shared across requests. */
-export interface PassCheckBatches {
-  checks: SharedBatch<PassCheckKey, { status: CheckStatus; record: PassRecord | null }>;
-  facts: SharedBatch<PassFactsKey, PassFacts | null>;
-  stays: SharedBatch<StayKey, StayRow[]>;
-}
-
-/** `windowMs`: how long each batch waits for more checks (0: to the end of the loop turn). */
-export function createPassCheckBatches(pools: Pools, observe?: SharedBatchObserver, windowMs = 0): PassCheckBatches {
-  return {
-    checks: new SharedBatch('PassRegistry.checkAndAudit', pools.access, 'access', checkAndAudit, observe, undefined, windowMs),
-    facts: new SharedBatch('PersonSource.passFacts', pools.cases, 'cases', passFactsOf, observe, undefined, windowMs),
-    stays: new SharedBatch('MobilitySource.staysByPerson', pools.mobility, 'mobility', staysOf, observe, undefined, windowMs),
-  };
 }

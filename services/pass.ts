@@ -1,9 +1,9 @@
-import type { PersonSource, PersonRecord } from './person';
-import type { MobilitySource, StayRow } from './mobility';
-import type { RegionSource } from './region';
+import type { PersonSource, PersonRecord } from '../datasources/person';
+import type { MobilitySource, StayRow } from '../datasources/mobility';
+import type { RegionSource } from '../datasources/region';
 import type { RiskService } from './risk';
-import type { PassRegistry } from './passRegistry';
-import type { AuditLog } from '../src/auth/audit';
+import type { PassRegistry } from '../datasources/passRegistry';
+import type { AuditLog } from './audit';
 import type { PassSigner } from '../src/pass/token';
 import { passValidUntil } from '../src/pass/token';
 import { passColor, PASS_WINDOW_DAYS, type PassColor, type PassColorVerdict } from '../src/risk/passColor';
@@ -11,10 +11,10 @@ import type { RiskLevel } from '../src/risk';
 import { addDays } from '../src/risk/dates';
 import { cstDaysCovered, todayCst } from '../src/clock';
 import { maskName } from '../src/privacy/mask';
-import { Loader } from './loader';
+import { Loader } from '../datasources/loader';
 import type { CountyLevelCache } from '../src/cache/countyLevels';
-import type { PassCheckBatches } from './sharedBatch';
-import type { StatementRecorder } from './sql';
+import type { PassCheckBatches } from './passChecks';
+import type { StatementRecorder } from '../src/db/sql';
 
 export type PassStatus = 'VALID' | 'INVALID' | 'EXPIRED' | 'REVOKED';
 
@@ -28,6 +28,23 @@ export interface PassCheckResult {
   asOf: Date;
 }
 
+/** What a PassService works with: the request's stores and audit log, and the process-wide parts. */
+export interface PassServiceDeps {
+  persons: PersonSource;
+  mobility: MobilitySource;
+  regions: RegionSource;
+  risk: RiskService;
+  registry: PassRegistry;
+  signer: PassSigner;
+  audit: AuditLog;
+  /** County levels by day, shared by the process's requests. */
+  levelCache: CountyLevelCache;
+  /** Process-wide batches of the check path (services/passChecks.ts)… */
+  shared: PassCheckBatches;
+  /** …and this request's statement counter for them. */
+  recorder: StatementRecorder;
+}
+
 /**
  * Pass colours and checks: the federation at work. A colour needs the person's case records and
  * contacts (case source), itinerary (mobility source) and each county's risk on each day of each
@@ -38,19 +55,30 @@ export class PassService {
   /** Today's colour verdict per person, batched and memoised for the request. */
   readonly colorOf: Loader<string, PassColorVerdict>;
 
-  constructor(
-    private readonly persons: PersonSource,
-    private readonly mobility: MobilitySource,
-    private readonly regions: RegionSource,
-    private readonly risk: RiskService,
-    private readonly registry: PassRegistry,
-    private readonly signer: PassSigner,
-    private readonly audit: AuditLog,
-    private readonly levelCache: CountyLevelCache,
-    /** Process-wide batches of the check path, and this request's statement counter for them. */
-    private readonly shared: PassCheckBatches,
-    private readonly recorder: StatementRecorder,
-  ) {
+  private readonly persons: PersonSource;
+  private readonly mobility: MobilitySource;
+  private readonly regions: RegionSource;
+  private readonly risk: RiskService;
+  private readonly registry: PassRegistry;
+  private readonly signer: PassSigner;
+  private readonly audit: AuditLog;
+  private readonly levelCache: CountyLevelCache;
+  private readonly shared: PassCheckBatches;
+  private readonly recorder: StatementRecorder;
+
+  constructor(deps: PassServiceDeps) {
+    ({
+      persons: this.persons,
+      mobility: this.mobility,
+      regions: this.regions,
+      risk: this.risk,
+      registry: this.registry,
+      signer: this.signer,
+      audit: this.audit,
+      levelCache: this.levelCache,
+      shared: this.shared,
+      recorder: this.recorder,
+    } = deps);
     this.colorOf = new Loader((ids) => this.colors(ids), (id) => id);
   }
 
@@ -167,9 +195,9 @@ export class PassService {
       (await Promise.all(distinct.map((t) => this.signer.verify(t, now)))).map((v, i) => [distinct[i], v]),
     );
     const verified = tokens.map((t) => verifiedByToken.get(t)!);
-    const actor = this.audit.actor();
-    const checked = await this.shared.checks.loadAll(
-      verified.map((v) => (v.status === 'INVALID' ? { passId: null, tokenStatus: 'INVALID' as const, actor } : { passId: v.passId, tokenStatus: v.status, actor })),
+    const checked = await this.audit.checkPasses(
+      verified.map((v) => (v.status === 'INVALID' ? { passId: null, tokenStatus: 'INVALID' as const } : { passId: v.passId, tokenStatus: v.status })),
+      this.shared.checks,
       this.recorder,
     );
     const validPersons = [...new Set(checked.flatMap((c) => (c.status === 'VALID' ? [c.record!.personId] : [])))];

@@ -1,10 +1,10 @@
-import type { CaseSource, ClusterRecord, DailyReportInput } from './case';
-import type { RegionSource } from './region';
+import type { CaseSource, ClusterRecord, DailyReportInput } from '../datasources/case';
+import type { RegionSource } from '../datasources/region';
 import { todayCst } from '../src/clock';
 import { EARLIEST_DATE } from '../src/args';
 import { maxItems } from '../src/limits/listSize';
 import { inForce } from '../src/reporting/regionValidity';
-import type { Region } from './region';
+import type { Region } from '../datasources/region';
 
 /** Why a report for a day is refused for a code not in force that day (GB/T 2260 changes). */
 export const notInForce = (region: Region, day: string) =>

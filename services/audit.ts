@@ -1,11 +1,14 @@
-import { AuditSource, type AuditEntry, type AuditFilter } from '../../datasources/audit';
-import { connection, decodeCursor, pageSize } from '../../datasources/pagination';
-import { badInput } from '../errors';
-import { isUuid } from '../../datasources/apiKeys';
-import type { Viewer } from './viewer';
-import { maxItems } from '../limits/listSize';
+import type { AuditActor, AuditSource, AuditEntry, AuditFilter } from '../datasources/audit';
+import { connection, decodeCursor, pageSize } from '../src/graphql/pagination';
+import { badInput } from '../src/errors';
+import { isUuid } from '../datasources/apiKeys';
+import type { Viewer } from '../src/auth/viewer';
+import type { SharedBatch } from '../src/db/sharedBatch';
+import type { StatementRecorder } from '../src/db/sql';
+import type { PassCheckKey, PassCheckResultRow } from '../datasources/passRegistry';
+import { maxItems } from '../src/limits/listSize';
 
-/** What a resolver states about one audited action; who, when and which request are filled in. */
+/** What a service states about one audited action; who, when and which request are filled in. */
 export interface AuditRecord {
   /** What was done, usually the GraphQL field: `person`, `checkPasses`, `closeContactCheck`. */
   operation: string;
@@ -21,9 +24,11 @@ export interface AuditRecord {
 export const ID_NUMBER_SHAPE = /[0-9]{17}[0-9Xx]/;
 
 /**
- * The audit trail of one request. `record` and `recordMany` are awaited by the resolver before it
- * returns personal data, so an audited read never answers when its audit row could not be
- * written; `recordMany` writes one INSERT however many entries (batch pass checks).
+ * The audit trail of one request, and the only writer of audit rows: services call `record`, the
+ * pass checks `checkPasses`; nothing else writes to access.audit_log (docs/architecture.md).
+ * `record` and `recordMany` are awaited before personal data is returned, so an audited read never
+ * answers when its audit row could not be written; `recordMany` writes one INSERT however many
+ * entries (federation references).
  *
  * A text that looks like an ID number is a programming error here (the database refuses it too,
  * CHECK audit_log_no_id_number): it fails loudly instead of writing personal data to the log.
@@ -52,12 +57,22 @@ export class AuditLog {
     return this.caller;
   }
 
-  /**
-   * Who acts, for a datasource that writes its audit rows in the same statement as its read
-   * (PassRegistry.checkAndAudit); such rows carry fixed operation and outcome texts only.
-   */
-  actor(): { keyId: string | null; role: string; requestId: string | null; caller: string | null } {
+  /** Who acts: the columns every row of this request shares. */
+  private actor(): AuditActor {
     return { keyId: this.viewer.keyId, role: this.viewer.role, requestId: this.requestId, caller: this.callerOf() };
+  }
+
+  /**
+   * Looks passes up and writes one `checkPass` row per token in the same statement
+   * (PassRegistry.checkAndAudit, batched across requests): no check answers without its row.
+   */
+  checkPasses(
+    tokens: readonly Omit<PassCheckKey, 'actor'>[],
+    batch: SharedBatch<PassCheckKey, PassCheckResultRow>,
+    recorder: StatementRecorder,
+  ): Promise<PassCheckResultRow[]> {
+    const actor = this.actor();
+    return batch.loadAll(tokens.map((t) => ({ ...t, actor })), recorder);
   }
 
   async record(entry: AuditRecord): Promise<void> {
@@ -76,7 +91,7 @@ export class AuditLog {
       }
       return { operation: e.operation, subjectPersonId: e.subjectPersonId ?? null, outcome: e.outcome, detail: e.detail ?? null };
     });
-    await this.source.append({ keyId: this.viewer.keyId, role: this.viewer.role, requestId: this.requestId, caller: this.callerOf() }, rows);
+    await this.source.append(this.actor(), rows);
   }
 
   /**

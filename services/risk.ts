@@ -1,9 +1,10 @@
-import type { CaseSource } from './case';
-import type { MobilitySource } from './mobility';
-import type { Region, RegionSource } from './region';
-import { Loader } from './loader';
+import type { CaseSource } from '../datasources/case';
+import type { MobilitySource } from '../datasources/mobility';
+import type { Region, RegionSource } from '../datasources/region';
+import { Loader } from '../datasources/loader';
 import { then, type MaybePromise } from '../src/maybe';
 import { windowEnding } from '../src/args';
+import { cstDaysCovered, todayCst } from '../src/clock';
 import {
   CN_2020_WINDOW_DAYS,
   activeOriginDays,
@@ -12,7 +13,9 @@ import {
   nationalReadWindow,
   type CountyForecast,
   type NationalForecast,
+  higherLevel,
   rateCounty,
+  worstLevel,
   type ImportRiskEstimate,
   type RiskLevel,
   type RiskVerdict,
@@ -22,8 +25,6 @@ import {
 export interface RegionRisk extends RiskVerdict {
   countyCounts: Record<RiskLevel, number>;
 }
-
-const ORDER: Record<RiskLevel, number> = { LOW: 0, MEDIUM: 1, HIGH: 2 };
 
 /**
  * The computed fields that federate the sources: county risk (region scope + case figures, rated
@@ -70,6 +71,13 @@ export class RiskService {
     const key = { code, asOf, ruleset: 'CN_2020_COUNTY' };
     const settled = this.countyVerdicts.peek(key);
     return settled ? settled.level : this.countyVerdicts.load(key).then((v) => v.level);
+  }
+
+  /** The worst level of a county over the days of a stay (up to today, CST): the stay's risk. */
+  async levelDuringStay(stay: { regionCode: string; arrivedAt: Date; leftAt: Date }): Promise<RiskLevel> {
+    const today = todayCst();
+    const days = cstDaysCovered(stay.arrivedAt, stay.leftAt).filter((d) => d <= today);
+    return worstLevel(await Promise.all(days.map((d) => this.countyLevel(stay.regionCode, d))));
   }
 
   /** County-level units making up a region (itself for a county). */
@@ -177,7 +185,7 @@ function aggregateVerdicts(
   const worst: string[] = [];
   verdicts.forEach((v, i) => {
     countyCounts[v.level]++;
-    if (ORDER[v.level] > ORDER[level]) {
+    if (higherLevel(level, v.level) !== level) {
       level = v.level;
       worst.length = 0;
     }

@@ -1,6 +1,6 @@
 import type { Pool, QueryResultRow } from 'pg';
-import type { SourceName } from '../src/db/pools';
-import { noteBatchStatement } from './loader';
+import type { SourceName } from './pools';
+import { noteBatchStatement } from './batchScope';
 
 /** Where Sql reports each statement it sends. */
 export interface StatementRecorder {
@@ -42,7 +42,7 @@ export class SqlRecorder implements StatementRecorder {
 
 /**
  * Records a statement with every request that waits on it: a statement shared by several
- * requests (datasources/sharedBatch.ts) counts once for each of them, as if it were its own.
+ * requests (src/db/sharedBatch.ts) counts once for each of them, as if it were its own.
  */
 export class FanoutRecorder implements StatementRecorder {
   constructor(private readonly recorders: Iterable<StatementRecorder>) {}
