@@ -60,7 +60,7 @@ export class ReportingService {
     duplicates(items.map((r) => r.reference), 'reference', 'case record', errors);
     await this.checkRegions(items, (r) => [['regionCode', r.regionCode, r.reportedOn], ['homeRegionCode', r.homeRegionCode, null]], errors);
     const clusterIds = items.map((r) => (r.clusterId != null && /^[0-9]{1,18}$/.test(r.clusterId) ? r.clusterId : null));
-    const clusters = await this.cases.clusterById.loadAll(clusterIds.map((id) => id ?? '0'));
+    const clusters = clusterIds.some((id) => id != null) ? await this.cases.clusterById.loadAll(clusterIds.map((id) => id ?? '0')) : [];
     items.forEach((r, i) => {
       if (r.clusterId == null) return;
       const cluster = clusterIds[i] == null ? null : clusters[i];

@@ -172,6 +172,18 @@ describe('reportCaseRecords', () => {
     expect(higher.body.data.reportDailyCases).toEqual({ accepted: 1, userErrors: [] });
   });
 
+  it('sends as many SQL statements for 40 records as for one', async () => {
+    const batch = (from: number, n: number) =>
+      Array.from({ length: n }, (_, k) => ({ ...confirmed, reference: `RT-${from + k}`, name: '钱五', idNumber: idNumber('420106', '19600101', String(from + k).padStart(3, '0')), regionCode: '420111', reportedOn: day(9), confirmedOn: day(9) }));
+    await server.gql(REPORT_CASES, { input: batch(100, 1) }, HEALTH); // 洪山区 turns MEDIUM: a NOTIFY more, once
+    const one = await server.gql(REPORT_CASES, { input: batch(101, 1) }, HEALTH);
+    const forty = await server.gql(REPORT_CASES, { input: batch(200, 40) }, HEALTH);
+    expect([one.body.data.reportCaseRecords.created, forty.body.data.reportCaseRecords.created]).toEqual([1, 40]);
+    // regions; lock, levels before, facts, persons, records, raised totals, running totals, version, levels after; audit
+    expect(forty.body.extensions.sql.statements).toBe(one.body.extensions.sql.statements);
+    expect(one.body.extensions.sql.bySource).toEqual({ region: 1, cases: 9, mobility: 0, access: 1 });
+  });
+
   it('is HEALTH only', async () => {
     const { body } = await server.gql(REPORT_CASES, { input: [confirmed] }, GOV);
     expect(body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
