@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql } from '../src/db/sql';
-import { BUMP_DATA_VERSION, RECORDED_ON_DAY, recomputeRunning } from './case';
+import { RECORDED_ON_DAY, recomputeRunning } from './case';
 import { RiskChangeNotifier } from './riskChanges';
 import type { CaseState } from '../src/reporting/caseStatus';
 import type { CaseRecordFields, ContactFields } from '../src/reporting/validate';
@@ -66,7 +66,8 @@ const hex = (b: Buffer) => b.toString('hex');
  * Case records and close contacts written by the health commission (the reporting path, issue 17):
  * each call is one transaction that takes the ingestion lock (the data version row, as daily
  * reports do), reads what it needs, lets the service decide, writes, keeps daily totals consistent
- * with the records, bumps the data version and notifies risk level changes. SQL only.
+ * with the records and notifies risk level changes; the data version is bumped by the tables'
+ * statement triggers (migration cases/1700000000003), in the writing transaction. SQL only.
  */
 export class ReportingStore {
   constructor(private readonly sql: Sql) {}
@@ -103,7 +104,6 @@ export class ReportingStore {
           ],
         );
         await raiseDailyTotals(query, changed);
-        await query('ReportingStore.bumpDataVersion', BUMP_DATA_VERSION);
         await riskChanges.notify();
       }
       const created = changed.filter((r) => !facts.caseRecords.has(r.reference)).length;
@@ -143,7 +143,6 @@ export class ReportingStore {
         ],
       );
       const created = written.filter((w) => w.inserted).length;
-      if (written.length > 0) await query('ReportingStore.bumpDataVersion', BUMP_DATA_VERSION);
       const counts = { accepted: contacts.length, created, updated: written.length - created, unchanged: contacts.length - written.length };
       await keepAnswer(query, operation, hooks.idempotency, counts);
       await hooks.audit([...new Set(contacts.map((c) => persons.get(hex(c.idHash)) as string))], counts);

@@ -9,6 +9,8 @@ ALTER TABLE cases.case_records ADD COLUMN reference text;
 UPDATE cases.case_records SET reference = 'C' || id;
 ALTER TABLE cases.case_records
   ALTER COLUMN reference SET NOT NULL,
+  -- rows written outside the reporting path (a correction by hand, test fixtures) get one of their own
+  ALTER COLUMN reference SET DEFAULT 'R' || replace(gen_random_uuid()::text, '-', ''),
   ADD CONSTRAINT case_records_reference_key UNIQUE (reference),
   ADD CONSTRAINT case_records_reference_shape CHECK (reference ~ '^[A-Za-z0-9_-]{1,64}$'),
   ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now(),
@@ -37,7 +39,18 @@ CREATE TABLE cases.ingest_requests (
   PRIMARY KEY (operation, idempotency_key)
 );
 
+-- Pass colours read case records and contacts: a write to either bumps the data version in its
+-- transaction (statement triggers, as for daily reports and clusters), so caches keyed by it move on.
+CREATE TRIGGER case_records_bump_data_version
+  AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON cases.case_records
+  FOR EACH STATEMENT EXECUTE FUNCTION cases.bump_data_version();
+CREATE TRIGGER contacts_bump_data_version
+  AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON cases.contacts
+  FOR EACH STATEMENT EXECUTE FUNCTION cases.bump_data_version();
+
 -- Down Migration
+DROP TRIGGER contacts_bump_data_version ON cases.contacts;
+DROP TRIGGER case_records_bump_data_version ON cases.case_records;
 DROP TABLE cases.ingest_requests;
 ALTER TABLE cases.contacts
   DROP CONSTRAINT contacts_quarantine_after_exposure, DROP CONSTRAINT contacts_case_person_key,

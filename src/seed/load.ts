@@ -5,7 +5,6 @@ import { dailyReportRows } from './dailyReports';
 import type { SeedData } from './generate';
 import { tripsOn } from './network';
 import { generateStays } from './stays';
-import type { RegionSet } from './regions';
 
 export type ProgressListener = (p: { phase: string; done: number; total: number }) => void;
 
@@ -54,9 +53,9 @@ async function continueIdentity(client: pg.PoolClient, table: string): Promise<v
   );
 }
 
-/** The region list alone (also the tests' regions-only database: tests/helpers/regionsOnly.ts). */
-export async function loadRegion(pool: pg.Pool, regions: RegionSet, onProgress?: ProgressListener): Promise<number> {
-  const { provinces, cities, counties } = regions;
+/** Replaces region.regions with the generated list (the tests' regions-only template loads it alone). */
+export async function loadRegion(pool: pg.Pool, data: Pick<SeedData, 'regions'>, onProgress?: ProgressListener): Promise<number> {
+  const { provinces, cities, counties } = data.regions;
   // Parents before children: parent_code is a foreign key checked row by row.
   const rows = [...provinces, ...cities, ...counties];
   const progress = progressOf(onProgress, 'load region', rows.length);
