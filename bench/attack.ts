@@ -582,7 +582,7 @@ export async function runAttackBench(argv: string[] = process.argv.slice(2)): Pr
       },
       dataset: { scale: 'medium', database: db.url.replace(/\/\/[^@]*@/, '//…@'), rows: db.rowCounts },
       server: {
-        command: `node ${nodeArgs.join(' ')} --import tsx src/main.ts (NODE_ENV=production)`,
+        command: `node ${nodeArgs.join(' ')} dist/src/main.js (NODE_ENV=production)`,
         instances,
         rssMb: { quietPeak: quietRss.peakRssMb, attackPeak: attackRss.peakRssMb, vmHwm: attackRss.vmHwmMb },
         // % of one core over each phase: the server's, and every process's on the machine (2 cores: 200 %)

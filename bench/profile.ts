@@ -6,16 +6,19 @@
 import path from 'node:path';
 import { bootstrap } from '../src/bootstrap';
 import { makeApp } from '../src/server';
-import { inProcessServerEnv, openBenchDatabase, ROOT } from './setup';
+import { apiRoleEnv, BENCH_DB, inProcessServerEnv, openBenchDatabase, ROOT } from './setup';
 import { operationText } from './operations';
 import { DEMO_PEOPLE } from '../src/seed/demoPeople';
 
 async function main() {
   const [which = 'W4', n = '50', conc = '1'] = process.argv.slice(2);
   const db = await openBenchDatabase((m) => process.stderr.write(`[profile] ${m}\n`));
+  // production refuses a superuser: the API logs in as a role of its own, as the bench's servers do
+  const roleEnv = await apiRoleEnv(db.url, `${BENCH_DB}_api`);
   const rt = await bootstrap({
     applicationName: 'changxing-profile',
     env: inProcessServerEnv(db, {
+      ...roleEnv,
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
       SELF_SERVICE_MAX_IDS_PER_DAY: '100000000',

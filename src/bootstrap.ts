@@ -14,12 +14,13 @@ export interface Runtime {
 
 /**
  * What every entry point (server, seed, migrate, keys…) needs: config, secrets, logger, migrated
- * database. `sources`: open only these (a subgraph's; default all).
+ * database. `sources`: open only these (a subgraph's; default all); `migrate: false` when another
+ * process has applied the migrations (a worker of src/workers.ts).
  */
-export async function bootstrap(options: { applicationName: string; env?: NodeJS.ProcessEnv; sources?: readonly SourceName[] }): Promise<Runtime> {
+export async function bootstrap(options: { applicationName: string; env?: NodeJS.ProcessEnv; sources?: readonly SourceName[]; migrate?: boolean }): Promise<Runtime> {
   const config = loadConfig(options.env);
   const logger = createLogger(config.logLevel);
   const secrets = loadSecrets(config);
-  const db = await openDatabase(config, secrets, logger, { applicationName: options.applicationName, sources: options.sources });
+  const db = await openDatabase(config, secrets, logger, { applicationName: options.applicationName, sources: options.sources, migrate: options.migrate });
   return { config, secrets, logger, db };
 }

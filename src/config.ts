@@ -1,5 +1,6 @@
 import { parseTrustProxy, type TrustProxy } from './http/clientAddress';
 import { z } from 'zod';
+import type { ExecutorName } from './executor';
 import type { SourceName } from './db/pools';
 import { ROLES, type Role } from './auth/viewer';
 import { DEFAULT_LIMITS, type OperationLimits } from './limits';
@@ -98,6 +99,13 @@ const Env = z.object({
   // slow clients (docs/operations.md): a request's headers, and the whole request, must arrive within these
   HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
+  // processes serving the port (src/workers.ts, docs/scaling.md): a count, or auto (one per core)
+  WORKERS: z
+    .string()
+    .regex(/^(auto|[1-9]\d{0,2})$/, 'expected a process count from 1 to 999, or auto (one per core)')
+    .default('1'),
+  // the engine that executes operations (src/executor.ts): graphql-jit, or graphql-js's interpreter
+  GRAPHQL_EXECUTOR: z.enum(['jit', 'js']).default('jit'),
   // bulk export (docs/api.md, "Bulk export")
   EXPORT_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(600_000),
 });
@@ -160,6 +168,10 @@ export interface Config {
   explorer: boolean;
   /** Bench only (BENCH_DISABLE_BATCHING=1): DataLoader batching off, for the N+1 baseline of `npm run bench`. */
   benchDisableBatching: boolean;
+  /** WORKERS: processes serving the port through node:cluster (src/workers.ts); 1 = this process alone. */
+  workers: number | 'auto';
+  /** GRAPHQL_EXECUTOR: `jit` (compiled per document, src/executor.ts) or `js` (graphql-js). */
+  executor: ExecutorName;
   /** Timeout of one /export/daily.csv COPY statement (longer than pgStatementTimeoutMs: exports are big). */
   exportStatementTimeoutMs: number;
   /** Per request class: deadline, concurrency, per-caller cap, shedding lag, pool share (src/limits/requestClass.ts). */
@@ -278,6 +290,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     explorer: e.EXPLORER ? e.EXPLORER === 'on' : !isProduction,
     benchDisableBatching: e.BENCH_DISABLE_BATCHING === '1',
     exportStatementTimeoutMs: e.EXPORT_STATEMENT_TIMEOUT_MS,
+    executor: e.GRAPHQL_EXECUTOR,
+    workers: e.WORKERS === 'auto' ? 'auto' : Number(e.WORKERS),
     classLimits: classLimitsOf(e),
     migrationLockTimeoutMs: e.MIGRATION_LOCK_TIMEOUT_MS,
     httpTimeouts: { headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS },

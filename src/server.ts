@@ -42,6 +42,11 @@ import { createMetrics, type Metrics } from './observability/metrics';
 import { acceptedRequestId, loggableOperationName } from './observability/logging';
 import { serveSubscriptions, type LiveServer } from './subscriptions/server';
 import { exportRoutes } from './export/route';
+import { executionOptions } from './executor';
+import { workerIndex } from './workers';
+
+/** Compiled documents kept by the jit executor: the contract's operations and the dashboards' own, with room. */
+const COMPILED_DOCUMENTS = 500;
 
 export interface AppOptions {
   config: Config;
@@ -101,7 +106,7 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
   // slow headers and bodies are cut off (HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS)
   const httpServer = createHttpServer(app, config.httpTimeouts);
   // one Prometheus registry per app (tests run several apps in one process).
-  const metrics = createMetrics(pools);
+  const metrics = createMetrics(pools, { worker: workerIndex() });
   // the trusted documents also seed the APQ cache, so clients may send their hash alone.
   const trustedDocuments = documentsById(readManifest(config.trustedDocuments.manifestPath ?? DEFAULT_MANIFEST_PATH));
 
@@ -121,7 +126,12 @@ export function makeApp({ config, pools, logger, batch, apiKeyCacheTtlMs, secret
   const schema = subgraph?.schema ?? buildSchema();
   let live: LiveServer | null = null;
   const apollo = new ApolloServer<Context>({
-    schema,
+    // graphql-jit or graphql-js (GRAPHQL_EXECUTOR, src/executor.ts); jit comes in as Apollo's gateway executor
+    ...executionOptions(schema, config.executor, {
+      maxCompiled: COMPILED_DOCUMENTS,
+      onFallback: (reason) => logger.warn({ reason }, 'graphql-jit cannot compile a document; graphql-js executes it'),
+      onExecute: metrics.observeExecution,
+    }),
     introspection: !config.isProduction,
     includeStacktraceInErrorResponses: !config.isProduction,
     // main.ts owns SIGTERM/SIGINT: it stops Apollo, then closes pools and the embedded database.

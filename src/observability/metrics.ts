@@ -26,6 +26,8 @@ export interface Metrics {
   observeRefused(requestClass: string, reason: string): void;
   /** Reads the requests running and waiting per class, and the event-loop lag, on every scrape. */
   watchAdmission(admission: { snapshot(): Record<string, { running: number; waiting: number }> }, lag: { lagMs(): number }): void;
+  /** One operation executed by graphql-jit or graphql-js (src/executor.ts; with GRAPHQL_EXECUTOR=js none is counted). */
+  observeExecution(engine: 'jit' | 'js'): void;
   /** GET /metrics */
   handler: RequestHandler;
 }
@@ -37,8 +39,10 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 const STATEMENT_BUCKETS = [0, 1, 2, 3, 4, 5, 8, 12, 20, 50, 100];
 const BATCH_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000];
 
-export function createMetrics(pools: Pools, options: { defaultMetrics?: boolean } = {}): Metrics {
+export function createMetrics(pools: Pools, options: { defaultMetrics?: boolean; worker?: number | null } = {}): Metrics {
   const registry = new Registry();
+  // with WORKERS > 1 each scrape is answered by one worker (src/workers.ts): every series says which
+  if (options.worker != null) registry.setDefaultLabels({ worker: String(options.worker) });
   // Process metrics, including nodejs_eventloop_lag_seconds (and its percentiles).
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
 
@@ -67,6 +71,12 @@ export function createMetrics(pools: Pools, options: { defaultMetrics?: boolean 
     help: 'Keys per DataLoader batch call, by loader (named by its SQL statement, e.g. RegionSource.byCode).',
     labelNames: ['loader'] as const,
     buckets: BATCH_BUCKETS,
+    registers: [registry],
+  });
+  const executions = new Counter({
+    name: 'changxing_graphql_executions_total',
+    help: 'Operations executed through the jit executor (GRAPHQL_EXECUTOR=jit), by the engine that ran them: jit, or js for a document graphql-jit cannot compile.',
+    labelNames: ['engine'] as const,
     registers: [registry],
   });
   const sharedBatches = new Histogram({
@@ -162,6 +172,9 @@ export function createMetrics(pools: Pools, options: { defaultMetrics?: boolean 
     // an arrow function: handed to the batches as a callback
     observeSharedBatch: (batch, requests) => {
       sharedBatches.observe({ batch }, requests);
+    },
+    observeExecution(engine) {
+      executions.inc({ engine });
     },
     watchResponseCache(cache) {
       new Gauge({

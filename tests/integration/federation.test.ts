@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { serverAudits } from 'graphql-http';
 import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/server';
 import { startFederatedStack, subgraphFetches, subgraphSqlStatements, type FederatedStack } from '../helpers/federation';
-import { contractOperations, operation } from '../helpers/operations';
+import { contractOperations, contractVariables, operation } from '../helpers/operations';
 import { composeSupergraph } from '../../src/federation/compose';
 import { SUBGRAPH_SECRET_HEADER, SUPERGRAPH_PATH } from '../../src/federation/names';
-import { DEMO_PEOPLE, NOBODY_ID_NUMBER } from '../../src/seed/demoPeople';
+import { DEMO_PEOPLE } from '../../src/seed/demoPeople';
 import { todayCst } from '../../src/clock';
 import { addDays } from '../../src/risk/dates';
 
@@ -15,7 +15,6 @@ const ROLES = {
   GOV: { authorization: 'Bearer demo-gov' },
   HEALTH: { authorization: 'Bearer demo-health' },
 } as const;
-const today = todayCst();
 
 let single: TestServer;
 let federated: FederatedStack;
@@ -36,33 +35,6 @@ function comparable(res: GraphQLResponse) {
   return { data, errors };
 }
 
-/** Variables for each contract operation; ingestion inputs are refused (userErrors), so the shared test data stays as seeded. */
-function variablesFor(name: string, tokens: string[]): Record<string, unknown>[] {
-  const people = DEMO_PEOPLE.map((p) => ({ name: p.name, idNumber: p.idNumber }));
-  switch (name) {
-    case 'NationalRiskMap':
-      return [{}, { asOf: addDays(today, -3) }];
-    case 'ProvinceDrilldown':
-      return [{ code: '420000', from: addDays(today, -6), to: today }];
-    case 'CountyInflows':
-      return [{ code: '420106', days: 7 }];
-    case 'PersonRecord':
-      return [...people.map((p) => ({ idNumber: p.idNumber })), { idNumber: NOBODY_ID_NUMBER }];
-    case 'ReportDailyCases':
-      return [{ input: [{ regionCode: '999999', date: today, newConfirmed: 1 }] }];
-    case 'ReportCluster':
-      return [{ input: { regionCode: '420106', detectedOn: today, size: 1 } }];
-    case 'CheckPass':
-      return [...tokens.map((token) => ({ token })), { token: 'not-a-pass' }];
-    case 'CheckPasses':
-      return [{ tokens: [...tokens, 'not-a-pass'] }];
-    case 'IssuePass':
-    case 'CloseContactCheck':
-      return [...people, { name: '王红', idNumber: NOBODY_ID_NUMBER }];
-    default:
-      throw new Error(`no variables for contract operation ${name}: add them to federation.test.ts`);
-  }
-}
 
 describe('supergraph.graphql', () => {
   it('is the composition of the subgraphs derived from schema/ (run `npm run compose` after changing schema/)', () => {
@@ -85,7 +57,7 @@ describe('the gateway answers as the single server', () => {
           tokens.push(issued.body.data.issuePass.pass.token);
         }
       }
-      for (const variables of variablesFor(name, tokens)) {
+      for (const variables of contractVariables(name, tokens)) {
         for (const [role, headers] of Object.entries(ROLES)) {
           const [a, b] = [await single.gql(operation(name), variables, headers), await federated.gql(operation(name), variables, headers)];
           const [want, got] = [comparable(a), comparable(b)];
