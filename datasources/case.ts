@@ -31,6 +31,66 @@ const CountsRow = z.object({
 });
 
 /**
+ * How many case records a county counts on a day, by the rule that keeps daily totals and case
+ * records consistent (docs/reporting.md): confirmed records on their `confirmed_on`, and
+ * infections never confirmed (ASYMPTOMATIC, or RECOVERED without `confirmed_on`: released) on
+ * their `reported_on`. A day's `new_confirmed` and `new_asymptomatic` are never below these.
+ * `k` is the alias of a row with `region_code` and `date`; the result has `confirmed`, `asymptomatic`.
+ */
+export const RECORDED_ON_DAY = (k: string) =>
+  `SELECT count(*) FILTER (WHERE c.confirmed_on = ${k}.date)::int AS confirmed,
+          count(*) FILTER (WHERE c.confirmed_on IS NULL AND c.status IN ('ASYMPTOMATIC', 'RECOVERED') AND c.reported_on = ${k}.date)::int AS asymptomatic
+     FROM cases.case_records c
+    WHERE c.region_code = ${k}.region_code AND (c.confirmed_on = ${k}.date OR c.reported_on = ${k}.date)`;
+
+/** A daily report that would fall below the case records stored for its county and day. */
+export interface BelowRecords {
+  /** Index of the report in the call. */
+  index: number;
+  recordedConfirmed: number;
+  recordedAsymptomatic: number;
+}
+
+/**
+ * Recomputes the running columns (cumulative_*, last_confirmed_on) of each region of `codes` from
+ * its earliest day in `dates` onwards, so that later rows stay consistent after a change. Runs in
+ * the transaction that changed daily reports (ingestion, case records raising a day's totals).
+ */
+export async function recomputeRunning(query: Sql['query'], codes: readonly string[], dates: readonly string[]): Promise<void> {
+  if (codes.length === 0) return;
+  await query(
+    'CaseSource.recomputeRunning',
+    `WITH affected AS (
+           SELECT region_code, min(date) AS from_date FROM unnest($1::text[], $2::date[]) AS a(region_code, date) GROUP BY region_code
+         ), base AS (
+           SELECT a.region_code, a.from_date,
+                  coalesce(p.cumulative_confirmed, 0) AS c, coalesce(p.cumulative_recovered, 0) AS r,
+                  coalesce(p.cumulative_deaths, 0) AS x, p.last_confirmed_on
+             FROM affected a
+             LEFT JOIN LATERAL (
+               SELECT cumulative_confirmed, cumulative_recovered, cumulative_deaths, last_confirmed_on
+                 FROM cases.daily_reports d WHERE d.region_code = a.region_code AND d.date < a.from_date
+                ORDER BY d.date DESC LIMIT 1
+             ) p ON true
+         ), running AS (
+           SELECT d.region_code, d.date,
+                  b.c + sum(d.new_confirmed) OVER w AS cumulative_confirmed,
+                  b.r + sum(d.new_recovered) OVER w AS cumulative_recovered,
+                  b.x + sum(d.new_deaths) OVER w AS cumulative_deaths,
+                  coalesce(max(CASE WHEN d.new_confirmed > 0 THEN d.date END) OVER w, b.last_confirmed_on) AS last_confirmed_on
+             FROM cases.daily_reports d JOIN base b ON b.region_code = d.region_code AND d.date >= b.from_date
+           WINDOW w AS (PARTITION BY d.region_code ORDER BY d.date ROWS UNBOUNDED PRECEDING)
+         )
+         UPDATE cases.daily_reports t
+            SET cumulative_confirmed = r.cumulative_confirmed, cumulative_recovered = r.cumulative_recovered,
+                cumulative_deaths = r.cumulative_deaths, last_confirmed_on = r.last_confirmed_on
+           FROM running r
+          WHERE t.region_code = r.region_code AND t.date = r.date`,
+    [codes, dates],
+  );
+}
+
+/**
  * Daily case reports and clusters (health commission). Created per request. The batched reads are
  * built in ./caseReads.ts; the writes bump `cases.data_version` through the tables' statement
  * triggers (migration cases/1700000000002), in the writing transaction.
@@ -59,11 +119,24 @@ export class CaseSource {
    * running columns (cumulative_*, last_confirmed_on) are recomputed for each affected region
    * from its earliest changed day onwards, so later rows stay consistent after a correction.
    */
-  async reportDaily(reports: readonly DailyReportInput[]): Promise<number> {
+  async reportDaily(reports: readonly DailyReportInput[]): Promise<{ accepted: number; belowRecords: BelowRecords[] }> {
     const col = <K extends keyof DailyReportInput>(k: K) => reports.map((r) => r[k]);
     return this.sql.transaction('CaseSource.reportDaily', async (query) => {
       // live updates: counties whose level (as of today) this report changes are notified on commit
       const riskChanges = await RiskChangeNotifier.before(query, col('regionCode'));
+      // Totals never fall below the case records stored for their day (docs/reporting.md): checked
+      // under the ingestion lock that `before` took, so no record can slip in between.
+      const below = await query<{ i: string; confirmed: number; asymptomatic: number }>(
+        'CaseSource.reportDaily.belowRecords',
+        `SELECT k.i::text, r.confirmed, r.asymptomatic
+           FROM unnest($1::text[], $2::date[], $3::int[], $4::int[]) WITH ORDINALITY AS k(region_code, date, new_confirmed, new_asymptomatic, i)
+          CROSS JOIN LATERAL (${RECORDED_ON_DAY('k')}) r
+          WHERE r.confirmed > k.new_confirmed OR r.asymptomatic > k.new_asymptomatic`,
+        [col('regionCode'), col('date'), col('newConfirmed'), col('newAsymptomatic')],
+      );
+      if (below.length > 0) {
+        return { accepted: 0, belowRecords: below.map((b) => ({ index: Number(b.i) - 1, recordedConfirmed: b.confirmed, recordedAsymptomatic: b.asymptomatic })) };
+      }
       await query(
         'CaseSource.reportDaily.upsert',
         `INSERT INTO cases.daily_reports AS d
@@ -75,38 +148,9 @@ export class CaseSource {
            new_deaths = EXCLUDED.new_deaths, reported_at = now()`,
         [col('regionCode'), col('date'), col('newConfirmed'), col('newAsymptomatic'), col('newSuspected'), col('newRecovered'), col('newDeaths')],
       );
-      await query(
-        'CaseSource.reportDaily.recomputeRunning',
-        `WITH affected AS (
-           SELECT region_code, min(date) AS from_date FROM unnest($1::text[], $2::date[]) AS a(region_code, date) GROUP BY region_code
-         ), base AS (
-           SELECT a.region_code, a.from_date,
-                  coalesce(p.cumulative_confirmed, 0) AS c, coalesce(p.cumulative_recovered, 0) AS r,
-                  coalesce(p.cumulative_deaths, 0) AS x, p.last_confirmed_on
-             FROM affected a
-             LEFT JOIN LATERAL (
-               SELECT cumulative_confirmed, cumulative_recovered, cumulative_deaths, last_confirmed_on
-                 FROM cases.daily_reports d WHERE d.region_code = a.region_code AND d.date < a.from_date
-                ORDER BY d.date DESC LIMIT 1
-             ) p ON true
-         ), running AS (
-           SELECT d.region_code, d.date,
-                  b.c + sum(d.new_confirmed) OVER w AS cumulative_confirmed,
-                  b.r + sum(d.new_recovered) OVER w AS cumulative_recovered,
-                  b.x + sum(d.new_deaths) OVER w AS cumulative_deaths,
-                  coalesce(max(CASE WHEN d.new_confirmed > 0 THEN d.date END) OVER w, b.last_confirmed_on) AS last_confirmed_on
-             FROM cases.daily_reports d JOIN base b ON b.region_code = d.region_code AND d.date >= b.from_date
-           WINDOW w AS (PARTITION BY d.region_code ORDER BY d.date ROWS UNBOUNDED PRECEDING)
-         )
-         UPDATE cases.daily_reports t
-            SET cumulative_confirmed = r.cumulative_confirmed, cumulative_recovered = r.cumulative_recovered,
-                cumulative_deaths = r.cumulative_deaths, last_confirmed_on = r.last_confirmed_on
-           FROM running r
-          WHERE t.region_code = r.region_code AND t.date = r.date`,
-        [col('regionCode'), col('date')],
-      );
+      await recomputeRunning(query, col('regionCode'), col('date'));
       await riskChanges.notify();
-      return reports.length;
+      return { accepted: reports.length, belowRecords: [] };
     });
   }
 
@@ -123,6 +167,14 @@ export class CaseSource {
       await riskChanges.notify();
       return toCluster(row);
     });
+  }
+
+  /**
+   * Bumps the data version on its own: for changes outside case data that cached answers show
+   * (region changes: the cached `regions` lists of before the change must not be served).
+   */
+  async bumpDataVersion(): Promise<void> {
+    await this.sql.write('CaseSource.bumpDataVersion', 'UPDATE cases.data_version SET version = version + 1, changed_at = now()');
   }
 
   /** The latest day with any stored report, or null on an empty database. */

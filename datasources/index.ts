@@ -7,6 +7,8 @@ import { PersonSource } from './person';
 import { PassRegistry } from './passRegistry';
 import { AuditSource } from './audit';
 import { IngestJobStore } from './uploads';
+import { ReportingStore } from './reporting';
+import { RegionChangeStore } from './regionChanges';
 
 /** The stores of one request: SQL and per-request loaders only (use-cases live in services/). */
 export interface Sources {
@@ -20,6 +22,10 @@ export interface Sources {
   audit: AuditSource;
   /** Carriers' upload jobs (mobility). */
   ingestJobs: IngestJobStore;
+  /** Case records and close contacts as the health commission writes them (cases). */
+  reporting: ReportingStore;
+  /** Changes of the GB/T 2260 list (region). */
+  regionChanges: RegionChangeStore;
 }
 
 export interface SourceOptions {
@@ -37,6 +43,8 @@ export function createSources(pools: Pools, recorder: SqlRecorder, options: Sour
     passRegistry: new PassRegistry(requestSql(pools, 'access', recorder)),
     audit: new AuditSource(requestSql(pools, 'access', recorder)),
     ingestJobs: new IngestJobStore(requestSql(pools, 'mobility', recorder)),
+    reporting: new ReportingStore(requestSql(pools, 'cases', recorder)),
+    regionChanges: new RegionChangeStore(requestSql(pools, 'region', recorder)),
   };
 }
 

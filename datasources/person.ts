@@ -14,6 +14,7 @@ export interface PersonRecord {
 
 export interface CaseRecordRow {
   id: string;
+  reference: string;
   personId: string;
   status: string;
   reportedOn: string;
@@ -27,6 +28,8 @@ export interface ContactRow {
   personId: string;
   exposureDate: string;
   regionCode: string;
+  setting: string;
+  quarantineEndedOn: string | null;
 }
 
 /** What a pass colour needs of a person from this source, in one statement (pass checks). */
@@ -85,7 +88,7 @@ export async function passFactsOf(sql: Sql, keys: readonly PassFactsKey[]): Prom
                        WHERE c.person_id = p.id AND c.status = ANY($4::text[])), '[]') AS active_cases,
             coalesce((SELECT json_agg(x.exposure_date ORDER BY x.exposure_date DESC)
                         FROM cases.contacts x
-                       WHERE x.person_id = p.id AND x.exposure_date >= k.since), '[]') AS exposures,
+                       WHERE x.person_id = p.id AND x.exposure_date >= k.since AND x.quarantine_ended_on IS NULL), '[]') AS exposures,
             (SELECT version::text FROM cases.data_version) AS version
        FROM unnest($1::uuid[], $2::date[], $3::text[]) AS k(person_id, since, key)
        JOIN cases.persons p ON p.id = k.person_id`,
@@ -153,11 +156,11 @@ export class PersonSource {
     this.casesByPerson = new Loader(
       async (ids) => {
         const rows = await sql.query<{
-          id: string; person_id: string; status: string; reported_on: string; confirmed_on: string | null;
+          id: string; reference: string; person_id: string; status: string; reported_on: string; confirmed_on: string | null;
           closed_on: string | null; region_code: string; cluster_id: string | null;
         }>(
           'PersonSource.casesByPerson',
-          `SELECT id::text, person_id, status, reported_on, confirmed_on, closed_on, region_code, cluster_id::text
+          `SELECT id::text, reference, person_id, status, reported_on, confirmed_on, closed_on, region_code, cluster_id::text
              FROM cases.case_records WHERE person_id = ANY($1::uuid[])
             ORDER BY reported_on DESC, id DESC`,
           [ids],
@@ -166,6 +169,7 @@ export class PersonSource {
         for (const r of rows) {
           byPerson.get(r.person_id)?.push({
             id: r.id,
+            reference: r.reference,
             personId: r.person_id,
             status: r.status,
             reportedOn: r.reported_on,
@@ -182,15 +186,17 @@ export class PersonSource {
     );
     this.contactsByPerson = new Loader(
       async (ids) => {
-        const rows = await sql.query<{ person_id: string; exposure_date: string; region_code: string }>(
+        const rows = await sql.query<{ person_id: string; exposure_date: string; region_code: string; setting: string; quarantine_ended_on: string | null }>(
           'PersonSource.contactsByPerson',
-          `SELECT person_id, exposure_date, region_code FROM cases.contacts
+          `SELECT person_id, exposure_date, region_code, setting, quarantine_ended_on FROM cases.contacts
             WHERE person_id = ANY($1::uuid[]) ORDER BY exposure_date DESC, id DESC`,
           [ids],
         );
         const byPerson = new Map<string, ContactRow[]>(ids.map((id) => [id, []]));
         for (const r of rows) {
-          byPerson.get(r.person_id)?.push({ personId: r.person_id, exposureDate: r.exposure_date, regionCode: r.region_code });
+          byPerson.get(r.person_id)?.push({
+            personId: r.person_id, exposureDate: r.exposure_date, regionCode: r.region_code, setting: r.setting, quarantineEndedOn: r.quarantine_ended_on,
+          });
         }
         return ids.map((id) => byPerson.get(id) ?? []);
       },

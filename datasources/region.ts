@@ -19,11 +19,13 @@ const RegionRow = z.object({
   population: column.count,
   population_source: column.text,
   population_year: column.int,
+  valid_from: column.date,
+  valid_to: column.date.nullable(),
 });
 type RegionRow = z.output<typeof RegionRow>;
 
 const COLUMNS =
-  'code, name, official_name, level, kind, parent_code, province_code, population, population_source, population_year';
+  'code, name, official_name, level, kind, parent_code, province_code, population, population_source, population_year, valid_from, valid_to';
 
 const toRegion = (r: RegionRow): Region => ({
   code: r.code,
@@ -36,12 +38,16 @@ const toRegion = (r: RegionRow): Region => ({
   population: r.population,
   populationSource: r.population_source,
   populationYear: r.population_year,
+  validFrom: r.valid_from,
+  validTo: r.valid_to,
 });
 
 export interface RegionFilter {
   level?: RegionLevel | null;
   parentCode?: string | null;
   kind?: RegionKind | null;
+  /** Only units in force on this day ('YYYY-MM-DD'). */
+  asOf: string;
 }
 
 const identity = (s: string) => s;
@@ -50,8 +56,15 @@ const identity = (s: string) => s;
 export class RegionSource {
   readonly byCode: Loader<string, Region | null>;
   readonly childrenByParent: Loader<string, Region[]>;
-  /** County-level units under a province or city (the unit itself for a county). */
+  /**
+   * County-level units under a province or city (the unit itself for a county), retired ones
+   * included: their reports stay under their codes and count in their province's figures.
+   */
   readonly countyCodesUnder: Loader<string, string[]>;
+  /** The units a retired code's area went to, in code order. */
+  readonly successorsOf: Loader<string, Region[]>;
+  /** The retired codes whose area went to a unit, in code order. */
+  readonly predecessorsOf: Loader<string, Region[]>;
 
   constructor(private readonly sql: Sql, options: { batch?: boolean } = {}) {
     this.byCode = new Loader(
@@ -103,6 +116,27 @@ export class RegionSource {
       identity,
       options,
     );
+    this.successorsOf = this.linked('RegionSource.successorsOf', 'code', 'successor_code', options);
+    this.predecessorsOf = this.linked('RegionSource.predecessorsOf', 'successor_code', 'code', options);
+  }
+
+  /** Regions linked by region.successors, from the `from` column's code to the `to` column's units. */
+  private linked(name: string, from: 'code' | 'successor_code', to: 'code' | 'successor_code', options: { batch?: boolean }): Loader<string, Region[]> {
+    return new Loader(
+      async (codes) => {
+        const rows = await queryRows(this.sql, name, RegionRow.extend({ linked_from: column.regionCode }),
+          `SELECT s.${from} AS linked_from, ${COLUMNS.split(', ').map((c) => `r.${c}`).join(', ')}
+             FROM region.successors s JOIN region.regions r ON r.code = s.${to}
+            WHERE s.${from} = ANY($1::text[]) ORDER BY r.code`,
+          [codes],
+        );
+        const linked = new Map<string, Region[]>(codes.map((c) => [c, []]));
+        for (const row of rows) linked.get(row.linked_from)?.push(toRegion(row));
+        return codes.map((c) => linked.get(c) ?? []);
+      },
+      identity,
+      options,
+    );
   }
 
   /** One page of regions in code order; primes `byCode` with the nodes. */
@@ -136,8 +170,8 @@ export class RegionSource {
 }
 
 function filterSql(filter: RegionFilter): { where: string; params: unknown[] } {
-  const clauses: string[] = [];
-  const params: unknown[] = [];
+  const params: unknown[] = [filter.asOf];
+  const clauses: string[] = ['valid_from <= $1::date AND (valid_to IS NULL OR valid_to >= $1::date)'];
   const add = (column: string, value: unknown) => {
     if (value == null) return;
     params.push(value);
@@ -146,7 +180,7 @@ function filterSql(filter: RegionFilter): { where: string; params: unknown[] } {
   add('level', filter.level);
   add('parent_code', filter.parentCode);
   add('kind', filter.kind);
-  return { where: clauses.length ? clauses.join(' AND ') : 'TRUE', params };
+  return { where: clauses.join(' AND '), params };
 }
 
 /** The codes of every county-level unit, which carriers' uploads are checked against (one statement, ≈ 3,000 codes). */

@@ -12,6 +12,8 @@ import { SelfService } from './self';
 import { PeopleService } from './people';
 import { IngestJobs } from './ingestion/jobs';
 import type { PassCheckBatches } from './passChecks';
+import { ReportingService } from './reporting';
+import { RegionChangeService } from './regionChanges';
 
 /** The use-cases of one request, over its stores: what resolvers call when a field is more than a read. */
 export interface Services {
@@ -26,6 +28,10 @@ export interface Services {
   people: PeopleService;
   /** A carrier's uploads, scoped to the caller's operator (Query.ingestJob, ingestJobs). */
   ingestJobs: IngestJobs;
+  /** Case records and close contacts from the health commission (HEALTH), audited. */
+  reporting: ReportingService;
+  /** Changes of the GB/T 2260 list from civil affairs (HEALTH), audited. */
+  regionChanges: RegionChangeService;
 }
 
 /** What the services need besides the request's stores: the process-wide parts and who is asking. */
@@ -75,5 +81,7 @@ export function createServices(sources: Sources, deps: ServiceDeps, options: Sou
     }),
     people: new PeopleService(sources.persons, audit, deps.idHashSecret, options),
     ingestJobs: new IngestJobs(sources.ingestJobs, deps.viewer),
+    reporting: new ReportingService(sources.regions, sources.cases, sources.reporting, audit, deps.idHashSecret),
+    regionChanges: new RegionChangeService(sources.regionChanges, sources.cases, audit),
   };
 }

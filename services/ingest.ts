@@ -4,6 +4,12 @@ import { todayCst } from '../src/clock';
 import { isRegionCode } from '../src/regionCode';
 import { EARLIEST_DATE } from '../src/args';
 import { maxItems } from '../src/limits/listSize';
+import { inForce } from '../src/reporting/regionValidity';
+import type { Region } from '../datasources/region';
+
+/** Why a report for a day is refused for a code not in force that day (GB/T 2260 changes). */
+export const notInForce = (region: Region, day: string) =>
+  `${region.code} ${region.name} was not in force on ${day} (${region.validFrom} to ${region.validTo ?? 'now'}); report under the code in force that day (Region.successors).`;
 
 export interface UserError {
   field: string[] | null;
@@ -49,6 +55,7 @@ export class IngestService {
       if (!isRegionCode(r.regionCode)) errors.push({ field: at('regionCode'), message: `"${r.regionCode.slice(0, 20)}" is not a six-digit region code.`, code: 'INVALID' });
       else if (!regions[i]) errors.push({ field: at('regionCode'), message: `No region has code ${r.regionCode}.`, code: 'NOT_FOUND' });
       else if (regions[i]!.level !== 'COUNTY') errors.push({ field: at('regionCode'), message: `${r.regionCode} ${regions[i]!.name} is a ${regions[i]!.level.toLowerCase()}; reports are per county-level unit.`, code: 'INVALID' });
+      else if (!inForce(regions[i]!, r.date)) errors.push({ field: at('regionCode'), message: notInForce(regions[i]!, r.date), code: 'INVALID' });
       if (r.date > today) errors.push({ field: at('date'), message: `${r.date} is in the future (today is ${today}, China Standard Time).`, code: 'INVALID' });
       if (r.date < EARLIEST_DATE) errors.push({ field: at('date'), message: `${r.date} is before ${EARLIEST_DATE}.`, code: 'INVALID' });
       for (const k of COUNTS) {
@@ -60,7 +67,14 @@ export class IngestService {
       else seen.set(key, i);
     });
     if (errors.length > 0) return { accepted: 0, userErrors: errors };
-    return { accepted: await this.cases.reportDaily(reports), userErrors: [] };
+    const { accepted, belowRecords } = await this.cases.reportDaily(reports);
+    for (const b of belowRecords) {
+      const r = reports[b.index];
+      const at = (f: string) => ['input', String(b.index), f];
+      if (r.newConfirmed < b.recordedConfirmed) errors.push({ field: at('newConfirmed'), message: `${b.recordedConfirmed} case records of ${r.regionCode} were confirmed on ${r.date}; newConfirmed cannot be lower (correct the case records first).`, code: 'CONFLICT' });
+      if (r.newAsymptomatic < b.recordedAsymptomatic) errors.push({ field: at('newAsymptomatic'), message: `${b.recordedAsymptomatic} asymptomatic case records of ${r.regionCode} were reported on ${r.date}; newAsymptomatic cannot be lower (correct the case records first).`, code: 'CONFLICT' });
+    }
+    return { accepted, userErrors: errors };
   }
 
   async reportCluster(input: { regionCode: string; detectedOn: string; size: number; description?: string | null }): Promise<{ cluster: ClusterRecord | null; userErrors: UserError[] }> {
@@ -70,6 +84,7 @@ export class IngestService {
     if (!isRegionCode(input.regionCode)) errors.push({ field: at('regionCode'), message: `"${input.regionCode.slice(0, 20)}" is not a six-digit region code.`, code: 'INVALID' });
     else if (!region) errors.push({ field: at('regionCode'), message: `No region has code ${input.regionCode}.`, code: 'NOT_FOUND' });
     else if (region.level !== 'COUNTY') errors.push({ field: at('regionCode'), message: `${input.regionCode} ${region.name} is not a county-level unit.`, code: 'INVALID' });
+    else if (!inForce(region, input.detectedOn)) errors.push({ field: at('regionCode'), message: notInForce(region, input.detectedOn), code: 'INVALID' });
     const today = todayCst();
     if (input.detectedOn > today) errors.push({ field: at('detectedOn'), message: `${input.detectedOn} is in the future (today is ${today}).`, code: 'INVALID' });
     if (input.detectedOn < EARLIEST_DATE) errors.push({ field: at('detectedOn'), message: `${input.detectedOn} is before ${EARLIEST_DATE}.`, code: 'INVALID' });

@@ -154,7 +154,7 @@ export class RiskService {
   private async computeNational(asOf: string, days: number): Promise<NationalForecastIndex> {
     const { countsFrom, countsTo } = nationalReadWindow(asOf, days);
     const [page, counts] = await Promise.all([
-      this.regions.list({ level: 'COUNTY' }, MAX_COUNTIES, null),
+      this.regions.list({ level: 'COUNTY', asOf }, MAX_COUNTIES, null),
       this.cases.countsBetween(countsFrom, countsTo),
     ]);
     if (page.hasNextPage) throw new Error(`nationalForecast: more than ${MAX_COUNTIES} county-level units; raise MAX_COUNTIES`);

@@ -47,7 +47,8 @@ export class SelfService {
     const contacts = await this.deps.persons.contactsByPerson.load(matched ? holder.id : NOBODY);
     const today = todayCst();
     const windowStart = addDays(today, -(PASS_WINDOW_DAYS - 1));
-    const exposure = contacts.map((c) => c.exposureDate).filter((d) => d >= windowStart && d <= today).sort().pop() ?? null;
+    // a contact whose quarantine has ended is released, as for the pass colour (PersonSource.passFacts)
+    const exposure = contacts.filter((c) => c.quarantineEndedOn == null).map((c) => c.exposureDate).filter((d) => d >= windowStart && d <= today).sort().pop() ?? null;
     await this.deps.audit.record({
       operation: 'closeContactCheck',
       subjectPersonId: holder?.id ?? null,

@@ -23,6 +23,10 @@ export interface Region {
   population: number;
   populationSource: string;
   populationYear: number;
+  /** First day in force ('YYYY-MM-DD'; GB/T 2260 changes). */
+  validFrom: string;
+  /** Last day in force, inclusive; null while in force. */
+  validTo: string | null;
 }
 
 /** A GB/T 2260 region code: six digits (the tables check the same pattern). */

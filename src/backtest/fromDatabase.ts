@@ -17,7 +17,7 @@ export async function seriesFromDatabase(pools: Pools, first: string, last: stri
   const cases = new CaseSource(new Sql(pools.cases, 'cases', recorder));
   const mobility = new MobilitySource(new Sql(pools.mobility, 'mobility', recorder));
 
-  const page = await regions.list({ level: 'COUNTY' }, 5000, null);
+  const page = await regions.list({ level: 'COUNTY', asOf: last }, 5000, null);
   const D = daysBetween(first, last) + 1;
   const dates = Array.from({ length: D }, (_, t) => addDays(first, t));
   const codes = page.nodes.map((r) => r.code);

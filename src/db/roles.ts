@@ -17,15 +17,22 @@ import { migrationLockValue } from './migrate';
  * migration creates is covered (GRANT is idempotent). What a statement of datasources/ needs:
  */
 export const APP_PRIVILEGES: Record<SourceName, readonly string[]> = {
-  // regions: read only
-  region: ['GRANT USAGE ON SCHEMA region TO %s', 'GRANT SELECT ON ALL TABLES IN SCHEMA region TO %s'],
+  // regions: read; changes of the GB/T 2260 list add units, retire them (validity, successors) and rename them, never delete
+  region: [
+    'GRANT USAGE ON SCHEMA region TO %s',
+    'GRANT SELECT ON ALL TABLES IN SCHEMA region TO %s',
+    'GRANT INSERT, UPDATE (name, official_name, valid_to) ON region.regions TO %s',
+    'GRANT INSERT ON region.successors, region.changes TO %s',
+  ],
   // ingestion: daily reports (upsert, running totals) and clusters; the data version its triggers bump;
+  // reporting: persons, case records, contacts and the answers kept under idempotency keys;
   // persons named by carriers' stays (insert only: an upload never changes a known person)
   cases: [
     'GRANT USAGE ON SCHEMA cases TO %s',
     'GRANT SELECT ON ALL TABLES IN SCHEMA cases TO %s',
     'GRANT INSERT, UPDATE ON cases.daily_reports, cases.clusters TO %s',
-    'GRANT INSERT ON cases.persons TO %s',
+    'GRANT INSERT, UPDATE ON cases.case_records, cases.contacts TO %s',
+    'GRANT INSERT ON cases.persons, cases.ingest_requests TO %s',
     'GRANT UPDATE ON cases.data_version TO %s',
   ],
   // reads; carriers' uploads replace an operator's days (delete + insert) and record their jobs;

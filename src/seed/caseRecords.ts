@@ -1,7 +1,9 @@
 import type { EpidemicSimulation } from './epidemic';
 import type { Prng } from './prng';
 
-export type CaseStatus = 'CONFIRMED' | 'ASYMPTOMATIC' | 'SUSPECTED' | 'RECOVERED' | 'DECEASED' | 'RULED_OUT';
+import type { CaseStatus } from '../reporting/caseStatus';
+
+export type { CaseStatus };
 
 /** A reported case picked from the simulated daily counts, to become a person with a case record. */
 export interface SampledCase {

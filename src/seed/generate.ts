@@ -1,4 +1,5 @@
 import { assertDemoFacts } from './guarantees';
+import { assertReportable } from './reportInputs';
 import { type EpidemicSimulation, simulateEpidemic } from './epidemic';
 import { buildNetwork, type MobilityNetwork } from './network';
 import { generatePeople, type PeopleData } from './persons';
@@ -41,5 +42,7 @@ export function generateSeedData(options: GenerateOptions, onStep?: (phase: stri
   const sim = step(2, () => simulateEpidemic(regions, network, timeline));
   const people = step(3, () => generatePeople(regions, sim));
   assertDemoFacts(regions, sim, people, demoStays(people, regions, sim));
+  // the simulator is a client like any other: its records pass the reporting path's own rules
+  assertReportable(people, options.seedDay);
   return { timeline, regions, network, sim, people };
 }

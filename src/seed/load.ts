@@ -62,7 +62,7 @@ export async function loadRegion(pool: pg.Pool, data: Pick<SeedData, 'regions'>,
   const rows = [...provinces, ...cities, ...counties];
   const progress = progressOf(onProgress, 'load region', rows.length);
   return inTransaction(pool, async (client) => {
-    await client.query('TRUNCATE region.regions');
+    await client.query('TRUNCATE region.successors, region.changes, region.regions RESTART IDENTITY');
     const copied = await copyRows(
       client,
       'region.regions',
@@ -111,13 +111,13 @@ export async function loadCases(pool: pg.Pool, data: SeedData, idHashSecret: str
     before += counts.persons;
     counts.caseRecords = await copyRows(
       client, 'cases.case_records',
-      ['id', 'person_id', 'region_code', 'status', 'reported_on', 'confirmed_on', 'closed_on', 'cluster_id'], caseRecords,
-      (r) => [r.id, r.personId, r.regionCode, r.status, r.reportedOn, r.confirmedOn, r.closedOn, r.clusterId], advance,
+      ['id', 'reference', 'person_id', 'region_code', 'status', 'reported_on', 'confirmed_on', 'closed_on', 'cluster_id'], caseRecords,
+      (r) => [r.id, r.reference, r.personId, r.regionCode, r.status, r.reportedOn, r.confirmedOn, r.closedOn, r.clusterId], advance,
     );
     before += counts.caseRecords;
     counts.contacts = await copyRows(
-      client, 'cases.contacts', ['id', 'person_id', 'case_id', 'exposure_date', 'region_code'], contacts,
-      (c) => [c.id, c.personId, c.caseId, c.exposureDate, c.regionCode], advance,
+      client, 'cases.contacts', ['id', 'person_id', 'case_id', 'exposure_date', 'region_code', 'setting'], contacts,
+      (c) => [c.id, c.personId, c.caseId, c.exposureDate, c.regionCode, c.setting], advance,
     );
     before += counts.contacts;
     counts.dailyReports = await copyRows(

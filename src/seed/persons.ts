@@ -7,6 +7,7 @@ import { pickCumulative, Prng, seedFrom } from './prng';
 import { OUTBREAK_COUNTY_CODE, type RegionSet } from './regions';
 import { ResidentIdIssuer } from './residentIds';
 import { SCALE_PROFILES } from './timeline';
+import type { ContactSetting } from '../reporting/validate';
 
 /** One row of cases.persons before hashing: the ID number never leaves the seed's memory in clear. */
 export interface Person {
@@ -20,6 +21,8 @@ export interface Person {
 
 export interface CaseRecordRow {
   id: number;
+  /** The health commission's number of the record (the reporting path's natural key). */
+  reference: string;
   personId: string;
   regionCode: string;
   status: CaseStatus;
@@ -35,6 +38,7 @@ export interface ContactRow {
   caseId: number;
   exposureDate: string;
   regionCode: string;
+  setting: ContactSetting;
 }
 
 export interface PeopleData {
@@ -45,6 +49,9 @@ export interface PeopleData {
   contacts: ContactRow[];
   demo: Record<DemoPerson['key'], Person>;
 }
+
+/** The demo's record numbers: the form migration cases/1700000000003 gave the records before it. */
+const caseReference = (id: number) => `C${id}`;
 
 /** Share of persons that get a case record (drawn from the simulated reports). */
 const CASE_SHARE = 0.06;
@@ -103,6 +110,7 @@ export function generatePeople(regions: RegionSet, sim: EpidemicSimulation): Peo
   const caseRecords: CaseRecordRow[] = [
     {
       id: 1,
+      reference: caseReference(1),
       personId: demo.wangHong.id,
       regionCode: OUTBREAK_COUNTY_CODE,
       status: 'CONFIRMED',
@@ -113,7 +121,7 @@ export function generatePeople(regions: RegionSet, sim: EpidemicSimulation): Peo
     },
   ];
   const contacts: ContactRow[] = [
-    { id: 1, personId: demo.liCheng.id, caseId: 1, exposureDate: dates[last - 5], regionCode: OUTBREAK_COUNTY_CODE },
+    { id: 1, personId: demo.liCheng.id, caseId: 1, exposureDate: dates[last - 5], regionCode: OUTBREAK_COUNTY_CODE, setting: 'WORKPLACE' },
   ];
 
   // Case records: a sample of the reported cases, each a person living where it was reported.
@@ -137,6 +145,7 @@ export function generatePeople(regions: RegionSet, sim: EpidemicSimulation): Peo
     if (clusterId !== null) linked.set(clusterId, (linked.get(clusterId) ?? 0) + 1);
     caseRecords.push({
       id: caseRecords.length + 1,
+      reference: caseReference(caseRecords.length + 1),
       personId: person.id,
       regionCode: counties[sample.county].code,
       status: outcome.status,
@@ -180,6 +189,7 @@ export function generatePeople(regions: RegionSet, sim: EpidemicSimulation): Peo
         caseId: record.id,
         exposureDate: dates[Math.max(0, isolatedDay - rng.int(0, 4))],
         regionCode: record.regionCode,
+        setting: 'OTHER',
       });
     }
   }

@@ -4,7 +4,7 @@ import { simulateCountyPopulations } from './population';
 import type { Region as StoredRegion, RegionKind } from '../regionCode';
 
 /** One row of region.regions as the seed generates it (the population's source and year come with the load). */
-export type Region = Omit<StoredRegion, 'populationSource' | 'populationYear'>;
+export type Region = Omit<StoredRegion, 'populationSource' | 'populationYear' | 'validFrom' | 'validTo'>;
 
 export interface RegionSet {
   provinces: Region[];

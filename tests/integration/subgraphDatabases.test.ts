@@ -86,9 +86,17 @@ const ARGUMENTS: Record<string, unknown> = {
   tokens: ['not-a-pass'],
   first: 2,
 };
+/** An enum value in INPUTS: printed bare, not as a string. */
+class Enum {
+  constructor(readonly value: string) {}
+}
+
 const INPUTS: Record<string, unknown> = {
   'Mutation.reportDailyCases': [{ regionCode: '999999', date: today, newConfirmed: 1 }],
   'Mutation.reportCluster': { regionCode: '999999', detectedOn: today, size: 1 },
+  'Mutation.reportCaseRecords': [{ reference: 'SUBGRAPH-1', name: '王红', idNumber: DEMO_PEOPLE[0].idNumber, homeRegionCode: '999999', regionCode: '999999', status: new Enum('SUSPECTED'), reportedOn: today }],
+  'Mutation.applyRegionChanges': [{ code: '999999', change: new Enum('ABOLISHED'), effectiveOn: today }],
+  'Mutation.reportContacts': [{ caseReference: 'SUBGRAPH-1', name: '王红', idNumber: DEMO_PEOPLE[0].idNumber, homeRegionCode: '999999', regionCode: '999999', exposureDate: today }],
 };
 
 /** One operation per root field and per entity of the subgraph, selecting every field to depth 3. */
@@ -135,6 +143,7 @@ function fieldSelection(typeName: string, field: GraphQLField<unknown, unknown>,
 }
 
 function literal(value: unknown): string {
+  if (value instanceof Enum) return value.value;
   if (Array.isArray(value)) return `[${value.map(literal).join(', ')}]`;
   if (value !== null && typeof value === 'object') return `{ ${Object.entries(value).map(([k, v]) => `${k}: ${literal(v)}`).join(', ')} }`;
   return JSON.stringify(value);

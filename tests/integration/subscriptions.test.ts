@@ -112,9 +112,9 @@ describe('live risk level updates over WebSocket', () => {
 
     const report = (input: object[]) => b.gql(operation('ReportDailyCases'), { input }, HEALTH);
     const firstReport = await report([{ regionCode: county.code, date: today, newConfirmed: 3 }]);
-    // lock + levels before + upsert + running totals + levels after + NOTIFY (docs/api.md, "SQL round trips per operation");
+    // lock + levels before + case records check + upsert + running totals + levels after + NOTIFY (docs/api.md, "SQL round trips per operation");
     // the data version is bumped by the tables' statement triggers, inside the upsert and the running totals
-    expect(firstReport.body.extensions.sql.bySource.cases).toBe(6);
+    expect(firstReport.body.extensions.sql.bySource.cases).toBe(7);
     expect(firstReport.body.data.reportDailyCases.accepted).toBe(1);
     const first = await live.next();
     expect(first.errors).toBeUndefined();
@@ -128,7 +128,7 @@ describe('live risk level updates over WebSocket', () => {
 
     // 60 more cases earlier in the window: cumulative > 50 without a cluster is still MEDIUM, so nothing is sent …
     const noChange = await report([{ regionCode: county.code, date: addDays(today, -3), newConfirmed: 60 }]);
-    expect(noChange.body.extensions.sql).toMatchObject({ statements: 6, bySource: { region: 1, cases: 5 } }); // no NOTIFY
+    expect(noChange.body.extensions.sql).toMatchObject({ statements: 7, bySource: { region: 1, cases: 6 } }); // no NOTIFY
     expect(noChange.body.data.reportDailyCases.accepted).toBe(1);
     // … and a cluster then makes it HIGH: the next message is that change (none came in between).
     const cluster = await b.gql(operation('ReportCluster'), { input: { regionCode: county.code, detectedOn: today, size: 3 } }, HEALTH);
