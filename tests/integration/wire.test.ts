@@ -1,4 +1,5 @@
 import { startTestServer, type TestServer } from '../helpers/server';
+import { seededCopy, type OwnDatabase } from '../helpers/fixtures';
 import { operation } from '../helpers/operations';
 import { persistedGetPath, wire } from '../helpers/wire';
 import { sha256 } from '../../src/documents/manifest';
@@ -6,21 +7,25 @@ import { compressions } from '../../src/http/compression';
 import { todayCst } from '../../src/clock';
 
 const HEALTH = { authorization: 'Bearer demo-health' };
-const county = '130105'; // 新华区, 石家庄: not touched by other suites' ingestion
+const county = '130105'; // 新华区, 石家庄
 const MAP = operation('NationalRiskMap');
 const json = { 'content-type': 'application/json' };
 const PRODUCTION = { NODE_ENV: 'production', PASS_SIGNING_KEY: 'unused', ID_HASH_SECRET: 'unused-but-long-enough-0123456789abcdef' };
 
+// dev ingests what prod then answers: both over a copy of the seed of this suite's own
+let db: OwnDatabase;
 let dev: TestServer;
 let prod: TestServer;
 beforeAll(async () => {
-  dev = await startTestServer();
+  db = await seededCopy('wire');
+  dev = await startTestServer({ databaseUrl: db.url });
   // production: a hit's body is the cached answer itself (no diagnostics in `extensions`)
-  prod = await startTestServer({ env: PRODUCTION });
+  prod = await startTestServer({ databaseUrl: db.url, env: PRODUCTION });
 });
 afterAll(async () => {
-  await dev.close();
-  await prod.close();
+  await dev?.close();
+  await prod?.close();
+  await db?.drop();
 });
 
 const postMap = (server: TestServer, headers: Record<string, string> = {}) =>
