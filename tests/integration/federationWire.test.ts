@@ -6,22 +6,26 @@ import { demoPerson } from '../../src/seed/demoPeople';
 import { todayCst } from '../../src/clock';
 import { closePools, type Pools } from '../../src/db/pools';
 import { poolsFor } from '../helpers/pools';
-import { testDatabaseUrl } from '../helpers/server';
+import { seededCopy, type OwnDatabase } from '../helpers/fixtures';
 
 const HEALTH = { authorization: 'Bearer demo-health' };
 const county = '130107'; // 井陉矿区, 石家庄: not touched by other suites' ingestion
 const MAP = operation('NationalRiskMap');
 const json = { 'content-type': 'application/json' };
 
+// ingestion here changes the national map: a copy of the seed of this suite's own
+let db: OwnDatabase;
 let stack: FederatedStack;
 let pools: Pools;
 beforeAll(async () => {
-  stack = await startFederatedStack();
-  pools = poolsFor(testDatabaseUrl(), 2);
-}, 60000);
+  db = await seededCopy('federation_wire');
+  stack = await startFederatedStack(db.url);
+  pools = poolsFor(db.url, 2);
+}, 90000);
 afterAll(async () => {
   await stack?.close();
-  await closePools(pools);
+  if (pools) await closePools(pools);
+  await db?.drop();
 });
 
 const postMap = (headers: Record<string, string> = {}) => wire(`${stack.url}/graphql`, { method: 'POST', headers: { ...json, ...headers }, body: JSON.stringify({ query: MAP }) });
