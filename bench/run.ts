@@ -23,6 +23,7 @@ import { makeApp } from '../src/server';
 import { progressReporter, timedProgress } from '../src/cli/progress';
 import { runAttackBench } from './attack';
 import { runIngestBench } from './ingest';
+import { measureWire } from './wire';
 
 // `--attack`: the proof under attack instead (bench/attack.ts, its own options)
 const ATTACK = process.argv.slice(2).includes('--attack');
@@ -468,7 +469,9 @@ async function main() {
       if (want('W1')) {
         // two untimed maps (one at a time) compile the gateway's path for the large answer
         for (let i = 0; i < 2; i++) await fetch(gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: json(W1) }).then((r) => r.text());
-        workloads.W1.gateway = { ...(await workload(federated, 'NationalRiskMap', () => cannon(gatewayUrl, json(W1), 8), gatewayPid)), note: 'gateway + subgraphs; no response cache' };
+        workloads.W1.gateway = { ...(await workload(federated, 'NationalRiskMap', () => cannon(gatewayUrl, json(W1), 8), gatewayPid)), note: 'gateway + subgraphs; the gateway answers from its response cache' };
+        // issue 18: bytes on the wire, the 304, W1 compressed and through the gateway's cache (bench/wire.ts)
+        await measureWire({ single: server.url, gateway: federated.url, bodies: { W1: { body: W1 }, W2: { body: W2 }, W3: { body: W3, headers: partner }, W4: { body: W4, headers: partner }, W5: { body: W5 }, W6: { body: W6, headers: gov } }, workloads, seconds: SECONDS, log });
       }
       await federated.stop();
       servers.pop();

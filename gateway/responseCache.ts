@@ -93,16 +93,15 @@ export class GatewayResponseCache {
         // the contract's `no-store` for personal answers (and Yoga's own headers) have the last word
         if (!headers.has('cache-control')) {
           const facts = requestFacts(request);
-          headers.set(
-            'cache-control',
-            cacheControlFor({
-              method: request.method,
-              keyed: (facts?.viewer.role ?? 'PUBLIC') !== 'PUBLIC',
-              personal: facts?.policy?.personal ?? false,
-              aggregate: known?.aggregate ?? false,
-              errors: known?.failed ?? response.status !== 200,
-            }),
-          );
+          const cacheControl = cacheControlFor({
+            method: request.method,
+            keyed: (facts?.viewer.role ?? 'PUBLIC') !== 'PUBLIC',
+            personal: facts?.policy?.personal ?? false,
+            aggregate: known?.aggregate ?? false,
+            errors: known?.failed ?? true,
+            status: response.status,
+          });
+          if (cacheControl) headers.set('cache-control', cacheControl);
         }
         let answer = known?.hit;
         const body = answer ? answer.body : await response.text();

@@ -6,8 +6,8 @@ import { cacheControlFor } from './conditional';
 
 /**
  * Cache-Control of every GraphQL answer, by what it holds (src/http/conditional.ts, docs/http-caching.md):
- * personal answers and errors `no-store`, keyed GETs `private, no-cache`, PUBLIC GETs of aggregate
- * operations public for shared caches a few seconds. A header already set is kept (personal answers'
+ * personal answers and GET answers with errors `no-store`, keyed GETs `private, no-cache`, PUBLIC GETs
+ * of aggregate operations public for shared caches a few seconds; POST answers and error statuses none. A header already set is kept (personal answers'
  * `no-store` from src/privacy/transport.ts, Apollo's own on an unknown persisted query).
  */
 export function cacheControlPlugin(): ApolloServerPlugin<Context> {
@@ -24,16 +24,15 @@ export function cacheControlPlugin(): ApolloServerPlugin<Context> {
         async willSendResponse({ response, request, contextValue }) {
           if (response.http.headers.has('cache-control')) return;
           const single = response.body.kind === 'single' ? response.body.singleResult : null;
-          response.http.headers.set(
-            'cache-control',
-            cacheControlFor({
-              method: request.http?.method ?? 'POST',
-              keyed: contextValue.viewer.role !== 'PUBLIC',
-              personal,
-              aggregate,
-              errors: !single || Boolean(single.errors?.length) || single.data == null,
-            }),
-          );
+          const cacheControl = cacheControlFor({
+            method: request.http?.method ?? 'POST',
+            keyed: contextValue.viewer.role !== 'PUBLIC',
+            personal,
+            aggregate,
+            errors: !single || Boolean(single.errors?.length) || single.data == null,
+            status: response.http.status ?? 200,
+          });
+          if (cacheControl) response.http.headers.set('cache-control', cacheControl);
         },
       };
     },

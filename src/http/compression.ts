@@ -3,8 +3,6 @@ import { promisify } from 'node:util';
 import { pipeline, type Transform, type Writable } from 'node:stream';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Negotiator from 'negotiator';
-import compression from 'compression';
-import type { RequestHandler } from 'express';
 
 /**
  * Content codings of answers (issue 18, "on the wire"): the national map is ≈ 1.1 MB of JSON, 59 KB
@@ -42,11 +40,11 @@ export const COMPRESSION_THRESHOLD_BYTES = 1024;
 export const ONLINE_BROTLI_QUALITY = 5;
 export const STORED_BROTLI_QUALITY = 11;
 /** gzip level for both: 6 (zlib's default) is where its curve flattens; 9 saves ≈ 1 % more. */
-const ONLINE_GZIP_LEVEL = 6;
+export const ONLINE_GZIP_LEVEL = 6;
 const STORED_GZIP_LEVEL = 9;
 
-/** Brotli's parameters: text mode, a quality, and the input's size when known (it sizes its window by it). */
-function brotliParams(quality: number, sizeHint?: number): zlib.BrotliOptions {
+/** Brotli's parameters (exported for the pages' middleware, src/http/web.ts): text mode, a quality, and the input's size when known (it sizes its window by it). */
+export function brotliParams(quality: number, sizeHint?: number): zlib.BrotliOptions {
   return {
     params: {
       [zlib.constants.BROTLI_PARAM_QUALITY]: quality,
@@ -109,18 +107,4 @@ export function encodedBody(req: IncomingMessage, res: ServerResponse): Writable
   // a client that leaves destroys the response: the compressor goes with it, nothing to report
   pipeline(compressor, res, () => undefined);
   return compressor;
-}
-
-/**
- * Express middleware compressing what a route sends (the pages) with the
- * same codings and brotli quality as GraphQL answers (expressjs/compression: it negotiates with
- * negotiator too, sets `Vary: Accept-Encoding`, and leaves an answer that already has a
- * Content-Encoding alone).
- */
-export function compressResponses(): RequestHandler {
-  return compression({
-    threshold: COMPRESSION_THRESHOLD_BYTES,
-    level: ONLINE_GZIP_LEVEL,
-    brotli: brotliParams(ONLINE_BROTLI_QUALITY),
-  });
 }

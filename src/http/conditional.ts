@@ -50,7 +50,7 @@ export const CACHE_CONTROL = {
   keyed: 'private, no-cache',
   /** Anything else over GET: revalidate each time. */
   revalidate: 'no-cache',
-  /** Personal data (pass checks, self-checks, person records, the audit trail), errors, and POST answers. */
+  /** Personal data (pass checks, self-checks, person records, the audit trail), and a 200 over GET with errors. */
   never: 'no-store',
 } as const;
 
@@ -65,10 +65,18 @@ export interface AnswerFacts {
   aggregate: boolean;
   /** The answer carries errors (a partial answer, a refusal). */
   errors: boolean;
+  /** The HTTP status: only a 200 is given a Cache-Control here (no cache keeps a 4xx or 5xx of ours by default). */
+  status: number;
 }
 
-export function cacheControlFor(facts: AnswerFacts): string {
-  if (facts.personal || facts.errors || facts.method !== 'GET') return CACHE_CONTROL.never;
+/**
+ * The Cache-Control of an answer, or null for none: a POST answer is kept by no cache without one,
+ * nor is an error status; `npm start` and the gateway then answer alike, refusals included.
+ */
+export function cacheControlFor(facts: AnswerFacts): string | null {
+  if (facts.personal) return CACHE_CONTROL.never;
+  if (facts.method !== 'GET' || facts.status !== 200) return null;
+  if (facts.errors) return CACHE_CONTROL.never;
   if (facts.keyed) return CACHE_CONTROL.keyed;
   return facts.aggregate ? CACHE_CONTROL.publicAggregate : CACHE_CONTROL.revalidate;
 }

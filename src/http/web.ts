@@ -3,7 +3,8 @@ import path from 'node:path';
 import express, { type Request, type Response, type NextFunction, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { projectPath } from '../paths';
-import { compressResponses } from './compression';
+import compression from 'compression';
+import { COMPRESSION_THRESHOLD_BYTES, ONLINE_BROTLI_QUALITY, ONLINE_GZIP_LEVEL, brotliParams } from './compression';
 
 /** Where `npm run build:web` (Vite) writes the pages: web/dist at the project root. */
 export const WEB_DIST = projectPath('web', 'dist');
@@ -17,8 +18,9 @@ export const WEB_DIST = projectPath('web', 'dist');
 export function webRoutes(options: { explorer: boolean; dist?: string }): express.Router {
   const dist = options.dist ?? WEB_DIST;
   const router = express.Router();
-  // the pages and their assets compressed as they are sent (src/http/compression.ts)
-  const compress = compressResponses();
+  // the pages and their assets compressed as they are sent, at the quality of GraphQL answers
+  // (expressjs/compression: negotiator too, `Vary: Accept-Encoding`; docs/http-caching.md)
+  const compress = compression({ threshold: COMPRESSION_THRESHOLD_BYTES, level: ONLINE_GZIP_LEVEL, brotli: brotliParams(ONLINE_BROTLI_QUALITY) });
   const page = (file: string) => (_req: Request, res: Response) => {
     const full = path.join(dist, file);
     if (!existsSync(full)) {

@@ -13,7 +13,7 @@ const county = '130107'; // 井陉矿区, 石家庄
 const MAP = operation('NationalRiskMap');
 const json = { 'content-type': 'application/json' };
 
-// the stack ingests: it runs over a copy of the seed of this suite's own
+// ingestion here changes the national map: a copy of the seed of this suite's own
 let db: OwnDatabase;
 let stack: FederatedStack;
 let pools: Pools;
@@ -21,10 +21,10 @@ beforeAll(async () => {
   db = await seededCopy('federation_wire');
   stack = await startFederatedStack(db.url);
   pools = poolsFor(db.url, 2);
-}, 60000);
+}, 90000);
 afterAll(async () => {
   await stack?.close();
-  await closePools(pools);
+  if (pools) await closePools(pools);
   await db?.drop();
 });
 

@@ -45,7 +45,7 @@ describe('entity tags and 304s', () => {
 });
 
 describe('cacheControlFor', () => {
-  const base = { method: 'GET', keyed: false, personal: false, aggregate: true, errors: false };
+  const base = { method: 'GET', keyed: false, personal: false, aggregate: true, errors: false, status: 200 };
   it('lets shared caches keep public aggregates briefly, browsers revalidate, and keeps personal data out of every cache', () => {
     expect(cacheControlFor(base)).toBe('public, max-age=0, s-maxage=10, stale-while-revalidate=20');
     expect(cacheControlFor({ ...base, keyed: true })).toBe('private, no-cache');
@@ -53,6 +53,8 @@ describe('cacheControlFor', () => {
     expect(cacheControlFor({ ...base, personal: true })).toBe('no-store');
     expect(cacheControlFor({ ...base, keyed: true, personal: true })).toBe('no-store');
     expect(cacheControlFor({ ...base, errors: true })).toBe('no-store');
-    expect(cacheControlFor({ ...base, method: 'POST' })).toBe('no-store');
+    expect(cacheControlFor({ ...base, method: 'POST' })).toBeNull();
+    expect(cacheControlFor({ ...base, method: 'POST', personal: true })).toBe('no-store');
+    expect(cacheControlFor({ ...base, status: 400, errors: true })).toBeNull();
   });
 });
