@@ -71,7 +71,6 @@ function unnestScopes(keys: readonly ScopeWindow[]) {
 
 /** Bumps cases.data_version; run inside the transaction that changes case data. */
 export const BUMP_DATA_VERSION = 'UPDATE cases.data_version SET version = version + 1, changed_at = now()';
-const DATA_VERSION = 'SELECT version::text FROM cases.data_version';
 
 const EMPTY_SUMMARY = { newConfirmed: 0, newAsymptomatic: 0, newDeaths: 0, cumulativeConfirmed: 0, cumulativeRecovered: 0, cumulativeDeaths: 0, lastConfirmedOn: null, clusterCount: 0, lastClusterOn: null };
 
@@ -341,21 +340,6 @@ export class CaseSource {
       await riskChanges.notify();
       return { id: row.id, regionCode: row.region_code, detectedOn: row.detected_on, size: row.size, description: row.description };
     });
-  }
-
-  /** The version of the case data; every ingestion bumps it (response cache keys). */
-  async dataVersion(): Promise<string> {
-    // Read replicas: the version is the primary's, exact across instances, so a cached response is
-    // never keyed by a version older than the last commit. The answer the request then computes is
-    // cached under it, so it must come from data at least that new: the replica's version is read
-    // alongside, and when it is behind (or unreachable) the request reads case data from the primary.
-    const [primary, replica] = await Promise.all([
-      this.sql.queryPrimary<{ version: string }>('CaseSource.dataVersion', DATA_VERSION),
-      this.sql.readsFromReplica ? this.sql.query<{ version: string }>('CaseSource.replicaDataVersion', DATA_VERSION).catch(() => null) : null,
-    ]);
-    const version = primary[0]?.version ?? '0';
-    if (this.sql.readsFromReplica && (replica?.[0]?.version ?? '0') !== version) this.sql.pinToPrimary();
-    return version;
   }
 
   /** The latest day with any stored report, or null on an empty database. */

@@ -9,7 +9,8 @@ import { buildSchema } from './schema';
 import type { AppServices, Context } from './context';
 import type { Secrets } from './secrets';
 import type { PassSigner } from './pass/token';
-import { responseTexts } from './cache/responseCache';
+import { cachedAnswers as answerStore } from './cache/responseCache';
+import type { AnswerStore } from './cache/answerStore';
 import { healthRoutes } from './http/health';
 import { securityHeaders, webRoutes } from './http/web';
 import { Authenticator } from './auth/authenticate';
@@ -57,6 +58,8 @@ export interface App {
   services(): AppServices;
   /** The pass signer (available after start). */
   signer(): PassSigner;
+  /** The response cache's answers in this process (tests and the bench wait for its compressions). */
+  responseCache(): AnswerStore;
 }
 
 /**
@@ -76,15 +79,15 @@ export function makeApp(options: AppOptions): App {
   // the trusted documents also seed the APQ cache, so clients may send their hash alone.
   const trustedDocuments = documentsById(readManifest(config.trustedDocuments.manifestPath ?? DEFAULT_MANIFEST_PATH));
   const inFlight = inFlightOperations();
-  // answers of the response cache, bounded by count and bytes (src/cache/responseCache.ts)
-  const cachedAnswers = responseTexts(config.responseCache);
+  // answers of the response cache, with their compressed bytes, bounded by count and bytes (src/cache/responseCache.ts)
+  const cachedAnswers = answerStore(config.responseCache);
   metrics.watchResponseCache(cachedAnswers);
   const admission = bulkheads(config, pools, metrics, options.load);
   // One schema for HTTP and the WebSocket subscriptions (src/subscriptions), so @auth applies to both.
   const schema = subgraph?.schema ?? buildSchema();
   let live: LiveServer | null = null;
   const apollo = createApollo({
-    schema, config, logger, redis, httpServer, metrics, admission, trustedDocuments, cachedAnswers,
+    schema, config, pools, logger, redis, httpServer, metrics, admission, trustedDocuments, cachedAnswers,
     inFlight: inFlight.plugin,
     drainLive: async () => void (await live?.dispose()),
     isSubgraph: subgraph !== undefined,
@@ -101,6 +104,7 @@ export function makeApp(options: AppOptions): App {
     apollo,
     services: started,
     signer: () => started().signer,
+    responseCache: () => cachedAnswers,
     async start() {
       const ready = await createAppServices(config, pools, options.secrets, redis, metrics);
       services = ready;
@@ -111,7 +115,7 @@ export function makeApp(options: AppOptions): App {
         formatError: (error) => formatError(error.toJSON(), error, config, logger),
       });
       mountRoutes(app, { pools, config, logger, metrics, authenticator, signer: ready.signer, subgraph });
-      app.use('/graphql', ...graphqlRoute({ apollo, config, pools, services: ready, authenticator, metrics, subgraph, batch: options.batch }));
+      app.use('/graphql', ...graphqlRoute({ apollo, config, pools, services: ready, authenticator, metrics, subgraph, batch: options.batch, cachedAnswers }));
     },
     async stop() {
       await apollo.stop();
@@ -153,7 +157,7 @@ function mountRoutes(
   app.use(healthRoutes(pools));
   // Prometheus text; scrape from inside the network (docs/operations.md).
   app.get('/metrics', metrics.handler);
-  // GET /export/daily.csv (GOV, HEALTH): streamed CSV, docs/api.md, "Bulk export".
+  // GET /export/daily.csv (GOV, HEALTH): streamed CSV, docs/api.md, "Bulk export"; compressed as it streams.
   app.use(exportRoutes({ pools, authenticator, logger, statementTimeoutMs: config.exportStatementTimeoutMs }));
   // Partners verify pass tokens offline against this key set.
   app.get('/.well-known/jwks.json', (_req, res) => {

@@ -13,13 +13,18 @@ import { admissionPlugin } from '../limits/admissionPlugin';
 import type { Admission } from '../limits/admission';
 import { personalDataPlugin } from '../privacy/transport';
 import { PersistedQueryCache, trustedDocumentsPlugin } from '../documents/trusted';
-import { responseCachePlugin, stringifyCachedResults, type ResponseTexts } from '../cache/responseCache';
+import { responseCachePlugin, stringifyCachedResults } from '../cache/responseCache';
+import type { AnswerStore } from '../cache/answerStore';
+import { CaseDataVersionReads } from '../../datasources/dataVersion';
+import { cacheControlPlugin } from '../http/cacheControlPlugin';
+import type { Pools } from '../db/pools';
 import { formatError } from './formatError';
 import { requestLogPlugin } from './requestLog';
 
 export interface ApolloParts {
   schema: GraphQLSchema;
   config: Config;
+  pools: Pools;
   logger: Logger;
   redis: Redis | null;
   httpServer: http.Server;
@@ -27,7 +32,7 @@ export interface ApolloParts {
   admission: Admission;
   /** The trusted documents by id (documents/manifest.json); they also seed the APQ cache. */
   trustedDocuments: ReadonlyMap<string, string>;
-  cachedAnswers: ResponseTexts;
+  cachedAnswers: AnswerStore;
   /** Counts operations still executing (src/app/inFlight.ts). */
   inFlight: ApolloServerPlugin<Context>;
   /** Closes the WebSocket server with Apollo (its drain). */
@@ -70,9 +75,12 @@ export function createApollo(p: ApolloParts): ApolloServer<Context> {
       // before the log and the cache: its willSendResponse replaces an answer over the response budget
       operationLimitsPlugin(config.limits, { subgraph: p.isSubgraph }),
       requestLogPlugin(logger, config, p.metrics),
-      responseCachePlugin(config.responseCache, { redis, keyPrefix: config.redisKeyPrefix, logger }, p.cachedAnswers),
+      // the version that keys cached answers, read on the process's own connections, not the class's
+      responseCachePlugin(config.responseCache, new CaseDataVersionReads(p.pools), { redis, keyPrefix: config.redisKeyPrefix, logger }, p.cachedAnswers),
       // after the response cache: a cached answer takes no turn and is never shed
       admissionPlugin(p.admission, config.classLimits),
+      // Cache-Control by what an answer holds (docs/http-caching.md); before the personal rule, which has the last word
+      cacheControlPlugin(),
       // ID number lookups over POST only; answers about persons not stored by caches (src/privacy/transport.ts)
       personalDataPlugin(),
       trustedDocumentsPlugin(p.trustedDocuments, new Set(config.trustedDocuments.roles)),

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type express from 'express';
 import type { GraphQLSchema } from 'graphql';
 import type { ApolloServer } from '@apollo/server';
-import { expressMiddleware } from '@as-integrations/express5';
+import { graphqlAnswers } from '../http/graphqlAnswer';
+import { cacheHitOf } from '../cache/responseCache';
+import type { AnswerStore } from '../cache/answerStore';
 import type { Config } from '../config';
 import type { Pools } from '../db/pools';
 import { createContext, type AppServices, type Context } from '../context';
@@ -36,15 +38,19 @@ export interface GraphqlRouteParts {
   subgraph: SubgraphMount | undefined;
   /** Bench-only: DataLoader batching off. */
   batch: boolean | undefined;
+  /** The response cache's answers, whose stored compressed bytes a cache hit is sent with. */
+  cachedAnswers: AnswerStore;
 }
 
 /** `/graphql`: GraphQL over HTTP, each request with its context (caller, budget, lane, stores, services). */
-export function graphqlRoute({ apollo, config, pools, services, authenticator, metrics, subgraph, batch }: GraphqlRouteParts): (express.RequestHandler | express.ErrorRequestHandler)[] {
+export function graphqlRoute({ apollo, config, pools, services, authenticator, metrics, subgraph, batch, cachedAnswers }: GraphqlRouteParts): (express.RequestHandler | express.ErrorRequestHandler)[] {
   return [
     // GraphQL-over-HTTP details Apollo leaves out, and the body limit (413 above it)
     ...graphqlHttpConformance(config.limits),
-    expressMiddleware(apollo, {
-      context: async ({ req }) => {
+    // Apollo's answer with negotiated compression, ETag and 304, and cached answers' stored bytes (src/http/graphqlAnswer.ts)
+    graphqlAnswers(
+      apollo,
+      async ({ req }) => {
         // The key lookup is counted with the request's other statements; a bad key throws 401 here.
         const sql = new SqlRecorder();
         // PUBLIC callers are rate-limited by address; behind a gateway that is the gateway's, so a subgraph takes the one it forwards.
@@ -56,8 +62,15 @@ export function graphqlRoute({ apollo, config, pools, services, authenticator, m
         const forwarded = subgraph?.forwarded?.(req);
         return createContext(pools, services, { batch, requestId: requestIdOf(req.headers['x-request-id']), viewer, sql, responseBudget, lane, ...(forwarded ? { forwarded } : {}) });
       },
-    }),
+      (context) => storedAnswerOf(context, cachedAnswers),
+    ),
   ];
+}
+
+/** The response cache's entry a request was answered from, for its stored compressed bytes. */
+function storedAnswerOf(context: Context, store: AnswerStore) {
+  const hit = cacheHitOf(context);
+  return hit && { ...hit, store };
 }
 
 /** The client's request id when it is acceptable (src/observability/logging.ts), else a new one. */

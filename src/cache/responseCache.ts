@@ -6,8 +6,10 @@ import { todayCst } from '../clock';
 import { addDays } from '../risk/dates';
 import type Redis from 'ioredis';
 import type { Logger } from 'pino';
-import { LRUCache } from 'lru-cache';
+import type { SegmentedLruLimits } from './segmentedLru';
+import { AnswerStore, textBytes, type CachedAnswer } from './answerStore';
 import { RedisTextStore } from './redisText';
+import type { CaseDataVersionReads } from '../../datasources/dataVersion';
 
 /**
  * Whole-response cache for aggregate queries (dashboards): the national map is the same for every
@@ -15,18 +17,22 @@ import { RedisTextStore } from './redisText';
  *
  * Key: document text, operation name (a document may hold several operations), variables, role
  * (fields visible differ by role), today (the default asOf) and the case data version
- * (cases.data_version, bumped in every ingestion transaction and by the seed). Reading the version
- * costs one primary-key SELECT per request, and makes invalidation exact across instances: no
- * instance can serve an answer older than the last committed report.
+ * (cases.data_version, bumped in every ingestion transaction and by the seed). The version is read
+ * on the process's own connections, shared by the requests that arrived before the read was sent
+ * (datasources/dataVersion.ts): one primary-key SELECT per round trip, never waiting for the
+ * request class's connections (a cached answer must not wait behind the class it would be shed
+ * with), and exact across instances: no instance serves an answer older than the last committed report.
  *
  * Only operations whose root fields are all in CACHEABLE_ROOT_FIELDS are cached: those read no
  * personal data, so a hit skips no audit row. Answers with errors are never stored.
  *
- * What is kept is the JSON text of an answer's `data`, not its objects: a text is the answer's size
- * in memory (2 bytes a character: V8 keeps text with Chinese characters as two-byte strings), where
- * the objects of the national map took several times its ≈ 1 MB of JSON. The cache is bounded by
- * those bytes (`maxBytes`) and by `maxEntries`, a segmented LRU (`SegmentedTexts`); an answer larger than
- * a sixteenth of `maxBytes` is not stored at all, so that one answer cannot empty the cache.
+ * What is kept is the JSON text of an answer, not its objects: a text is the answer's size in memory
+ * (2 bytes a character: V8 keeps text with Chinese characters as two-byte strings), where the objects
+ * of the national map took several times its ≈ 1 MB of JSON; with it, its entity tag and, once a
+ * client has asked for them, its brotli (quality 11) and gzip bytes, compressed once per entry
+ * (src/cache/answerStore.ts). The cache is bounded by those bytes (`maxBytes`) and by `maxEntries`, a
+ * segmented LRU (src/cache/segmentedLru.ts); an answer larger than a sixteenth of `maxBytes` is not
+ * stored at all, so that one answer cannot empty the cache.
  *
  * With Redis (REDIS_URL) answers are shared: a miss stores the text there too, and an instance that
  * has not seen the key reads it and keeps it in its own cache (the key holds the version, so the
@@ -35,38 +41,35 @@ import { RedisTextStore } from './redisText';
 export const CACHEABLE_ROOT_FIELDS: ReadonlySet<string> = new Set(['regions', 'region', 'apiInfo', '__typename']);
 
 /**
- * JSON text of answers' `data` objects: the cache's, and each answer the cache has just stored.
- * Apollo's `stringifyResult` hook (`stringifyCachedResults`) writes `data` from here instead of
- * serialising it (again). A hit's `data` is an empty stand-in object whose text is here. Weak: a
- * text goes with its answer.
+ * Answers whose text is known: the cache's, and each answer the cache has just stored. Apollo's
+ * `stringifyResult` hook (`stringifyCachedResults`) writes them from here instead of serialising
+ * `data` (again). A hit's `data` is an empty stand-in object whose answer is here. Weak: a text goes
+ * with its answer.
  */
 const serialized = new WeakMap<object, string>();
 
+/** The body of an answer that is `data` alone, as Apollo's stringifyResult writes it (production). */
+const bodyOfData = (dataText: string) => `{"data":${dataText}}\n`;
+/** The `data` text inside such a body (a slice: V8 shares the body's characters). */
+const dataTextOf = (body: string) => body.slice('{"data":'.length, -'}\n'.length);
+
 /**
- * Apollo's `stringifyResult`: what `JSON.stringify(value) + '\n'` writes, with a known text in place
- * of `data` (key order kept: Apollo orders errors, data, extensions).
+ * Apollo's `stringifyResult`: what `JSON.stringify(value) + '\n'` writes, with a known body in place
+ * of `data` (key order kept: Apollo orders errors, data, extensions). An answer that is `data` alone
+ * (production: no diagnostics in `extensions`) is the cached body itself, the very string the cache
+ * holds: src/http/graphqlAnswer.ts then sends its stored compressed bytes.
  */
 export function stringifyCachedResults(value: { data?: unknown; errors?: unknown; extensions?: unknown }): string {
   const data = value.data;
-  const text = typeof data === 'object' && data !== null ? serialized.get(data) : undefined;
-  if (text === undefined) return `${JSON.stringify(value)}\n`;
-  const members: string[] = [];
-  for (const [key, member] of Object.entries(value as Record<string, unknown>)) {
-    if (member === undefined) continue;
-    members.push(`${JSON.stringify(key)}:${key === 'data' ? text : JSON.stringify(member)}`);
-  }
-  return `{${members.join(',')}}\n`;
+  const body = typeof data === 'object' && data !== null ? serialized.get(data) : undefined;
+  if (body === undefined) return `${JSON.stringify(value)}\n`;
+  const members = Object.entries(value as Record<string, unknown>).filter(([, member]) => member !== undefined);
+  if (members.length === 1) return body;
+  return `{${members.map(([key, member]) => `${JSON.stringify(key)}:${key === 'data' ? dataTextOf(body) : JSON.stringify(member)}`).join(',')}}\n`;
 }
 
-/** Memory held by a cached text, in bytes. */
-export const textBytes = (text: string) => 2 * text.length;
-
-export interface ResponseCacheOptions {
+export interface ResponseCacheOptions extends SegmentedLruLimits {
   enabled: boolean;
-  /** Answers kept in this process (in front of Redis when there is one). */
-  maxEntries: number;
-  /** Bytes of answer text kept in this process; answers over a sixteenth of it are not kept. */
-  maxBytes: number;
   /** Redis only: at most this long, and never past the end of the key's day (its key is dead then). */
   ttlSeconds: number;
 }
@@ -78,86 +81,32 @@ export interface SharedResponseStore {
   logger?: Pick<Logger, 'warn'> | null;
 }
 
-/** The texts kept in process, bounded by count and bytes (exposed for tests and metrics). */
-export interface ResponseTexts {
-  get(key: string): string | undefined;
-  set(key: string, text: string): void;
-  /** Bytes held (2 per character). */
-  readonly calculatedSize: number;
-  /** Answers held. */
-  readonly size: number;
+/** The answers kept in process (src/cache/answerStore.ts), bounded by count and bytes. */
+export function cachedAnswers(options: SegmentedLruLimits): AnswerStore {
+  return new AnswerStore(options);
 }
 
+/** A request answered from the cache: its key and entry (the HTTP layer sends the entry's stored bytes). */
+export interface CacheHit {
+  key: string;
+  answer: CachedAnswer;
+}
 /**
- * A segmented LRU: a new answer goes to a probation segment; an answer asked for again there moves to
- * the protected segment (at most three quarters of the bytes and entries), where it stays while it is
- * asked for. When the whole is over `maxBytes` or `maxEntries`, probation's least recently used answers
- * go first, protected ones only when probation is empty. So answers asked for once — what a caller
- * varying its variables makes, one per request — fill what is free and push each other out, but
- * cannot evict the national map or a drill-down that dashboards ask for every few seconds (issue 15,
- * item 8: under the attack bench the maps were computed again, and shed). An answer larger than a
- * sixteenth of `maxBytes` is not kept at all.
+ * By the request's SQL recorder: Apollo runs an operation on a shallow clone of the context the HTTP
+ * layer made, and the recorder, made once per request, is the object both share.
  */
-class SegmentedTexts implements ResponseTexts {
-  private readonly probation: LRUCache<string, string>;
-  private readonly protectedTexts: LRUCache<string, string>;
+const hits = new WeakMap<object, CacheHit>();
 
-  constructor(private readonly limits: Pick<ResponseCacheOptions, 'maxEntries' | 'maxBytes'>) {
-    const segment = (share: number) =>
-      new LRUCache<string, string>({
-        max: Math.max(1, Math.floor(limits.maxEntries * share)),
-        maxSize: Math.max(1, Math.floor(limits.maxBytes * share)),
-        maxEntrySize: Math.floor(limits.maxBytes / 16),
-        sizeCalculation: textBytes,
-      });
-    this.probation = segment(1);
-    this.protectedTexts = segment(0.75);
-  }
-
-  get(key: string): string | undefined {
-    const kept = this.protectedTexts.get(key);
-    if (kept !== undefined) return kept;
-    const once = this.probation.get(key);
-    if (once !== undefined) {
-      this.probation.delete(key);
-      this.protectedTexts.set(key, once);
-      this.trim();
-    }
-    return once;
-  }
-
-  set(key: string, text: string): void {
-    if (this.protectedTexts.has(key)) this.protectedTexts.set(key, text);
-    else this.probation.set(key, text);
-    this.trim();
-  }
-
-  get calculatedSize(): number {
-    return this.probation.calculatedSize + this.protectedTexts.calculatedSize;
-  }
-
-  get size(): number {
-    return this.probation.size + this.protectedTexts.size;
-  }
-
-  /** Back within the bounds of the whole: probation's oldest first. */
-  private trim(): void {
-    while (this.calculatedSize > this.limits.maxBytes || this.size > this.limits.maxEntries) {
-      if (this.probation.size > 0) this.probation.pop();
-      else if (this.protectedTexts.size > 0) this.protectedTexts.pop();
-      else return;
-    }
-  }
-}
-
-export function responseTexts(options: Pick<ResponseCacheOptions, 'maxEntries' | 'maxBytes'>): ResponseTexts {
-  return new SegmentedTexts(options);
+/** The cache entry a request was answered from, if it was (by its context). */
+export function cacheHitOf(context: Pick<Context, 'sql'>): CacheHit | undefined {
+  return hits.get(context.sql);
 }
 
 export function responseCachePlugin(
   options: ResponseCacheOptions,
+  versions: CaseDataVersionReads,
   store: SharedResponseStore = { redis: null, keyPrefix: '' },
-  texts: ResponseTexts = responseTexts(options),
+  answers: AnswerStore = cachedAnswers(options),
 ): ApolloServerPlugin<Context> {
   // A key holds the data version, so a text in Redis can never be stale, only unused. Texts of `data`
   // alone, under `response-data:` (`response:` held whole answers, which this code does not read).
@@ -166,6 +115,8 @@ export function responseCachePlugin(
   return {
     async requestDidStart() {
       if (!options.enabled) return {};
+      // the version must come from a read sent after this moment
+      const arrivedAt = performance.now();
       let key: string | null = null;
       let day = '';
       let hit = false;
@@ -174,21 +125,25 @@ export function responseCachePlugin(
           // Apollo calls this even when no operation matched operationName (execution then reports it).
           if (!operation || !isCacheable(operation)) return null;
           // No version, no cache: the operation runs and reports the database's state itself.
-          const version = await contextValue.sources.cases.dataVersion().catch(() => null);
-          if (version === null) return null;
+          const read = await versions.read(arrivedAt, contextValue.sql).catch(() => null);
+          if (read === null) return null;
+          // the answer computed under this version must read case data at least that new
+          if (read.replicaBehind) contextValue.sql.pinToPrimary('cases');
+          const version = read.version;
           day = todayCst();
           const material = keyMaterial(source, operation.name?.value ?? null, request.variables, contextValue.viewer.role, day, version);
           if (material === null) return null;
           key = createHash('sha256').update(material).digest('base64url');
-          let text = texts.get(key);
-          if (text === undefined && shared) {
-            text = dataText(await shared.get(key));
-            if (text !== undefined) texts.set(key, text);
+          let answer = answers.get(key);
+          if (answer === undefined && shared) {
+            const text = dataText(await shared.get(key));
+            if (text !== undefined) answer = answers.set(key, bodyOfData(text));
           }
-          if (text === undefined) return null;
+          if (answer === undefined) return null;
           hit = true;
+          hits.set(contextValue.sql, { key, answer });
           const data = {};
-          serialized.set(data, text);
+          serialized.set(data, answer.body);
           return { http: { status: undefined, headers: new HeaderMap([['x-changxing-cache', 'hit']]) }, body: { kind: 'single', singleResult: { data } } };
         },
         async willSendResponse({ response }) {
@@ -196,12 +151,12 @@ export function responseCachePlugin(
           const { data, errors } = response.body.singleResult;
           if (errors?.length || !data) return;
           // Made once: stringifyCachedResults writes the answer with it.
-          const text = JSON.stringify(data);
-          serialized.set(data, text);
-          if (textBytes(text) > maxEntryBytes) return;
-          texts.set(key, text);
+          const body = bodyOfData(JSON.stringify(data));
+          serialized.set(data, body);
+          if (textBytes(body) > maxEntryBytes) return;
+          answers.set(key, body);
           // Awaited, so that once this answer is sent every instance can read it (a miss costs far more).
-          if (shared) await shared.set(key, text, Math.min(options.ttlSeconds, secondsUntilEndOf(day)));
+          if (shared) await shared.set(key, dataTextOf(body), Math.min(options.ttlSeconds, secondsUntilEndOf(day)));
         },
       };
     },
@@ -242,7 +197,8 @@ function keyMaterial(source: string, operationName: string | null, variables: un
   return JSON.stringify([source, operationName, vars, role, day, version]);
 }
 
-function isCacheable(operation: OperationDefinitionNode): boolean {
+/** A query whose root fields are all aggregate ones (CACHEABLE_ROOT_FIELDS): cached here, and public to HTTP caches. */
+export function isCacheable(operation: OperationDefinitionNode): boolean {
   return (
     operation.operation === 'query' &&
     operation.selectionSet.selections.every((s) => s.kind === Kind.FIELD && CACHEABLE_ROOT_FIELDS.has(s.name.value))

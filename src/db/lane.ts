@@ -7,8 +7,8 @@ import type { RequestClass } from '../limits/requestClass';
  *
  * A request's datasources are made in the context function, before its operation is read; they get
  * `view()`, pools that choose at each statement: the request class's own pools once the class is
- * known (`enter`), the process's other pools before that (the response cache's version read, for
- * one, comes after). And at each statement:
+ * known (`enter`), the process's other pools before that. (The response cache's version read is
+ * the process's, on its own pools: datasources/dataVersion.ts.) And at each statement:
  * - past the request's deadline the statement is not sent: the request fails with
  *   SERVICE_UNAVAILABLE (`reason: DEADLINE`), and each statement sent is bounded by its class's
  *   statement_timeout, so a request ends at most one statement after its deadline;

@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { openedSources, type Pools, type SourceName } from './pools';
 import { SCHEMA } from './migrationStatus';
+import { migrationLockValue } from './migrate';
 
 /**
  * Database roles (docs/operations.md, "Database roles"). The application connects as a role that owns no table:
@@ -67,11 +68,17 @@ export async function appRoles(pools: Pools): Promise<AppRole[]> {
   );
 }
 
-/** Grants each source's application role its privileges, on the owner's connection of that source. */
+/**
+ * Grants each source's application role its privileges, on the owner's connection of that source.
+ * Under the source's migration lock, for the statements' one transaction: two instances started at
+ * once granted on the same objects together, and the second failed to start with PostgreSQL's
+ * "tuple concurrently updated" (the attack bench, issue 15).
+ */
 export async function grantAppPrivileges(owner: Pools, roles: readonly AppRole[]): Promise<void> {
   for (const { source, name } of roles) {
     const statements = APP_PRIVILEGES[source].map((s) => s.replace('%s', pg.escapeIdentifier(name)));
-    await owner[source].query(`/* roles.grant */ ${statements.join(';\n')}`);
+    // one simple-protocol query: its statements run in one implicit transaction, which holds the lock to its end
+    await owner[source].query(`/* roles.grant */ SELECT pg_advisory_xact_lock(${migrationLockValue(source)});\n${statements.join(';\n')}`);
   }
 }
 

@@ -1,4 +1,6 @@
+import type { Writable } from 'node:stream';
 import express, { type Response, type Router } from 'express';
+import { encodedBody } from '../http/compression';
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import type { Pools } from '../db/pools';
@@ -71,16 +73,20 @@ export function exportRoutes({ pools, authenticator, logger, statementTimeoutMs 
         'content-disposition': `attachment; filename="changxing-daily-${query.from}-${query.to}.csv"`,
         'cache-control': 'no-store',
       });
+      // br or gzip as the client accepts (src/http/compression.ts): the CSV shrinks ≈ 10×
+      const body = encodedBody(req, res);
       while (!next.done) {
         if (cancel.signal.aborted) {
           await chunks.return(undefined);
           break;
         }
-        if (!res.write(next.value)) await drained(res);
+        if (!body.write(next.value)) await drained(body, res);
+        // each day's rows reach the client now, not when the compressor's block is full
+        flush(body);
         chunksWritten++;
         next = await chunks.next();
       }
-      res.end();
+      body.end();
       // one chunk per day after the header
       logger.info({ role, ...query, rows: Math.max(0, chunksWritten - 1) * plan.regions.length, durationMs: Date.now() - started, completed: !cancel.signal.aborted }, 'export daily.csv');
     } catch (err) {
@@ -99,15 +105,24 @@ export function exportRoutes({ pools, authenticator, logger, statementTimeoutMs 
   return router;
 }
 
-/** Until the response can take more (or the client is gone). */
-function drained(res: Response): Promise<void> {
+/** A compressor's output so far, sent (zlib streams have flush(); the response itself needs none). */
+function flush(body: Writable): void {
+  const compressor = body as Writable & { flush?: (callback?: () => void) => void };
+  if (compressor.flush && !compressor.destroyed) compressor.flush();
+}
+
+/** Until the body can take more, or the client is gone (the compressor goes with the response). */
+function drained(body: Writable, res: Response): Promise<void> {
+  if (body.destroyed || res.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
-      res.off('drain', done);
+      body.off('drain', done);
+      body.off('close', done);
       res.off('close', done);
       resolve();
     };
-    res.on('drain', done);
+    body.on('drain', done);
+    body.on('close', done);
     res.on('close', done);
   });
 }

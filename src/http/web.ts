@@ -3,6 +3,7 @@ import path from 'node:path';
 import express, { type Request, type Response, type NextFunction, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { projectPath } from '../paths';
+import { compressResponses } from './compression';
 
 /** Where `npm run build:web` (Vite) writes the pages: web/dist at the project root. */
 export const WEB_DIST = projectPath('web', 'dist');
@@ -16,6 +17,8 @@ export const WEB_DIST = projectPath('web', 'dist');
 export function webRoutes(options: { explorer: boolean; dist?: string }): express.Router {
   const dist = options.dist ?? WEB_DIST;
   const router = express.Router();
+  // the pages and their assets compressed as they are sent (src/http/compression.ts)
+  const compress = compressResponses();
   const page = (file: string) => (_req: Request, res: Response) => {
     const full = path.join(dist, file);
     if (!existsSync(full)) {
@@ -24,11 +27,11 @@ export function webRoutes(options: { explorer: boolean; dist?: string }): expres
     }
     res.set('cache-control', 'no-cache').sendFile(full);
   };
-  router.get('/', page('index.html'));
-  router.get('/pass', page('pass.html'));
-  router.get('/partner', page('partner.html'));
+  router.get('/', compress, page('index.html'));
+  router.get('/pass', compress, page('pass.html'));
+  router.get('/partner', compress, page('partner.html'));
   if (options.explorer) {
-    router.get('/explorer', page('explorer.html'));
+    router.get('/explorer', compress, page('explorer.html'));
     // A browser opening /graphql gets the explorer; API clients (Accept: application/json…) are untouched.
     router.get('/graphql', (req: Request, res: Response, next: NextFunction) => {
       const accept = req.headers.accept ?? '';
@@ -36,7 +39,7 @@ export function webRoutes(options: { explorer: boolean; dist?: string }): expres
       else next();
     });
   }
-  router.use('/assets', express.static(path.join(dist, 'assets'), { immutable: true, maxAge: '365d', fallthrough: false }));
+  router.use('/assets', compress, express.static(path.join(dist, 'assets'), { immutable: true, maxAge: '365d', fallthrough: false }));
   return router;
 }
 

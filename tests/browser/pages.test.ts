@@ -11,6 +11,10 @@ import { DEMO_KEYS } from '../../datasources/apiKeys';
 import { todayCst } from '../../src/clock';
 import { addDays } from '../../src/risk/dates';
 
+// A real browser renders the national map and charts: on a loaded 2-core machine one test has
+// taken more than the 60 s default (the forecast test, 61 s with eight builds beside it).
+jest.setTimeout(180_000);
+
 const LEVEL_LABEL = { LOW: '低风险', MEDIUM: '中风险', HIGH: '高风险' } as const;
 const DEMO_PEOPLE = [
   { name: '王红', idNumber: '420106198805120017', color: 'RED' },

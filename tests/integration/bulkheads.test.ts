@@ -142,6 +142,39 @@ describe('npm start with production bulkheads (PG_POOL_MAX 10)', () => {
   });
 });
 
+describe('the national map from the response cache, while its class is shed', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    lag.ms = 0;
+    server = await startTestServer({ env: PRODUCTION, pool: { max: 10, connectionTimeoutMs: 1000, statementTimeoutMs: 5000 }, load: lag });
+  });
+  afterAll(async () => {
+    lag.ms = 0;
+    await server?.close();
+  });
+
+  it('answers 200 from the cache while every connection of the public class is held and the class is refused for lag', async () => {
+    const map = operation('NationalRiskMap');
+    const first = await send(server.url, map, {}, {}, '127.0.0.21');
+    expect([first.status, first.codes]).toEqual([200, []]);
+    // every connection of the public class held by statements that outlast the pool's 1 s wait for
+    // one: before, the map's data version was read on them, failed, and the map was computed, and shed
+    const publicPools = server.pools.classes!.public;
+    const held = Object.values({ region: publicPools.region, cases: publicPools.cases, mobility: publicPools.mobility }).flatMap((pool) =>
+      Array.from({ length: pool.options.max ?? 1 }, () => pool.query('SELECT pg_sleep(2.5)').catch(() => undefined)),
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    expect(publicPools.cases.idleCount).toBe(0);
+    lag.ms = 300;
+    const [cached, computed] = await Promise.all([send(server.url, map, {}, {}, '127.0.0.22'), send(server.url, '{ regions(level: PROVINCE, first: 2) { totalCount } }', {}, {}, '127.0.0.23')]);
+    lag.ms = 0;
+    expect([cached.status, cached.codes]).toEqual([200, []]);
+    expect(cached.body.data).toEqual(first.body.data);
+    expect([computed.status, computed.reasons]).toEqual([503, ['event_loop_lag']]);
+    await Promise.all(held);
+  }, 60_000);
+});
+
 describe('deadlines per class', () => {
   let server: TestServer;
   beforeAll(async () => {

@@ -11,6 +11,10 @@ import { operation } from '../helpers/operations';
 import { DEMO_PEOPLE } from '../../src/seed/demoPeople';
 import { todayCst } from '../../src/clock';
 import { generatePassSigningKey } from '../../src/pass/token';
+import { closePools, createPools, SOURCES, type SourceName } from '../../src/db/pools';
+import { grantAppPrivileges } from '../../src/db/roles';
+
+const sameUrl = (url: string) => Object.fromEntries(SOURCES.map((s) => [s, url])) as Record<SourceName, string>;
 
 /**
  * Database roles (issue 15, 6e; docs/operations.md, "Database roles"): the API connects as a role that owns no
@@ -138,6 +142,19 @@ describe('the API connects as a role that owns nothing', () => {
     const trail = await postGraphQL(base, '{ auditTrail(first: 5) { totalCount } }', undefined, HEALTH);
     expect(trail.body.data.auditTrail.totalCount).toBeGreaterThan(3);
   });
+});
+
+describe('instances started together', () => {
+  it('grant the role its privileges one after another: none fails with "tuple concurrently updated"', async () => {
+    // the second of two production instances the attack bench started at once failed so (issue 15)
+    const owners = Array.from({ length: 6 }, () => createPools({ urls: sameUrl(db.url), max: 1, statementTimeoutMs: 30_000, applicationName: 'changxing-test:grants', classes: false }));
+    try {
+      const roles = SOURCES.map((source) => ({ source, name: appRole, superuser: false, ownsTables: 0 }));
+      for (let round = 0; round < 3; round++) await Promise.all(owners.map((pools) => grantAppPrivileges(pools, roles)));
+    } finally {
+      await Promise.all(owners.map((pools) => closePools(pools)));
+    }
+  }, 60_000);
 });
 
 describe('in production', () => {

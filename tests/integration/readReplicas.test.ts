@@ -46,7 +46,7 @@ function tap(pools: Pools): void {
       query: (text: unknown, ...rest: unknown[]) => {
         const name = typeof text === 'string' ? (/^\/\* (\S+) \*\//.exec(text)?.[1] ?? text) : 'other';
         calls.push({ pool: label, name });
-        if (label === 'cases:read' && name === 'CaseSource.replicaDataVersion' && replicaVersion !== null) {
+        if (label === 'cases:read' && name === 'CaseDataVersion.replica' && replicaVersion !== null) {
           return Promise.resolve({ rows: [{ version: replicaVersion }] });
         }
         return query(text, ...rest);
@@ -95,9 +95,9 @@ describe('read replicas: routing over HTTP', () => {
     const { body } = await server.gql(operation('NationalRiskMap'), {});
     expect(body.errors).toBeUndefined();
     expect(body.data.counties.nodes.length).toBeGreaterThan(100);
-    expect(calls.filter((c) => !c.pool.endsWith(':read')).map((c) => c.name)).toEqual(['CaseSource.dataVersion']);
-    expect(namesOn('cases:read')).toContain('CaseSource.replicaDataVersion');
-    expect(namesOn('cases:read').filter((n) => n !== 'CaseSource.replicaDataVersion').length).toBeGreaterThan(0);
+    expect(calls.filter((c) => !c.pool.endsWith(':read')).map((c) => c.name)).toEqual(['CaseDataVersion.primary']);
+    expect(namesOn('cases:read')).toContain('CaseDataVersion.replica');
+    expect(namesOn('cases:read').filter((n) => n !== 'CaseDataVersion.replica').length).toBeGreaterThan(0);
     expect(namesOn('region:read').length).toBeGreaterThan(0);
   });
 
@@ -105,9 +105,9 @@ describe('read replicas: routing over HTTP', () => {
     replicaVersion = '-1';
     const { body } = await server.gql(`query($d: Int!) { regions(first: 3, level: PROVINCE) { nodes { code caseSummary(days: $d) { newConfirmed } } } }`, { d: 5 });
     expect(body.errors).toBeUndefined();
-    expect(namesOn('cases:read')).toEqual(['CaseSource.replicaDataVersion']);
-    expect(namesOn('cases')).toContain('CaseSource.dataVersion');
-    expect(namesOn('cases').filter((n) => n !== 'CaseSource.dataVersion').length).toBeGreaterThan(0);
+    expect(namesOn('cases:read')).toEqual(['CaseDataVersion.replica']);
+    expect(namesOn('cases')).toContain('CaseDataVersion.primary');
+    expect(namesOn('cases').filter((n) => n !== 'CaseDataVersion.primary').length).toBeGreaterThan(0);
     expect(namesOn('region:read').length).toBeGreaterThan(0);
   });
 

@@ -1,6 +1,9 @@
-import { responseTexts } from '../../src/cache/responseCache';
+import { SegmentedLru, type SegmentedLruLimits } from '../../src/cache/segmentedLru';
+import { textBytes } from '../../src/cache/answerStore';
 
-/** The response cache's texts in process (src/cache/responseCache.ts): a segmented LRU. */
+const responseTexts = (limits: SegmentedLruLimits) => new SegmentedLru<string>(limits, textBytes);
+
+/** The response cache's texts in process (src/cache/responseCache.ts): a segmented LRU (src/cache/segmentedLru.ts). */
 describe('responseTexts', () => {
   const text = (n: number) => 'x'.repeat(n);
 
@@ -31,5 +34,17 @@ describe('responseTexts', () => {
     const texts = responseTexts({ maxEntries: 8, maxBytes: 64 * 1024 });
     for (let i = 0; i < 100; i++) texts.set(`a ${i}`, text(10));
     expect(texts.size).toBeLessThanOrEqual(8);
+  });
+
+  it('counts a replaced entry at its new size, in its segment, and never brings back one evicted meanwhile', () => {
+    const texts = responseTexts({ maxEntries: 200, maxBytes: 64 * 1024 });
+    texts.set('map', text(100));
+    expect(texts.get('map')).toBe(text(100)); // protected
+    texts.replace('map', text(1000));
+    expect(texts.calculatedSize).toBe(2000);
+    expect(texts.peek('map')).toBe(text(1000));
+    texts.replace('gone', text(10));
+    expect(texts.peek('gone')).toBeUndefined();
+    expect(texts.size).toBe(1);
   });
 });
