@@ -1,6 +1,6 @@
 import type { Sql } from '../src/db/sql';
 import { Loader } from './loader';
-import type { ScopeWindow } from './case';
+import { SCOPE_KEYS, scopeKey, unnestScopes, type ScopeWindow } from './scope';
 
 /** Flows summed over a window between a scope and one partner county. */
 export interface FlowTotal {
@@ -40,25 +40,6 @@ export interface FlowKey extends ScopeWindow {
   first: number;
 }
 const flowKey = (k: FlowKey) => `${k.direction}|${k.code}|${k.from}|${k.to}|${k.first}`;
-const scopeKey = (k: ScopeWindow) => `${k.code}|${k.from}|${k.to}`;
-
-/** Flattens scope keys into parallel arrays for `unnest`. */
-function unnest(keys: readonly (ScopeWindow & { key: string })[]) {
-  const counties: string[] = [];
-  const scopes: string[] = [];
-  const froms: string[] = [];
-  const tos: string[] = [];
-  for (const k of keys) {
-    for (const c of k.counties) {
-      counties.push(c);
-      scopes.push(k.key);
-      froms.push(k.from);
-      tos.push(k.to);
-    }
-  }
-  return [counties, scopes, froms, tos];
-}
-
 export interface StayKey {
   personId: string;
   /** Stays that ended before this instant do not count (ISO timestamp with offset). */
@@ -106,15 +87,13 @@ export class MobilitySource {
         // Inflows and outflows differ only in which column is "ours": two statements at most.
         const results = new Map<string, FlowTotal[]>();
         for (const direction of ['in', 'out'] as const) {
-          const group = keys.filter((k) => k.direction === direction).map((k) => ({ ...k, key: flowKey(k) }));
+          const group = keys.filter((k) => k.direction === direction);
           if (group.length === 0) continue;
           const [ours, partner] = direction === 'in' ? ['dest_code', 'origin_code'] : ['origin_code', 'dest_code'];
-          const limits = new Map(group.map((k) => [k.key, k.first]));
+          const limits = new Map(group.map((k) => [flowKey(k), k.first]));
           const rows = await sql.query<{ scope: string; partner: string; trips: number }>(
             `MobilitySource.topFlows.${direction}`,
-            `WITH k AS (
-               SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::date[]) AS k(region_code, scope, from_date, to_date)
-             ), totals AS (
+            `WITH ${SCOPE_KEYS}, totals AS (
                SELECT k.scope, f.${partner} AS partner, sum(f.trips)::int AS trips
                  FROM k JOIN mobility.flows f
                    ON f.${ours} = k.region_code AND f.date BETWEEN k.from_date AND k.to_date
@@ -127,9 +106,9 @@ export class MobilitySource {
              ) ranked
              WHERE rank <= $5
              ORDER BY scope, rank`,
-            [...unnest(group), Math.max(...limits.values())],
+            [...unnestScopes(group, flowKey), Math.max(...limits.values())],
           );
-          for (const k of group) results.set(k.key, []);
+          for (const k of group) results.set(flowKey(k), []);
           for (const r of rows) {
             const list = results.get(r.scope);
             if (list && list.length < (limits.get(r.scope) ?? 0)) list.push({ partnerCode: r.partner, trips: r.trips });
@@ -143,20 +122,17 @@ export class MobilitySource {
 
     this.dailyInflows = new Loader(
       async (keys) => {
-        const group = keys.map((k) => ({ ...k, key: scopeKey(k) }));
         const rows = await sql.query<{ scope: string; origin_code: string; date: string; trips: number }>(
           'MobilitySource.dailyInflows',
-          `WITH k AS (
-             SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::date[]) AS k(region_code, scope, from_date, to_date)
-           )
+          `WITH ${SCOPE_KEYS}
            SELECT k.scope, f.origin_code, f.date, sum(f.trips)::int AS trips
              FROM k JOIN mobility.flows f
                ON f.dest_code = k.region_code AND f.date BETWEEN k.from_date AND k.to_date
             WHERE NOT EXISTS (SELECT 1 FROM k AS inside WHERE inside.scope = k.scope AND inside.region_code = f.origin_code)
             GROUP BY k.scope, f.origin_code, f.date`,
-          unnest(group),
+          unnestScopes(keys),
         );
-        const byScope = new Map<string, DailyInflow[]>(group.map((k) => [k.key, []]));
+        const byScope = new Map<string, DailyInflow[]>(keys.map((k) => [scopeKey(k), []]));
         for (const r of rows) byScope.get(r.scope)?.push({ originCode: r.origin_code, date: r.date, trips: r.trips });
         return keys.map((k) => byScope.get(scopeKey(k)) ?? []);
       },

@@ -1,6 +1,9 @@
 import type { Sql } from '../src/db/sql';
 import { Loader } from './loader';
 import { isUuid } from './apiKeys';
+import { z } from 'zod';
+import { column, parseRows } from '../src/db/rows';
+import { ACTIVE_CASE_STATUSES } from '../src/risk/passColor';
 
 /** A person record (never with the ID number: only its keyed hash is stored). */
 export interface PersonRecord {
@@ -43,6 +46,16 @@ export interface PassFacts {
 
 const hex = (b: Buffer) => b.toString('hex');
 
+/** A colour is decided by these: a status it does not know, or a date of another shape, must not pass as GREEN. */
+const PassFactsRow = z.object({
+  key: column.text,
+  id: column.text,
+  name: column.text,
+  active_cases: z.array(z.object({ status: z.enum(ACTIVE_CASE_STATUSES), reportedOn: column.date })),
+  exposures: z.array(column.date),
+  version: column.text,
+});
+
 export interface PassFactsKey {
   personId: string;
   /** First day of the pass window: exposures before it do not count. */
@@ -64,20 +77,20 @@ export async function passFactsOf(sql: Sql, keys: readonly PassFactsKey[]): Prom
   // computes from case data are filed under it. Read on a replica behind the last commit, levels of
   // old data could be filed under the newest version and shown until the next write.
   sql.pinToPrimary();
-  const rows = await sql.queryPrimary<{ key: string; id: string; name: string; active_cases: { status: string; reportedOn: string }[]; exposures: string[]; version: string }>(
+  const rows = parseRows('PersonSource.passFacts', PassFactsRow, await sql.queryPrimary(
     'PersonSource.passFacts',
     `SELECT k.key, p.id, p.name,
             coalesce((SELECT json_agg(json_build_object('status', c.status, 'reportedOn', c.reported_on) ORDER BY c.reported_on DESC)
                         FROM cases.case_records c
-                       WHERE c.person_id = p.id AND c.status IN ('CONFIRMED', 'ASYMPTOMATIC', 'SUSPECTED')), '[]') AS active_cases,
+                       WHERE c.person_id = p.id AND c.status = ANY($4::text[])), '[]') AS active_cases,
             coalesce((SELECT json_agg(x.exposure_date ORDER BY x.exposure_date DESC)
                         FROM cases.contacts x
                        WHERE x.person_id = p.id AND x.exposure_date >= k.since), '[]') AS exposures,
             (SELECT version::text FROM cases.data_version) AS version
        FROM unnest($1::uuid[], $2::date[], $3::text[]) AS k(person_id, since, key)
        JOIN cases.persons p ON p.id = k.person_id`,
-    [distinct.map((k) => k.personId), distinct.map((k) => k.since), distinct.map(passFactsKey)],
-  );
+    [distinct.map((k) => k.personId), distinct.map((k) => k.since), distinct.map(passFactsKey), ACTIVE_CASE_STATUSES],
+  ));
   const byKey = new Map(rows.map((r) => [r.key, { personId: r.id, name: r.name, activeCases: r.active_cases, exposures: r.exposures, caseDataVersion: r.version }]));
   return keys.map((k) => byKey.get(passFactsKey(k)) ?? null);
 }

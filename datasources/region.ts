@@ -1,36 +1,26 @@
 import type { Sql } from '../src/db/sql';
+import { z } from 'zod';
 import { Loader } from './loader';
+import { column, queryRows } from '../src/db/rows';
 import { encodeCursor, type Page } from '../src/graphql/pagination';
+import type { Region, RegionKind, RegionLevel } from '../src/regionCode';
 
-export type RegionLevel = 'PROVINCE' | 'CITY' | 'COUNTY';
-export type RegionKind = 'ADMINISTRATIVE' | 'DEVELOPMENT_ZONE' | 'GROUPING' | 'XPCC';
+export type { Region, RegionKind, RegionLevel } from '../src/regionCode';
 
-/** A region as the rest of the code sees it (rows are converted at this boundary). */
-export interface Region {
-  code: string;
-  name: string;
-  officialName: string;
-  level: RegionLevel;
-  kind: RegionKind;
-  parentCode: string | null;
-  provinceCode: string;
-  population: number;
-  populationSource: string;
-  populationYear: number;
-}
-
-interface RegionRow {
-  code: string;
-  name: string;
-  official_name: string;
-  level: RegionLevel;
-  kind: RegionKind;
-  parent_code: string | null;
-  province_code: string;
-  population: number;
-  population_source: string;
-  population_year: number;
-}
+/** Levels and kinds are closed sets the API filters and branches on: an unknown one must not pass silently. */
+const RegionRow = z.object({
+  code: column.regionCode,
+  name: column.text,
+  official_name: column.text,
+  level: column.regionLevel,
+  kind: column.regionKind,
+  parent_code: column.regionCode.nullable(),
+  province_code: column.regionCode,
+  population: column.count,
+  population_source: column.text,
+  population_year: column.int,
+});
+type RegionRow = z.output<typeof RegionRow>;
 
 const COLUMNS =
   'code, name, official_name, level, kind, parent_code, province_code, population, population_source, population_year';
@@ -66,8 +56,7 @@ export class RegionSource {
   constructor(private readonly sql: Sql, options: { batch?: boolean } = {}) {
     this.byCode = new Loader(
       async (codes) => {
-        const rows = await sql.query<RegionRow>(
-          'RegionSource.byCode',
+        const rows = await queryRows(sql, 'RegionSource.byCode', RegionRow,
           `SELECT ${COLUMNS} FROM region.regions WHERE code = ANY($1::text[])`,
           [codes],
         );
@@ -79,8 +68,7 @@ export class RegionSource {
     );
     this.childrenByParent = new Loader(
       async (parents) => {
-        const rows = await sql.query<RegionRow>(
-          'RegionSource.childrenByParent',
+        const rows = await queryRows(sql, 'RegionSource.childrenByParent', RegionRow,
           `SELECT ${COLUMNS} FROM region.regions WHERE parent_code = ANY($1::text[]) ORDER BY code`,
           [parents],
         );
@@ -120,8 +108,7 @@ export class RegionSource {
   /** One page of regions in code order; primes `byCode` with the nodes. */
   async list(filter: RegionFilter, first: number, after: string | null): Promise<Page<Region>> {
     const { where, params } = filterSql(filter);
-    const rows = await this.sql.query<RegionRow>(
-      'RegionSource.list',
+    const rows = await queryRows(this.sql, 'RegionSource.list', RegionRow,
       `SELECT ${COLUMNS} FROM region.regions
         WHERE ${where} AND ($${params.length + 1}::text IS NULL OR code > $${params.length + 1})
         ORDER BY code LIMIT $${params.length + 2}`,
@@ -140,8 +127,7 @@ export class RegionSource {
 
   async count(filter: RegionFilter): Promise<number> {
     const { where, params } = filterSql(filter);
-    const rows = await this.sql.query<{ n: number }>(
-      'RegionSource.count',
+    const rows = await queryRows(this.sql, 'RegionSource.count', z.object({ n: column.count }),
       `SELECT count(*) AS n FROM region.regions WHERE ${where}`,
       params,
     );

@@ -1,8 +1,11 @@
+import { z } from 'zod';
 import type { Sql } from '../src/db/sql';
 import { RISK_LEVEL_CHANNEL, type RiskLevelChangeEvent } from '../src/db/riskChannel';
 import { todayCst } from '../src/clock';
 import { windowEnding } from '../src/args';
-import { CN_2020_COUNTY, CN_2020_WINDOW_DAYS, rateCounty, type RiskLevel } from '../src/risk';
+import { CN_2020_COUNTY, CN_2020_WINDOW_DAYS, rateCounty, type CountyRiskInputs, type RiskLevel } from '../src/risk';
+import { countyRiskInputsCte, toCountyRiskInputs } from './countyRiskInputs';
+import { column, queryRows, type RunsStatements } from '../src/db/rows';
 
 type Query = Sql['query'];
 
@@ -52,44 +55,28 @@ export class RiskChangeNotifier {
 
 /** The CN_2020_COUNTY level of each county on `asOf`, rated by the pure model (src/risk) as the API does. */
 async function countyLevels(query: Query, name: string, counties: readonly string[], asOf: string): Promise<Map<string, RiskLevel>> {
+  const inputs = await countyRiskInputsOn({ query }, name, counties, asOf);
+  return new Map([...inputs].map(([code, i]) => [code, rateCounty(CN_2020_COUNTY, i).level]));
+}
+
+const InputsRow = z.object({
+  region_code: column.regionCode,
+  cumulative_confirmed: column.count,
+  new_confirmed_in_window: column.count,
+  last_confirmed_on: column.date.nullable(),
+  clusters_in_window: column.count,
+  last_cluster_on: column.date.nullable(),
+});
+
+/** The CN_2020_COUNTY inputs of each county on `asOf` (datasources/countyRiskInputs.ts), in one statement. */
+export async function countyRiskInputsOn(db: RunsStatements, name: string, counties: readonly string[], asOf: string): Promise<Map<string, CountyRiskInputs>> {
   const { from, to } = windowEnding(asOf, CN_2020_WINDOW_DAYS);
-  const rows = await query<{
-    region_code: string; new_confirmed: number; cumulative_confirmed: number; last_confirmed_on: string | null;
-    cluster_count: number; last_cluster_on: string | null;
-  }>(
-    name,
-    `SELECT k.region_code,
-            coalesce(w.new_confirmed, 0)::int        AS new_confirmed,
-            coalesce(l.cumulative_confirmed, 0)::int AS cumulative_confirmed,
-            l.last_confirmed_on,
-            coalesce(c.cluster_count, 0)::int        AS cluster_count,
-            c.last_cluster_on
-       FROM unnest($1::text[]) AS k(region_code)
-       LEFT JOIN LATERAL (
-         SELECT sum(d.new_confirmed) AS new_confirmed FROM cases.daily_reports d
-          WHERE d.region_code = k.region_code AND d.date BETWEEN $2 AND $3
-       ) w ON true
-       LEFT JOIN LATERAL (
-         SELECT d.cumulative_confirmed, d.last_confirmed_on FROM cases.daily_reports d
-          WHERE d.region_code = k.region_code AND d.date <= $3 ORDER BY d.date DESC LIMIT 1
-       ) l ON true
-       LEFT JOIN LATERAL (
-         SELECT count(*) FILTER (WHERE x.detected_on >= $2) AS cluster_count, max(x.detected_on) AS last_cluster_on
-           FROM cases.clusters x WHERE x.region_code = k.region_code AND x.detected_on <= $3
-       ) c ON true`,
+  const rows = await queryRows(db, name, InputsRow,
+    `WITH k AS (SELECT c AS region_code, c AS scope, $2::date AS from_date, $3::date AS to_date FROM unnest($1::text[]) AS c),
+     ${countyRiskInputsCte('k')}
+     SELECT region_code, cumulative_confirmed, new_confirmed_in_window, last_confirmed_on, clusters_in_window, last_cluster_on
+       FROM county_risk_inputs`,
     [counties, from, to],
   );
-  return new Map(
-    rows.map((r) => [
-      r.region_code,
-      rateCounty(CN_2020_COUNTY, {
-        asOf,
-        cumulativeConfirmed: r.cumulative_confirmed,
-        newConfirmedInWindow: r.new_confirmed,
-        lastConfirmedOn: r.last_confirmed_on,
-        clustersInWindow: r.cluster_count,
-        lastClusterOn: r.last_cluster_on,
-      }).level,
-    ]),
-  );
+  return new Map(rows.map((r) => [r.region_code, toCountyRiskInputs(r, asOf)]));
 }

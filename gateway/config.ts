@@ -5,6 +5,10 @@ export interface GatewayConfig {
   isProduction: boolean;
   /** Where API keys are looked up: ACCESS_DATABASE_URL, else DATABASE_URL. */
   accessDatabaseUrl: string;
+  /** Where the case data version is read for the response cache: CASE_DATABASE_URL, else DATABASE_URL. */
+  caseDatabaseUrl: string;
+  /** The response cache's switch and bounds, as on `npm start` (RESPONSE_CACHE, RESPONSE_CACHE_MAX_*). */
+  responseCache: Config['responseCache'];
   limits: Config['limits'];
   trustedDocuments: Config['trustedDocuments'];
   apiKeyCacheTtlMs: number;
@@ -24,7 +28,7 @@ export interface GatewayConfig {
 /**
  * Variables the gateway leaves to the subgraphs. loadConfig would require them in production
  * (every source's database, the ID hash key, the pass signing key), and the gateway reads none of
- * their data: it looks up API keys, nothing else.
+ * their data: it looks up API keys and reads the case data version, nothing else.
  */
 const SUBGRAPHS_ONLY = /^((REGION_|CASE_|MOBILITY_|ACCESS_)?(READ_)?DATABASE_URL|ID_HASH_SECRET|PASS_SIGNING_KEY)$/;
 
@@ -44,6 +48,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   return {
     isProduction,
     accessDatabaseUrl,
+    caseDatabaseUrl: env.CASE_DATABASE_URL || accessDatabaseUrl,
+    responseCache: config.responseCache,
     limits: config.limits,
     trustedDocuments: config.trustedDocuments,
     apiKeyCacheTtlMs: config.apiKeyCacheTtlMs,

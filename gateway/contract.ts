@@ -14,6 +14,7 @@ import { persistedQueryRefusal, sha256 } from '../src/documents/manifest';
 import { ErrorCode } from '../src/errors';
 import type { IncomingMessage } from 'node:http';
 import { clientAddressOf } from '../src/http/clientAddress';
+import type { GatewayResponseCache } from './responseCache';
 
 /**
  * What `npm start` enforces on a client's request before any resolver runs, enforced at the gateway
@@ -58,6 +59,8 @@ export interface ContractOptions {
   /** Bulkheads (docs/limits.md, "Bulkheads and load shedding"): the gateway's own turns per class, and the classes' deadlines. */
   admission: Admission;
   classLimits: Readonly<Record<RequestClass, ClassLimits>>;
+  /** The gateway's response cache (gateway/responseCache.ts): asked once a request passed every check, before it takes a turn. */
+  responseCache?: Pick<GatewayResponseCache, 'lookup'>;
 }
 
 /** What the gateway learnt of one request before execution, for the checks after validation and the log line. */
@@ -426,6 +429,20 @@ function useCallerChecks(options: ContractOptions): GatewayPlugin {
         setResultAndStopExecution({ errors: [forYoga(refused)] });
         return;
       }
+      const register = () => {
+        if (known.register !== null) void persistedQueries.set(`${APQ_PREFIX}${known.queryHash}`, known.register).catch(() => undefined);
+      };
+      // a cached answer takes no turn and is never shed, as on `npm start` (its bytes are sent by gateway/responseCache.ts)
+      const request = (args.contextValue as { request?: Request }).request;
+      const cached =
+        request && options.responseCache
+          ? await options.responseCache.lookup(request, { operation, queryHash: known.queryHash, variables: args.variableValues, role, personal: known.policy.personal })
+          : null;
+      if (cached) {
+        register();
+        setResultAndStopExecution(cached);
+        return;
+      }
       // a turn in the request's class (src/limits/admission.ts), as on `npm start`, before any subgraph is asked
       const requestClass = known.policy.requestClass;
       known.deadlineAt = known.arrivedAt + options.classLimits[requestClass].deadlineMs;
@@ -436,7 +453,7 @@ function useCallerChecks(options: ContractOptions): GatewayPlugin {
         setResultAndStopExecution({ errors: [refusal(err.status, err.message, err.extensions(), { 'retry-after': String(err.retryAfterSeconds) })] });
         return;
       }
-      if (known.register !== null) void persistedQueries.set(`${APQ_PREFIX}${known.queryHash}`, known.register).catch(() => undefined);
+      register();
       const ticket = known.ticket;
       return {
         onExecuteDone: ({ result, setResult }) => {

@@ -16,6 +16,8 @@ import { Admission } from '../src/limits/admission';
 import { eventLoopLag } from '../src/limits/load';
 import { trustFunction } from '../src/http/clientAddress';
 import { useRequestLog } from './observability';
+import { GatewayResponseCache } from './responseCache';
+import { CaseDataVersionReads } from '../datasources/dataVersion';
 import { withoutSuggestions } from '../src/errors';
 import { createHttpServer } from '../src/http/server';
 
@@ -131,10 +133,11 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
   const { config } = options;
   const supergraph = withSubgraphUrls(options.supergraph ?? readFileSync(SUPERGRAPH_PATH, 'utf8'), options.urls);
   const url = config.accessDatabaseUrl;
-  // a few connections: a key is looked up once per API_KEY_CACHE_TTL_MS and process
+  // a few connections: a key is looked up once per API_KEY_CACHE_TTL_MS and process, the data
+  // version once per cacheable request (a primary-key read)
   const pools = createPools({
-    urls: { region: url, cases: url, mobility: url, access: url },
-    sources: ['access'],
+    urls: { region: url, cases: config.caseDatabaseUrl, mobility: url, access: url },
+    sources: ['access', 'cases'],
     max: 4,
     statementTimeoutMs: config.pgStatementTimeoutMs,
     connectionTimeoutMs: config.pgConnectionTimeoutMs,
@@ -150,6 +153,9 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
   const redis = config.redisUrl ? connectRedis(config.redisUrl) : null;
   const trusted = documentsById(readManifest(config.trustedDocuments.manifestPath ?? DEFAULT_MANIFEST_PATH));
   const graphqlEndpoint = '/graphql';
+  // aggregate answers kept as sent, keyed by the case data version; compression, ETag and 304 for every answer (gateway/responseCache.ts)
+  const responseCache = new GatewayResponseCache({ ...config.responseCache, versions: new CaseDataVersionReads(pools) });
+  metrics.watchResponseCache(responseCache.answers);
   const trustProxy = trustFunction(config.trustProxy);
   const gateway = createGatewayRuntime({
     supergraph,
@@ -190,7 +196,9 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
         onUnsizedLists: (problems) => options.logger.error({ problems }, 'supergraph has list fields without @listSize in schema/: every operation is refused'),
         admission,
         classLimits: config.classLimits,
+        responseCache,
       }),
+      responseCache.plugin(graphqlEndpoint),
       statusOfSubgraphErrors,
       ...(options.isProduction ? [noSuggestions] : []),
     ],
@@ -203,6 +211,7 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
   server.on('close', () => {
     void gateway.dispose();
     void pools.access.end();
+    void pools.cases.end();
     redis?.disconnect();
   });
   return server;

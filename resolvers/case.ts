@@ -1,8 +1,9 @@
 import type { Context } from '../src/context';
 import type { Region } from '../datasources/region';
 import type { ClusterRecord, DailyFigures } from '../datasources/case';
-import { connection, decodeCursor, pageOf, pageSize } from '../src/graphql/pagination';
-import { checkDate, checkRange, EARLIEST_DATE, intInRange, resolveAsOf, windowEnding } from '../src/args';
+import { connection, decodeCursor, pageOf } from '../src/graphql/pagination';
+import { checkDate, checkRange, EARLIEST_DATE, resolveAsOf, windowEnding } from '../src/args';
+import { intArgument, pageArgument } from '../src/limits/arguments';
 import { todayCst } from '../src/clock';
 import { then } from '../src/maybe';
 import { maxItems } from '../src/limits/listSize';
@@ -13,7 +14,7 @@ const per100k = (count: number, population: number) => (population > 0 ? (count 
 export const caseResolvers = {
   Region: {
     caseSummary: (r: Region, args: { days?: number | null; asOf?: string | null }, { sources, services }: Context) => {
-      const days = intInRange(args.days, 1, 366, 14, 'days');
+      const days = intArgument('Region.caseSummary', 'days', args.days);
       const window = windowEnding(resolveAsOf(args.asOf), days);
       // Synchronous when a list resolver has already loaded the summaries (resolvers/lookahead.ts).
       return then(services.risk.countiesOf(r), (counties) =>
@@ -38,7 +39,7 @@ export const caseResolvers = {
       args: { from?: string | null; to?: string | null; first?: number | null; after?: string | null },
       { sources, services }: Context,
     ) => {
-      const first = pageSize(args.first, maxItems('Region.clusters'), 20);
+      const first = pageArgument('Region.clusters', args.first);
       const from = args.from == null ? EARLIEST_DATE : checkDate(args.from, 'from');
       const to = args.to == null ? todayCst() : checkDate(args.to, 'to');
       const counties = await services.risk.countiesOf(r);

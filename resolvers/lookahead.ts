@@ -8,7 +8,8 @@ import {
 } from 'graphql';
 import type { Context } from '../src/context';
 import type { Region } from '../datasources/region';
-import { intInRange, resolveAsOf, windowEnding } from '../src/args';
+import { resolveAsOf, windowEnding } from '../src/args';
+import { argumentDefault, intArgument } from '../src/limits/arguments';
 
 /**
  * Look-ahead for lists of regions. A list resolver sees, in `info`, which fields the query asks of
@@ -29,11 +30,11 @@ export async function prefetchRegionFields(nodes: readonly Region[], info: Graph
       } else if (name === 'parent') {
         work.push(sources.regions.byCode.loadAll([...new Set(nodes.flatMap((n) => (n.parentCode ? [n.parentCode] : [])))]));
       } else if (name === 'caseSummary' && counties.length > 0) {
-        const window = windowEnding(resolveAsOf(args.asOf as string | null), intInRange(args.days as number | null, 1, 366, 14, 'days'));
+        const window = windowEnding(resolveAsOf(args.asOf as string | null), intArgument('Region.caseSummary', 'days', args.days as number | null));
         work.push(sources.cases.summary.loadAll(counties.map((c) => ({ code: c.code, counties: [c.code], ...window }))));
       } else if (name === 'risk' && counties.length > 0) {
         const asOf = resolveAsOf(args.asOf as string | null);
-        work.push(services.risk.preloadCountyVerdicts(counties.map((c) => c.code), asOf, (args.ruleset as string | null) ?? 'CN_2020_COUNTY'));
+        work.push(services.risk.preloadCountyVerdicts(counties.map((c) => c.code), asOf, (args.ruleset as string | null) ?? (argumentDefault('Region.risk', 'ruleset') as string)));
       }
     } catch {
       // Invalid arguments: the field's own resolver reports them, with the right path.

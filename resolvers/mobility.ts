@@ -1,8 +1,8 @@
 import type { Context } from '../src/context';
 import type { Region } from '../datasources/region';
 import type { FlowDirection } from '../datasources/mobility';
-import { intInRange, resolveAsOf, windowEnding } from '../src/args';
-import { maxItems } from '../src/limits/listSize';
+import { resolveAsOf, windowEnding } from '../src/args';
+import { intArgument } from '../src/limits/arguments';
 
 interface FlowArgs {
   days?: number | null;
@@ -12,8 +12,9 @@ interface FlowArgs {
 
 /** A region's top flows in one direction; `origin`/`destination` resolve through the region loader. */
 async function flows(r: Region, args: FlowArgs, { sources, services }: Context, direction: FlowDirection) {
-  const days = intInRange(args.days, 1, 30, 7, 'days');
-  const first = intInRange(args.first, 1, maxItems(direction === 'in' ? 'Region.inflows' : 'Region.outflows'), 10, 'first');
+  const field = direction === 'in' ? 'Region.inflows' : 'Region.outflows';
+  const days = intArgument(field, 'days', args.days);
+  const first = intArgument(field, 'first', args.first);
   const window = windowEnding(resolveAsOf(args.asOf), days);
   const counties = await services.risk.countiesOf(r);
   const totals = await sources.mobility.topFlows.get({ code: r.code, counties, ...window, direction, first });

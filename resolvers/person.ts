@@ -1,7 +1,7 @@
 import type { Context } from '../src/context';
 import type { PersonRecord, CaseRecordRow, ContactRow } from '../datasources/person';
 import type { StayRow } from '../datasources/mobility';
-import { intInRange } from '../src/args';
+import { intArgument } from '../src/limits/arguments';
 import { todayCst } from '../src/clock';
 import { addDays, daysBetween } from '../src/risk/dates';
 import { ACTIVE_CASE_STATUSES } from '../src/risk/passColor';
@@ -17,7 +17,7 @@ export const personResolvers = {
     passColor: async (p: PersonRecord, _: unknown, { services }: Context) => (await services.passes.colorOf.load(p.id)).color,
     passColorReason: async (p: PersonRecord, _: unknown, { services }: Context) => (await services.passes.colorOf.load(p.id)).reason,
     itinerary: (p: PersonRecord, args: { days?: number | null }, { sources }: Context) => {
-      const days = intInRange(args.days, 1, 30, 14, 'days');
+      const days = intArgument('Person.itinerary', 'days', args.days);
       const since = `${addDays(todayCst(), -(days - 1))}T00:00:00+08:00`;
       return sources.mobility.staysByPerson.get({ personId: p.id, since });
     },

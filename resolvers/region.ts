@@ -2,9 +2,9 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../src/context';
 import { prefetchRegionFields } from './lookahead';
 import type { Region, RegionFilter } from '../datasources/region';
-import { connection, decodeCursor, pageOf, pageSize } from '../src/graphql/pagination';
+import { connection, decodeCursor, pageOf } from '../src/graphql/pagination';
 import { parseRegionCode } from '../src/regionCode';
-import { maxItems } from '../src/limits/listSize';
+import { pageArgument } from '../src/limits/arguments';
 
 export const regionResolvers = {
   Query: {
@@ -16,7 +16,7 @@ export const regionResolvers = {
     ) => {
       const { sources } = ctx;
       const filter = { ...args, parentCode: args.parentCode == null ? null : parseRegionCode(args.parentCode, 'parentCode') };
-      const first = pageSize(args.first, maxItems('Query.regions'), 100);
+      const first = pageArgument('Query.regions', args.first);
       const page = await sources.regions.list(filter, first, decodeCursor('region', args.after));
       await prefetchRegionFields(page.nodes, info, ctx);
       return connection(page);
@@ -36,7 +36,7 @@ export const regionResolvers = {
       return found.filter((x): x is Region => x != null);
     },
     children: async (r: Region, args: { first?: number | null; after?: string | null }, ctx: Context, info: GraphQLResolveInfo) => {
-      const first = pageSize(args.first, maxItems('Region.children'), 100);
+      const first = pageArgument('Region.children', args.first);
       const all = await ctx.sources.regions.childrenByParent.get(r.code);
       const page = pageOf(all, (c) => c.code, 'region', first, decodeCursor('region', args.after));
       await prefetchRegionFields(page.nodes, info, ctx);

@@ -2,11 +2,12 @@ import type { Context } from '../src/context';
 import type { Region } from '../datasources/region';
 import type { NationalForecastIndex, RegionRisk } from '../services/risk';
 import type { CountyForecast, CountyIndex, ImportRiskEstimate, NationalForecast } from '../src/risk';
-import { intInRange, resolveAsOf } from '../src/args';
+import { resolveAsOf } from '../src/args';
 import { badInput } from '../src/errors';
 import { parseRegionCode } from '../src/regionCode';
-import { connection, decodeCursor, pageOf, pageSize } from '../src/graphql/pagination';
+import { connection, decodeCursor, pageOf } from '../src/graphql/pagination';
 import { IMPORT_RISK_MAX_DAYS, IMPORT_RISK_MIN_DAYS } from '../src/risk';
+import { argumentDefault, intArgument, pageArgument } from '../src/limits/arguments';
 import { maxItems } from '../src/limits/listSize';
 
 type ImportRiskResult = ImportRiskEstimate & { tripsByOrigin: Map<string, number>; region: Region };
@@ -14,7 +15,9 @@ type ImportRiskResult = ImportRiskEstimate & { tripsByOrigin: Map<string, number
 type ForecastNode = CountyForecast & { national: NationalForecast };
 type IndexNode = CountyIndex & { national: NationalForecast };
 
-const windowDays = (days: number | null | undefined) => intInRange(days, IMPORT_RISK_MIN_DAYS, IMPORT_RISK_MAX_DAYS, IMPORT_RISK_MAX_DAYS, 'days');
+/** The import-risk window: the bounds are the model's (src/risk/importRisk.ts), the default the field's SDL default. */
+const windowDays = (field: string, days: number | null | undefined) =>
+  intArgument(field, 'days', days, { min: IMPORT_RISK_MIN_DAYS, max: IMPORT_RISK_MAX_DAYS });
 const nodeOf = (national: NationalForecast) => (county: CountyForecast | null): ForecastNode | null => county && { ...county, national };
 /** Rank, zero-padded so that cursors compare in ranking order. */
 const rankKey = (n: ForecastNode) => String(n.rank).padStart(6, '0');
@@ -32,10 +35,10 @@ export const riskResolvers = {
       args: { asOf?: string | null; days?: number | null; firstCaseOnly?: boolean | null; within?: string | null; first?: number | null; after?: string | null },
       { sources, services }: Context,
     ) => {
-      const first = pageSize(args.first, maxItems('Query.riskForecast'), 50);
+      const first = pageArgument('Query.riskForecast', args.first);
       const after = decodeCursor('forecast', args.after);
       const [national, within] = await Promise.all([
-        services.risk.nationalForecast(resolveAsOf(args.asOf), windowDays(args.days)),
+        services.risk.nationalForecast(resolveAsOf(args.asOf), windowDays('Query.riskForecast', args.days)),
         args.within == null ? null : countiesWithin(sources, args.within),
       ]);
       const ranked = national.counties
@@ -46,9 +49,9 @@ export const riskResolvers = {
   },
   Region: {
     risk: (r: Region, args: { asOf?: string | null; ruleset?: string | null }, { services }: Context) =>
-      services.risk.regionRisk(r, resolveAsOf(args.asOf), args.ruleset ?? 'CN_2020_COUNTY'),
+      services.risk.regionRisk(r, resolveAsOf(args.asOf), args.ruleset ?? (argumentDefault('Region.risk', 'ruleset') as string)),
     importRisk: (r: Region, args: { days?: number | null; asOf?: string | null }, { services }: Context) =>
-      services.risk.importRisk(r, windowDays(args.days), resolveAsOf(args.asOf), maxItems('ImportRisk.topSources')),
+      services.risk.importRisk(r, windowDays('Region.importRisk', args.days), resolveAsOf(args.asOf), maxItems('ImportRisk.topSources')),
   },
   RiskAssessment: {
     countyCounts: (v: RegionRisk) => ({ low: v.countyCounts.LOW, medium: v.countyCounts.MEDIUM, high: v.countyCounts.HIGH }),
@@ -56,7 +59,7 @@ export const riskResolvers = {
   ImportRisk: {
     from: (e: ImportRiskResult) => e.windowStart,
     topSources: (e: ImportRiskResult, args: { first?: number | null }) =>
-      e.topSources.slice(0, intInRange(args.first, 1, maxItems('ImportRisk.topSources'), 5, 'first')).map((s) => ({
+      e.topSources.slice(0, intArgument('ImportRisk.topSources', 'first', args.first)).map((s) => ({
         ...s,
         trips: e.tripsByOrigin.get(s.originCode) ?? 0,
       })),
@@ -88,7 +91,7 @@ export const riskResolvers = {
       growth: n.growth,
     }),
     topSources: (n: ForecastNode, args: { first?: number | null }) =>
-      n.topSources.slice(0, intInRange(args.first, 1, maxItems('ImportRiskForecast.topSources'), 5, 'first')).map((s) => ({ ...s, trips: Math.round(s.trips) })),
+      n.topSources.slice(0, intArgument('ImportRiskForecast.topSources', 'first', args.first)).map((s) => ({ ...s, trips: Math.round(s.trips) })),
     observedExpected: (n: ForecastNode) => indexOf(n),
     parameters: (n: ForecastNode) => parameterList(n.national.parameters, [PREVALENCE]),
   },

@@ -1,12 +1,12 @@
 import type { AuditActor, AuditSource, AuditEntry, AuditFilter } from '../datasources/audit';
-import { connection, decodeCursor, pageSize } from '../src/graphql/pagination';
+import { connection, decodeCursor } from '../src/graphql/pagination';
 import { badInput } from '../src/errors';
 import { isUuid } from '../datasources/apiKeys';
 import type { Viewer } from '../src/auth/viewer';
 import type { SharedBatch } from '../src/db/sharedBatch';
 import type { StatementRecorder } from '../src/db/sql';
 import type { PassCheckKey, PassCheckResultRow } from '../datasources/passRegistry';
-import { maxItems } from '../src/limits/listSize';
+import { pageArgument } from '../src/limits/arguments';
 
 /** What a service states about one audited action; who, when and which request are filled in. */
 export interface AuditRecord {
@@ -100,7 +100,7 @@ export class AuditLog {
    */
   async trail(filter: AuditFilter | null | undefined, first: number | null | undefined, after: string | null | undefined) {
     const f = checkFilter(filter ?? {});
-    const size = pageSize(first, maxItems('Query.auditTrail'), 50);
+    const size = pageArgument('Query.auditTrail', first);
     const afterId = decodeCursor('audit', after);
     if (afterId != null && !/^[0-9]{1,19}$/.test(afterId)) {
       throw badInput('"after" is not a cursor of this list; pass a pageInfo.endCursor you received from it', 'after');

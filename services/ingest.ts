@@ -1,6 +1,7 @@
 import type { CaseSource, ClusterRecord, DailyReportInput } from '../datasources/case';
 import type { RegionSource } from '../datasources/region';
 import { todayCst } from '../src/clock';
+import { isRegionCode } from '../src/regionCode';
 import { EARLIEST_DATE } from '../src/args';
 import { maxItems } from '../src/limits/listSize';
 
@@ -10,7 +11,6 @@ export interface UserError {
   code: 'INVALID' | 'NOT_FOUND' | 'CONFLICT' | 'NOT_MATCHED';
 }
 
-const REGION_CODE = /^[0-9]{6}$/;
 const COUNTS = ['newConfirmed', 'newAsymptomatic', 'newSuspected', 'newRecovered', 'newDeaths'] as const;
 const MAX_DAILY_COUNT = 1_000_000;
 
@@ -41,12 +41,12 @@ export class IngestService {
       newRecovered: r.newRecovered ?? 0,
       newDeaths: r.newDeaths ?? 0,
     }));
-    const regions = await this.regions.byCode.loadAll(reports.map((r) => (REGION_CODE.test(r.regionCode) ? r.regionCode : '000000')));
+    const regions = await this.regions.byCode.loadAll(reports.map((r) => (isRegionCode(r.regionCode) ? r.regionCode : '000000')));
     const seen = new Map<string, number>();
     const today = todayCst();
     reports.forEach((r, i) => {
       const at = (f: string) => ['input', String(i), f];
-      if (!REGION_CODE.test(r.regionCode)) errors.push({ field: at('regionCode'), message: `"${r.regionCode.slice(0, 20)}" is not a six-digit region code.`, code: 'INVALID' });
+      if (!isRegionCode(r.regionCode)) errors.push({ field: at('regionCode'), message: `"${r.regionCode.slice(0, 20)}" is not a six-digit region code.`, code: 'INVALID' });
       else if (!regions[i]) errors.push({ field: at('regionCode'), message: `No region has code ${r.regionCode}.`, code: 'NOT_FOUND' });
       else if (regions[i]!.level !== 'COUNTY') errors.push({ field: at('regionCode'), message: `${r.regionCode} ${regions[i]!.name} is a ${regions[i]!.level.toLowerCase()}; reports are per county-level unit.`, code: 'INVALID' });
       if (r.date > today) errors.push({ field: at('date'), message: `${r.date} is in the future (today is ${today}, China Standard Time).`, code: 'INVALID' });
@@ -66,8 +66,8 @@ export class IngestService {
   async reportCluster(input: { regionCode: string; detectedOn: string; size: number; description?: string | null }): Promise<{ cluster: ClusterRecord | null; userErrors: UserError[] }> {
     const errors: UserError[] = [];
     const at = (f: string) => ['input', f];
-    const region = REGION_CODE.test(input.regionCode) ? await this.regions.byCode.load(input.regionCode) : null;
-    if (!REGION_CODE.test(input.regionCode)) errors.push({ field: at('regionCode'), message: `"${input.regionCode.slice(0, 20)}" is not a six-digit region code.`, code: 'INVALID' });
+    const region = isRegionCode(input.regionCode) ? await this.regions.byCode.load(input.regionCode) : null;
+    if (!isRegionCode(input.regionCode)) errors.push({ field: at('regionCode'), message: `"${input.regionCode.slice(0, 20)}" is not a six-digit region code.`, code: 'INVALID' });
     else if (!region) errors.push({ field: at('regionCode'), message: `No region has code ${input.regionCode}.`, code: 'NOT_FOUND' });
     else if (region.level !== 'COUNTY') errors.push({ field: at('regionCode'), message: `${input.regionCode} ${region.name} is not a county-level unit.`, code: 'INVALID' });
     const today = todayCst();

@@ -6,6 +6,7 @@ import { then, type MaybePromise } from '../src/maybe';
 import { windowEnding } from '../src/args';
 import { cstDaysCovered, todayCst } from '../src/clock';
 import {
+  CN_2020_COUNTY,
   CN_2020_WINDOW_DAYS,
   activeOriginDays,
   estimateImportRisk,
@@ -68,7 +69,7 @@ export class RiskService {
 
   /** A county's level on a day (batched with every other level asked for in the same tick). */
   countyLevel(code: string, asOf: string): RiskLevel | Promise<RiskLevel> {
-    const key = { code, asOf, ruleset: 'CN_2020_COUNTY' };
+    const key = { code, asOf, ruleset: CN_2020_COUNTY };
     const settled = this.countyVerdicts.peek(key);
     return settled ? settled.level : this.countyVerdicts.load(key).then((v) => v.level);
   }

@@ -18,15 +18,6 @@ export function resolveAsOf(asOf: string | null | undefined): string {
   return asOf == null ? todayCst() : checkDate(asOf, 'asOf');
 }
 
-/** An integer argument within bounds; null means the default. */
-export function intInRange(value: number | null | undefined, min: number, max: number, fallback: number, argument: string): number {
-  const n = value ?? fallback;
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw badInput(`"${argument}" must be an integer from ${min} to ${max}, got ${n}`, argument);
-  }
-  return n;
-}
-
 /** The window of `days` days ending on `asOf` inclusive. */
 export function windowEnding(asOf: string, days: number): { from: string; to: string } {
   return { from: addDays(asOf, -(days - 1)), to: asOf };

@@ -3,8 +3,8 @@ import type { RiskLevel } from '../risk';
 /**
  * County risk levels by day, shared by every request of the process and keyed by the case data
  * version (`cases.data_version`), which every write to daily reports or clusters bumps (in the
- * writing transaction: explicit bumps in ingestion, and statement triggers for writes from outside
- * the API). A pass check reads the version in the same statement as the person's facts, so a level
+ * writing transaction, by the tables' statement triggers: the API's ingestion, the seed and writes
+ * from outside the API alike). A pass check reads the version in the same statement as the person's facts, so a level
  * from here is exactly the level its own SQL would compute: the cache saves the statement, never
  * correctness. When the version moves on, everything cached under the old one is dropped.
  *

@@ -1,6 +1,4 @@
-import { createHash } from 'node:crypto';
 import { HeaderMap, type ApolloServerPlugin, type GraphQLResponse } from '@apollo/server';
-import { Kind, type OperationDefinitionNode } from 'graphql';
 import type { Context } from '../context';
 import { todayCst } from '../clock';
 import { addDays } from '../risk/dates';
@@ -8,6 +6,9 @@ import type Redis from 'ioredis';
 import type { Logger } from 'pino';
 import type { SegmentedLruLimits } from './segmentedLru';
 import { AnswerStore, textBytes, type CachedAnswer } from './answerStore';
+import { isCacheable, responseKey } from './responseKey';
+
+export { CACHEABLE_ROOT_FIELDS, isCacheable } from './responseKey';
 import { RedisTextStore } from './redisText';
 import type { CaseDataVersionReads } from '../../datasources/dataVersion';
 
@@ -38,7 +39,6 @@ import type { CaseDataVersionReads } from '../../datasources/dataVersion';
  * has not seen the key reads it and keeps it in its own cache (the key holds the version, so the
  * local copy cannot be staler than Redis). Redis failing is a miss.
  */
-export const CACHEABLE_ROOT_FIELDS: ReadonlySet<string> = new Set(['regions', 'region', 'apiInfo', '__typename']);
 
 /**
  * Answers whose text is known: the cache's, and each answer the cache has just stored. Apollo's
@@ -131,9 +131,8 @@ export function responseCachePlugin(
           if (read.replicaBehind) contextValue.sql.pinToPrimary('cases');
           const version = read.version;
           day = todayCst();
-          const material = keyMaterial(source, operation.name?.value ?? null, request.variables, contextValue.viewer.role, day, version);
-          if (material === null) return null;
-          key = createHash('sha256').update(material).digest('base64url');
+          key = responseKey(source, operation.name?.value ?? null, request.variables, contextValue.viewer.role, day, version);
+          if (key === null) return null;
           let answer = answers.get(key);
           if (answer === undefined && shared) {
             const text = dataText(await shared.get(key));
@@ -181,26 +180,4 @@ function dataText(text: string | undefined): string | undefined {
 /** Seconds from now to the end of a CST day (`YYYY-MM-DD`). */
 function secondsUntilEndOf(day: string): number {
   return (Date.parse(`${addDays(day, 1)}T00:00:00+08:00`) - Date.now()) / 1000;
-}
-
-/** Dashboards send a few small variables; anything large or unserialisable is simply not cached. */
-const MAX_VARIABLES_JSON = 10_000;
-
-function keyMaterial(source: string, operationName: string | null, variables: unknown, role: string, day: string, version: string): string | null {
-  let vars: string;
-  try {
-    vars = JSON.stringify(variables ?? {});
-  } catch {
-    return null; // e.g. nesting too deep to serialise
-  }
-  if (vars.length > MAX_VARIABLES_JSON) return null;
-  return JSON.stringify([source, operationName, vars, role, day, version]);
-}
-
-/** A query whose root fields are all aggregate ones (CACHEABLE_ROOT_FIELDS): cached here, and public to HTTP caches. */
-export function isCacheable(operation: OperationDefinitionNode): boolean {
-  return (
-    operation.operation === 'query' &&
-    operation.selectionSet.selections.every((s) => s.kind === Kind.FIELD && CACHEABLE_ROOT_FIELDS.has(s.name.value))
-  );
 }

@@ -1,5 +1,6 @@
 import pg from 'pg';
-import type { RiskLevel } from '../risk/cn2020County';
+import { RISK_LEVELS, type RiskLevel } from '../risk/cn2020County';
+import { isRegionCode } from '../regionCode';
 
 /** The PostgreSQL NOTIFY channel of county risk level changes (datasources/riskChanges.ts sends on it). */
 export const RISK_LEVEL_CHANNEL = 'changxing_risk_level';
@@ -59,13 +60,13 @@ export async function listenForRiskChanges(
   };
 }
 
-const LEVELS: ReadonlySet<string> = new Set(['LOW', 'MEDIUM', 'HIGH']);
+const LEVELS: ReadonlySet<string> = new Set(RISK_LEVELS);
 
 function parseEvent(payload: string): RiskLevelChangeEvent | null {
   try {
     const e = JSON.parse(payload) as Partial<RiskLevelChangeEvent>;
     const ok =
-      typeof e.regionCode === 'string' && /^[0-9]{6}$/.test(e.regionCode) && LEVELS.has(String(e.level)) &&
+      isRegionCode(e.regionCode) && LEVELS.has(String(e.level)) &&
       LEVELS.has(String(e.previousLevel)) && typeof e.asOf === 'string' && typeof e.ruleset === 'string';
     return ok ? (e as RiskLevelChangeEvent) : null;
   } catch {

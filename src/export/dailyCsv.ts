@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { CountyDay, ExportRegion } from '../../datasources/export';
-import type { RegionLevel } from '../../datasources/region';
+import { isRegionCode, REGION_LEVELS, type RegionLevel } from '../regionCode';
 import { checkRange } from '../args';
 import { todayCst } from '../clock';
 import { addDays, CN_2020_COUNTY, higherLevel, isIsoDate, rateCounty, type RiskLevel } from '../risk';
@@ -27,7 +27,6 @@ export const MAX_EXPORT_DAYS = 366;
 /** Without `from`, this many days ending on `to`. */
 export const DEFAULT_EXPORT_DAYS = 30;
 const PARAMETERS = new Set(['level', 'parentCode', 'from', 'to', 'bom']);
-const LEVELS: readonly RegionLevel[] = ['PROVINCE', 'CITY', 'COUNTY'];
 
 export interface DailyExportQuery {
   /** Only regions of this level; null: every level. */
@@ -48,9 +47,9 @@ export function parseDailyExportQuery(query: Record<string, unknown>): DailyExpo
   if (repeated) return { error: `Give ${repeated} once, as a plain value.` };
   const q = query as Record<string, string | undefined>;
   const level = q.level === undefined || q.level === '' ? null : q.level.toUpperCase();
-  if (level !== null && !LEVELS.includes(level as RegionLevel)) return { error: `level must be PROVINCE, CITY or COUNTY, got "${q.level!.slice(0, 20)}".` };
+  if (level !== null && !(REGION_LEVELS as readonly string[]).includes(level)) return { error: `level must be PROVINCE, CITY or COUNTY, got "${q.level!.slice(0, 20)}".` };
   const parentCode = q.parentCode === undefined || q.parentCode === '' ? null : q.parentCode;
-  if (parentCode !== null && !/^[0-9]{6}$/.test(parentCode)) return { error: `parentCode must be a six-digit region code, got "${parentCode.slice(0, 20)}".` };
+  if (parentCode !== null && !isRegionCode(parentCode)) return { error: `parentCode must be a six-digit region code, got "${parentCode.slice(0, 20)}".` };
   for (const k of ['from', 'to'] as const) {
     const value = q[k];
     if (value !== undefined && !isIsoDate(value)) return { error: `${k} must be a date YYYY-MM-DD, got "${String(value).slice(0, 20)}".` };

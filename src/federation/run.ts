@@ -35,8 +35,9 @@ async function serveSubgraphs(rt: Runtime, names: readonly SubgraphName[], secre
 
 /**
  * The Hive gateway as a child process (gateway/main.ts), on PORT; resolves once it listens. It
- * authenticates API keys itself, so it gets the access database's URL as ACCESS_DATABASE_URL: the
- * configured one, or the embedded cluster's, which is in no variable of this process. The rest of
+ * authenticates API keys itself, so it gets the access database's URL as ACCESS_DATABASE_URL, and
+ * reads the case data version for its response cache, so the case database's as CASE_DATABASE_URL:
+ * the configured ones, or the embedded cluster's, which is in no variable of this process. The rest of
  * the environment (REDIS_URL, SUBGRAPH_SECRET, trusted documents, limits) passes through as is.
  */
 function startGateway(rt: Runtime): Promise<ChildProcess> {
@@ -45,7 +46,7 @@ function startGateway(rt: Runtime): Promise<ChildProcess> {
   // the heap limit of `npm run start:federated` (HEAP_LIMIT_MB) applies to the gateway's process too
   const heapLimit = process.execArgv.filter((a) => a.startsWith('--max-old-space-size'));
   const child = spawn(process.execPath, [...heapLimit, ...profile, ...entryPointCommand('gateway/main').args], {
-    env: { ...process.env, PORT: String(rt.config.port), HOST: rt.config.host, DATA_DIR: rt.config.dataDir, ACCESS_DATABASE_URL: rt.db.urls.access },
+    env: { ...process.env, PORT: String(rt.config.port), HOST: rt.config.host, DATA_DIR: rt.config.dataDir, ACCESS_DATABASE_URL: rt.db.urls.access, CASE_DATABASE_URL: rt.db.urls.cases },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {

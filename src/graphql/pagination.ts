@@ -15,15 +15,6 @@ export function decodeCursor(kind: string, cursor: string | null | undefined): s
   return decoded.slice(prefix.length);
 }
 
-/** Checks a page size argument against its cap and returns it. */
-export function pageSize(first: number | null | undefined, max: number, fallback: number): number {
-  const n = first ?? fallback;
-  if (!Number.isInteger(n) || n < 1 || n > max) {
-    throw badInput(`"first" must be between 1 and ${max}, got ${n}`, 'first');
-  }
-  return n;
-}
-
 export interface Page<T> {
   nodes: T[];
   hasNextPage: boolean;

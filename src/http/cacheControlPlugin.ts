@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Context } from '../context';
 import { policyOf } from '../limits/requestClass';
-import { isCacheable } from '../cache/responseCache';
+import { isCacheable } from '../cache/responseKey';
 import { cacheControlFor } from './conditional';
 
 /**

@@ -45,22 +45,21 @@ export const STORED_BROTLI_QUALITY = 11;
 const ONLINE_GZIP_LEVEL = 6;
 const STORED_GZIP_LEVEL = 9;
 
-/** What the `Content-Encoding` header says for a coding (identity: no header). */
-export function contentEncodingHeader(encoding: Encoding): string | undefined {
-  return encoding === 'identity' ? undefined : encoding;
+/** Brotli's parameters: text mode, a quality, and the input's size when known (it sizes its window by it). */
+function brotliParams(quality: number, sizeHint?: number): zlib.BrotliOptions {
+  return {
+    params: {
+      [zlib.constants.BROTLI_PARAM_QUALITY]: quality,
+      [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT,
+      ...(sizeHint ? { [zlib.constants.BROTLI_PARAM_SIZE_HINT]: sizeHint } : {}),
+    },
+  };
 }
 
 /** A streaming compressor for an answer being sent (zlib runs it on the thread pool, not the event loop). */
 export function compressingStream(encoding: Exclude<Encoding, 'identity'>, sizeHint?: number): Transform {
   compressions.count(encoding, 'online');
-  if (encoding === 'gzip') return zlib.createGzip({ level: ONLINE_GZIP_LEVEL });
-  return zlib.createBrotliCompress({
-    params: {
-      [zlib.constants.BROTLI_PARAM_QUALITY]: ONLINE_BROTLI_QUALITY,
-      [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT,
-      ...(sizeHint ? { [zlib.constants.BROTLI_PARAM_SIZE_HINT]: sizeHint } : {}),
-    },
-  });
+  return encoding === 'gzip' ? zlib.createGzip({ level: ONLINE_GZIP_LEVEL }) : zlib.createBrotliCompress(brotliParams(ONLINE_BROTLI_QUALITY, sizeHint));
 }
 
 const brotli = promisify(zlib.brotliCompress);
@@ -73,14 +72,13 @@ const gzip = promisify(zlib.gzip);
  */
 export async function compressForStorage(encoding: Exclude<Encoding, 'identity'>, body: Buffer): Promise<Buffer> {
   compressions.count(encoding, 'stored');
-  if (encoding === 'gzip') return gzip(body, { level: STORED_GZIP_LEVEL });
-  return brotli(body, {
-    params: {
-      [zlib.constants.BROTLI_PARAM_QUALITY]: STORED_BROTLI_QUALITY,
-      [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT,
-      [zlib.constants.BROTLI_PARAM_SIZE_HINT]: body.length,
-    },
-  });
+  return encoding === 'gzip' ? gzip(body, { level: STORED_GZIP_LEVEL }) : brotli(body, brotliParams(STORED_BROTLI_QUALITY, body.length));
+}
+
+/** A whole answer compressed now, at the quality of answers compressed as they are sent (the gateway's, whose answers are not streams). */
+export async function compressNow(encoding: Exclude<Encoding, 'identity'>, body: Buffer): Promise<Buffer> {
+  compressions.count(encoding, 'online');
+  return encoding === 'gzip' ? gzip(body, { level: ONLINE_GZIP_LEVEL }) : brotli(body, brotliParams(ONLINE_BROTLI_QUALITY, body.length));
 }
 
 /** Compressions started in this process, by coding and kind (metrics; tests count them). */
@@ -123,6 +121,6 @@ export function compressResponses(): RequestHandler {
   return compression({
     threshold: COMPRESSION_THRESHOLD_BYTES,
     level: ONLINE_GZIP_LEVEL,
-    brotli: { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: ONLINE_BROTLI_QUALITY, [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT } },
+    brotli: brotliParams(ONLINE_BROTLI_QUALITY),
   });
 }

@@ -2,8 +2,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Request, RequestHandler, Response } from 'express';
 import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLRequest } from '@apollo/server';
-import { COMPRESSION_THRESHOLD_BYTES, compressingStream, contentEncodingHeader, negotiateEncoding, type Encoding } from './compression';
-import { GRAPHQL_VARY, entityTag, notModified, representationTag } from './conditional';
+import { compressingStream } from './compression';
+import { GRAPHQL_VARY } from './conditional';
+import { representationOf } from './representation';
 import type { AnswerStore, CachedAnswer } from '../cache/answerStore';
 
 /** The response cache's entry a request was answered from, when its body is the entry's (src/cache/responseCache.ts). */
@@ -59,25 +60,26 @@ export function graphqlAnswers<C extends BaseContext>(
  */
 export async function sendBody(req: Request, res: Response, body: string, hit?: StoredAnswer): Promise<void> {
   res.vary(GRAPHQL_VARY.join(', '));
-  const encoding: Encoding = body.length >= COMPRESSION_THRESHOLD_BYTES ? negotiateEncoding(req.headers['accept-encoding']) : 'identity';
-  if (req.method === 'GET' && res.statusCode === 200) {
-    const tag = representationTag(hit?.answer.etag ?? entityTag(body), encoding);
-    res.setHeader('etag', tag);
-    if (notModified({ ifNoneMatch: req.headers['if-none-match'], cacheControl: req.headers['cache-control'] }, tag)) {
-      res.statusCode = 304;
-      res.removeHeader('content-type');
-      res.end();
-      return;
-    }
+  const { encoding, etag, notModified } = representationOf(
+    { method: req.method, acceptEncoding: req.headers['accept-encoding'], ifNoneMatch: req.headers['if-none-match'], cacheControl: req.headers['cache-control'] },
+    res.statusCode,
+    body,
+    hit?.answer.etag,
+  );
+  if (etag) res.setHeader('etag', etag);
+  if (notModified) {
+    res.statusCode = 304;
+    res.removeHeader('content-type');
+    res.end();
+    return;
   }
-  const coding = contentEncodingHeader(encoding);
-  if (coding === undefined) {
+  if (encoding === 'identity') {
     res.setHeader('content-length', Buffer.byteLength(body));
     res.end(body);
     return;
   }
-  res.setHeader('content-encoding', coding);
-  const stored = hit && hit.store.variant(hit.key, hit.answer, coding as Exclude<Encoding, 'identity'>);
+  res.setHeader('content-encoding', encoding);
+  const stored = hit && hit.store.variant(hit.key, hit.answer, encoding);
   if (stored) {
     res.setHeader('content-length', stored.length);
     res.end(stored);
@@ -85,5 +87,5 @@ export async function sendBody(req: Request, res: Response, body: string, hit?: 
   }
   const bytes = Buffer.from(body);
   // a client that hangs up ends the pipeline with an error: nothing to report, the socket is gone
-  await pipeline(Readable.from([bytes]), compressingStream(coding as Exclude<Encoding, 'identity'>, bytes.length), res).catch(() => undefined);
+  await pipeline(Readable.from([bytes]), compressingStream(encoding, bytes.length), res).catch(() => undefined);
 }

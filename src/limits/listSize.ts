@@ -9,6 +9,7 @@ import {
   valueFromASTUntyped,
   type ConstDirectiveNode,
   type DocumentNode,
+  type FieldDefinitionNode,
   type GraphQLField,
   type GraphQLNamedType,
   type GraphQLSchema,
@@ -48,20 +49,24 @@ const FEDERATION_RULES: ListSize[] = [
   { coordinate: 'Query._entities', assumedSize: null, slicingArguments: ['representations'], slicingDateRange: null, maxSize: Number.POSITIVE_INFINITY, sizedFields: [] },
 ];
 
-/** The rules declared in SDL documents, by coordinate. */
-export function listSizesOf(documents: readonly DocumentNode[]): Map<string, ListSize> {
-  const rules = new Map<string, ListSize>();
+/** Every field definition of the object and interface types (and extensions) of SDL documents, with its `Type.field`. */
+export function* fieldDefinitions(documents: readonly DocumentNode[]): Generator<{ coordinate: string; field: FieldDefinitionNode }> {
   for (const document of documents) {
     for (const def of document.definitions) {
       if (def.kind !== Kind.OBJECT_TYPE_DEFINITION && def.kind !== Kind.OBJECT_TYPE_EXTENSION && def.kind !== Kind.INTERFACE_TYPE_DEFINITION && def.kind !== Kind.INTERFACE_TYPE_EXTENSION) continue;
-      for (const field of def.fields ?? []) {
-        const found = (field.directives ?? []).filter((d) => d.name.value === LIST_SIZE_DIRECTIVE);
-        if (found.length === 0) continue;
-        const coordinate = `${def.name.value}.${field.name.value}`;
-        if (found.length > 1) throw new Error(`@listSize is given more than once on ${coordinate}; give it once`);
-        rules.set(coordinate, ruleOf(coordinate, found[0]));
-      }
+      for (const field of def.fields ?? []) yield { coordinate: `${def.name.value}.${field.name.value}`, field };
     }
+  }
+}
+
+/** The rules declared in SDL documents, by coordinate. */
+export function listSizesOf(documents: readonly DocumentNode[]): Map<string, ListSize> {
+  const rules = new Map<string, ListSize>();
+  for (const { coordinate, field } of fieldDefinitions(documents)) {
+    const found = (field.directives ?? []).filter((d) => d.name.value === LIST_SIZE_DIRECTIVE);
+    if (found.length === 0) continue;
+    if (found.length > 1) throw new Error(`@listSize is given more than once on ${coordinate}; give it once`);
+    rules.set(coordinate, ruleOf(coordinate, found[0]));
   }
   for (const rule of FEDERATION_RULES) if (!rules.has(rule.coordinate)) rules.set(rule.coordinate, rule);
   return rules;

@@ -26,7 +26,8 @@ export const CN_2020_WINDOW_DAYS = 14;
 /** Above this many cumulative confirmed cases a cluster makes a county HIGH ("超过50例"). */
 export const CN_2020_CUMULATIVE_LIMIT = 50;
 
-export type RiskLevel = 'LOW' | 'MEDIUM' | 'HIGH';
+export const RISK_LEVELS = ['LOW', 'MEDIUM', 'HIGH'] as const;
+export type RiskLevel = (typeof RISK_LEVELS)[number];
 
 const RANK: Record<RiskLevel, number> = { LOW: 0, MEDIUM: 1, HIGH: 2 };
 

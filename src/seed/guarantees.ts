@@ -1,4 +1,5 @@
 import { countyRiskOn } from './countyRisk';
+import { CN_2020_CUMULATIVE_LIMIT } from '../risk';
 import { NOBODY_ID_NUMBER } from './demoPeople';
 import type { EpidemicSimulation } from './epidemic';
 import type { PeopleData } from './persons';
@@ -22,7 +23,7 @@ export function assertDemoFacts(regions: RegionSet, sim: EpidemicSimulation, peo
 
   let cumulative = 0;
   for (let t = 0; t <= last; t++) cumulative += sim.confirmed[wuchang * D + t];
-  check(cumulative > 50, `Wuchang (${OUTBREAK_COUNTY_CODE}) has ${cumulative} cumulative confirmed cases, needs more than 50`);
+  check(cumulative > CN_2020_CUMULATIVE_LIMIT, `Wuchang (${OUTBREAK_COUNTY_CODE}) has ${cumulative} cumulative confirmed cases, needs more than ${CN_2020_CUMULATIVE_LIMIT}`);
   for (const day of [last, last - 3]) {
     const level = countyRiskOn(sim, wuchang, day);
     check(level === 'HIGH', `Wuchang is rated ${level} on ${dates[day]}, must be HIGH (new cases and a cluster in the 14 days ending then)`);

@@ -53,7 +53,8 @@ async function continueIdentity(client: pg.PoolClient, table: string): Promise<v
   );
 }
 
-export async function loadRegion(pool: pg.Pool, data: SeedData, onProgress?: ProgressListener): Promise<number> {
+/** Replaces region.regions with the generated list (the tests' regions-only template loads it alone). */
+export async function loadRegion(pool: pg.Pool, data: Pick<SeedData, 'regions'>, onProgress?: ProgressListener): Promise<number> {
   const { provinces, cities, counties } = data.regions;
   // Parents before children: parent_code is a foreign key checked row by row.
   const rows = [...provinces, ...cities, ...counties];

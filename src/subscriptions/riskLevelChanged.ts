@@ -1,9 +1,9 @@
 import type { RiskLevelChangeEvent } from '../db/riskChannel';
 import { badInput } from '../errors';
+import { isRegionCode } from '../regionCode';
 import type { LiveContext } from './context';
 
 export const MAX_SUBSCRIBED_REGIONS = 100;
-const REGION_CODE = /^[0-9]{6}$/;
 
 /**
  * Subscription.riskLevelChanged: checks the codes, widens cities and provinces to their counties
@@ -13,7 +13,7 @@ export async function riskLevelChanges(context: LiveContext, regionCodes: readon
   if (regionCodes.length === 0 || regionCodes.length > MAX_SUBSCRIBED_REGIONS) {
     throw badInput(`Give from 1 to ${MAX_SUBSCRIBED_REGIONS} region codes, got ${regionCodes.length}; a province code covers all its counties.`, 'regionCodes');
   }
-  const malformed = regionCodes.find((c) => !REGION_CODE.test(c));
+  const malformed = regionCodes.find((c) => !isRegionCode(c));
   if (malformed !== undefined) throw badInput(`"${malformed.slice(0, 20)}" is not a six-digit region code.`, 'regionCodes');
   const codes = [...new Set(regionCodes)];
   const { regions } = context.sources;

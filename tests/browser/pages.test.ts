@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server';
+import { seededCopy, type OwnDatabase } from '../helpers/fixtures';
 import { buildWeb, launchChromium, screenshotDir } from '../helpers/browser';
 import { writeQrVideo } from '../helpers/camera';
 import { LEVEL_COLOR, PASS_COLOR, PER_100K_BINS } from '../../web/src/levels';
@@ -23,6 +24,8 @@ const DEMO_PEOPLE = [
   { name: '赵绿', idNumber: '440305200101017896', color: 'GREEN' },
 ] as const;
 
+// The dashboard's live update is driven by a HEALTH report: the pages read a copy of the seed of this suite's own.
+let db: OwnDatabase;
 let server: TestServer;
 let browser: Browser;
 let context: BrowserContext;
@@ -32,11 +35,13 @@ const today = todayCst();
 beforeAll(async () => {
   buildWeb();
   // Partners in trusted-documents mode, as outside tests: the partner page must send manifest documents.
-  [server, browser] = await Promise.all([startTestServer({ env: { TRUSTED_DOCUMENTS_ROLES: 'PARTNER' } }), launchChromium()]);
+  db = await seededCopy('pages');
+  [server, browser] = await Promise.all([startTestServer({ databaseUrl: db.url, env: { TRUSTED_DOCUMENTS_ROLES: 'PARTNER' } }), launchChromium()]);
 }, 180_000);
 afterAll(async () => {
   await browser?.close();
   await server?.close();
+  await db?.drop();
 });
 /** Content-Security-Policy violations reported by any page of the test (src/http/web.ts securityHeaders). */
 let violations: string[] = [];
@@ -128,7 +133,7 @@ describe('the risk dashboard at /', () => {
     const { body } = await server.gql(
       `{ regions(level: COUNTY, first: 5000) { nodes { code name risk { level } caseSummary(days: 14) { cumulativeConfirmed } } } }`,
     );
-    // a county without any case, from the end of the list (other suites report on the first ones)
+    // a county without any case, from the end of the list
     const county = [...body.data.regions.nodes].reverse().find((n: any) => n.risk.level === 'LOW' && n.caseSummary.cumulativeConfirmed === 0);
     const page = await dashboard();
     await page.getByTestId('gov-key').fill(DEMO_KEYS.GOV);

@@ -1,4 +1,5 @@
 import { startTestServer, type TestServer } from '../helpers/server';
+import { Fixtures, freshDatabase, type OwnDatabase } from '../helpers/fixtures';
 import { operation } from '../helpers/operations';
 import { DEMO_PEOPLE, NOBODY_ID_NUMBER, demoPerson } from '../../src/seed/demoPeople';
 import { todayCst } from '../../src/clock';
@@ -183,6 +184,26 @@ describe('person (HEALTH)', () => {
 
 describe('ingestion (HEALTH)', () => {
   const county = '130102'; // 长安区, 石家庄
+  // Ingestion writes: these tests work in a database of their own, where the county has a history.
+  let db: OwnDatabase;
+  let server: TestServer;
+  beforeAll(async () => {
+    db = await freshDatabase('people_ingestion');
+    const fx = Fixtures.over(db.url);
+    try {
+      await fx.dailyReports(county, [
+        { date: addDays(today, -20), newConfirmed: 12 },
+        { date: addDays(today, -2), newConfirmed: 3 },
+      ]);
+    } finally {
+      await fx.close();
+    }
+    server = await startTestServer({ databaseUrl: db.url });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await db?.drop();
+  });
   const read = async () =>
     (await server.gql(`{ region(code: "${county}") { caseSummary(days: 1) { newConfirmed cumulativeConfirmed lastConfirmedOn } } }`)).body.data.region.caseSummary;
 

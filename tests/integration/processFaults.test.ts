@@ -4,17 +4,26 @@ import { runEntryPoint } from '../helpers/entryPoints';
 import { operation } from '../helpers/operations';
 import { TEST_ID_HASH_SECRET } from '../helpers/secrets';
 import { TEST_BULKHEADS } from '../helpers/bulkheads';
+import { seededCopy, type OwnDatabase } from '../helpers/fixtures';
 
 /**
  * npm start's answer to errors nobody caught (src/startup.ts, handleProcessFaults), on the real
  * server process: a fault is injected with SIGUSR2 (tests/helpers/injectFault.mjs) once it serves.
  */
 const ROOT = path.resolve(__dirname, '../..');
+// npm start runs the retention purge, which deletes the seed's oldest stays: a copy of the suite's own
+let db: OwnDatabase;
+beforeAll(async () => {
+  db = await seededCopy('process_faults');
+});
+afterAll(async () => {
+  await db?.drop();
+});
 
 async function startServer(fault: 'rejection' | 'exception') {
   const port = await freePort();
   // the bulkheads lifted as in the other suites: on a busy machine the in-flight map would be shed
-  const env = { ...process.env, ...TEST_BULKHEADS, NODE_ENV: 'development', DATABASE_URL: process.env.TEST_DATABASE_URL, PORT: String(port), HOST: '127.0.0.1', SEED_ON_START: 'never', LOG_LEVEL: 'info', ID_HASH_SECRET: TEST_ID_HASH_SECRET, INJECT_FAULT: fault };
+  const env = { ...process.env, ...TEST_BULKHEADS, NODE_ENV: 'development', DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', SEED_ON_START: 'never', LOG_LEVEL: 'info', ID_HASH_SECRET: TEST_ID_HASH_SECRET, INJECT_FAULT: fault };
   const running = runEntryPoint('src/main.ts', [], env, ['--import', path.join(ROOT, 'tests/helpers/injectFault.mjs')]);
   const url = `http://127.0.0.1:${port}`;
   await waitFor(async () => running.child.exitCode !== null || (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)), 60_000, 'the server to be ready');

@@ -1,4 +1,5 @@
 import { startTestServer, type TestServer } from '../helpers/server';
+import { seededCopy, type OwnDatabase } from '../helpers/fixtures';
 import { operation } from '../helpers/operations';
 import { closePools, createPool, createPools, labelledPools, SOURCES, type PoolLabel, type PoolOptions, type Pools } from '../../src/db/pools';
 import { loadConfig, ConfigError, type Config } from '../../src/config';
@@ -28,7 +29,9 @@ let calls: Call[] = [];
 /** When set, the replica answers the case data version with this (a replica behind the primary). */
 let replicaVersion: string | null = null;
 
-const url = () => process.env.TEST_DATABASE_URL!;
+// Mutations are routed here: the suite works on a copy of the seed of its own.
+let own: OwnDatabase;
+const url = () => own.url;
 const sameUrl = (u: string) => Object.fromEntries(SOURCES.map((s) => [s, u])) as Record<(typeof SOURCES)[number], string>;
 const poolOptions = (): PoolOptions => ({ urls: sameUrl(url()), readUrls: sameUrl(url()), max: 4, statementTimeoutMs: 30000, applicationName: 'changxing-test' });
 
@@ -63,7 +66,8 @@ function tap(pools: Pools): void {
 const namesOn = (pool: PoolLabel) => calls.filter((c) => c.pool === pool).map((c) => c.name);
 
 beforeAll(async () => {
-  server = await startTestServer();
+  own = await seededCopy('read_replicas');
+  server = await startTestServer({ databaseUrl: own.url });
   // The server reads `pools.read` per request (createContext), per /readyz and per scrape.
   server.pools.read = Object.fromEntries(SOURCES.map((s) => [s, createPool(poolOptions(), s, true)]));
   // and each request class's replica pools, as createPools makes them when replicas are configured
@@ -71,7 +75,8 @@ beforeAll(async () => {
   tap(server.pools);
 });
 afterAll(async () => {
-  await server.close(); // closes the read pools too (closePools)
+  await server?.close(); // closes the read pools too (closePools)
+  await own?.drop();
 });
 beforeEach(() => {
   calls = [];
@@ -118,7 +123,7 @@ describe('read replicas: routing over HTTP', () => {
       )
     ).rows;
     calls = [];
-    // the stored figures again: a real write (a new data version) that changes no answer of other suites
+    // the stored figures again: a real write (a new data version) that changes no answer
     const { body } = await server.gql(operation('ReportDailyCases'), { input: [{ regionCode: row.region_code, date: row.date, newConfirmed: row.new_confirmed }] }, HEALTH);
     expect(body.errors).toBeUndefined();
     expect(body.data.reportDailyCases).toEqual({ accepted: 1, userErrors: [] });

@@ -1,22 +1,27 @@
 import { startTestServer, type TestServer } from '../helpers/server';
+import { seededCopy, type OwnDatabase } from '../helpers/fixtures';
 import { operation } from '../helpers/operations';
 import { todayCst } from '../../src/clock';
 import { demoPerson } from '../../src/seed/demoPeople';
 
 const HEALTH = { authorization: 'Bearer demo-health' };
 const today = todayCst();
-const county = '130104'; // 桥西区, 石家庄: not touched by other suites' ingestion
+const county = '130104'; // 桥西区, 石家庄
 const SUMMARY = `query($code: ID!) { region(code: $code) { code caseSummary(days: 1) { newConfirmed } risk { level } } }`;
 
+// Two instances over one database that ingestion here writes to: a copy of the seed of this suite's own.
+let db: OwnDatabase;
 let a: TestServer;
 let b: TestServer;
 beforeAll(async () => {
-  a = await startTestServer();
-  b = await startTestServer();
+  db = await seededCopy('response_cache');
+  a = await startTestServer({ databaseUrl: db.url });
+  b = await startTestServer({ databaseUrl: db.url });
 });
 afterAll(async () => {
-  await a.close();
-  await b.close();
+  await a?.close();
+  await b?.close();
+  await db?.drop();
 });
 
 async function post(server: TestServer, query: string, variables: object, headers: Record<string, string> = {}, operationName?: string) {

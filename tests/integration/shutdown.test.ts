@@ -3,11 +3,20 @@ import path from 'node:path';
 import { operation } from '../helpers/operations';
 import { TEST_ID_HASH_SECRET } from '../helpers/secrets';
 import { freePort } from '../helpers/processes';
+import { seededCopy, type OwnDatabase } from '../helpers/fixtures';
 
 const root = path.resolve(__dirname, '../..');
 // a port the system just gave out: a fixed one could be held by a server another suite left stopping
 let port = 0;
 let url = '';
+// npm start runs the retention purge, which deletes the seed's oldest stays: a copy of the suite's own
+let db: OwnDatabase;
+beforeAll(async () => {
+  db = await seededCopy('shutdown');
+});
+afterAll(async () => {
+  await db?.drop();
+});
 
 async function waitReady(deadline: number): Promise<void> {
   while (Date.now() < deadline) {
@@ -24,7 +33,7 @@ describe('graceful shutdown (npm start = src/main.ts)', () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: root,
       // NODE_ENV=development as with npm start (Apollo installs its own signal handlers outside 'test').
-      env: { ...process.env, NODE_ENV: 'development', DATABASE_URL: process.env.TEST_DATABASE_URL, PORT: String(port), HOST: '127.0.0.1', SEED_ON_START: 'never', LOG_LEVEL: 'silent', ID_HASH_SECRET: TEST_ID_HASH_SECRET },
+      env: { ...process.env, NODE_ENV: 'development', DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', SEED_ON_START: 'never', LOG_LEVEL: 'silent', ID_HASH_SECRET: TEST_ID_HASH_SECRET },
       stdio: 'ignore',
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -1,5 +1,6 @@
 import Redis from 'ioredis';
 import { startTestServer, type TestServer } from '../helpers/server';
+import { seededCopy, type OwnDatabase } from '../helpers/fixtures';
 import { operation } from '../helpers/operations';
 import { sha256 } from '../../src/documents/manifest';
 import { DEMO_PEOPLE } from '../../src/seed/demoPeople';
@@ -29,16 +30,20 @@ const redisUrl = process.env.REDIS_URL;
 (redisUrl ? describe : describe.skip)('two instances on one Redis (REDIS_URL) share what a client may see', () => {
   // A prefix per run: counts and cached answers of earlier runs do not leak in.
   const prefix = `cx-test-stateless-${process.pid}-${Date.now()}:`;
+  let db: OwnDatabase;
   let a: TestServer;
   let b: TestServer;
   let redis: Redis;
   beforeAll(async () => {
     const env = { SELF_SERVICE_MAX_IDS_PER_DAY: '3', SELF_SERVICE_RATE_PER_MINUTE: '100', REDIS_KEY_PREFIX: prefix };
-    [a, b] = await Promise.all([startTestServer({ env, redisUrl }), startTestServer({ env, redisUrl })]);
+    // A and B ingest: they share a copy of the seed of this suite's own
+    db = await seededCopy('stateless');
+    [a, b] = await Promise.all([startTestServer({ env, redisUrl, databaseUrl: db.url }), startTestServer({ env, redisUrl, databaseUrl: db.url })]);
     redis = new Redis(redisUrl!);
   });
   afterAll(async () => {
-    await Promise.all([a.close(), b.close()]);
+    await Promise.all([a?.close(), b?.close()]);
+    await db?.drop();
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length > 0) await redis.del(...keys);
     await redis.quit();
@@ -74,7 +79,7 @@ const redisUrl = process.env.REDIS_URL;
     expect(hit.body.data).toEqual(miss.body.data);
     expect(hit.body.data.counties.nodes.length).toBeGreaterThan(2000);
 
-    // A county no other suite reports on (Shanxi); its 14-day sum loses today's old figure and gains the new one.
+    // A county of Shanxi; its 14-day sum loses today's old figure and gains the new one.
     const county = miss.body.data.counties.nodes.filter((n: { code: string }) => n.code.startsWith('14')).at(-1);
     const today = todayCst();
     const { rows } = await a.pools.cases.query(

@@ -1,0 +1,44 @@
+/**
+ * What a case or mobility aggregate is about: a region (`code`), the county-level units whose rows
+ * make it up (just the county itself for a county), and a window of days. Both stores batch such
+ * keys the same way, so the key, its flattening and the SQL that reads it back live here once.
+ */
+export interface ScopeWindow {
+  code: string;
+  counties: readonly string[];
+  from: string;
+  to: string;
+}
+
+/** The cache and batch key of a scope window. */
+export const scopeKey = (k: ScopeWindow): string => `${k.code}|${k.from}|${k.to}`;
+
+/**
+ * Flattens scope keys into the four parallel arrays of `SCOPE_KEYS` (`$1`…`$4`): one element per
+ * (county, scope). `keyOf` names the scope in the rows that come back (default: `scopeKey`).
+ */
+export function unnestScopes<K extends ScopeWindow>(keys: readonly K[], keyOf: (k: K) => string = scopeKey): [string[], string[], string[], string[]] {
+  const counties: string[] = [];
+  const scopes: string[] = [];
+  const froms: string[] = [];
+  const tos: string[] = [];
+  for (const k of keys) {
+    const key = keyOf(k);
+    for (const c of k.counties) {
+      counties.push(c);
+      scopes.push(key);
+      froms.push(k.from);
+      tos.push(k.to);
+    }
+  }
+  return [counties, scopes, froms, tos];
+}
+
+/** The CTE `k(region_code, scope, from_date, to_date)` over the arrays of `unnestScopes`, bound as $1…$4. */
+export const SCOPE_KEYS = 'k AS (SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::date[]) AS k(region_code, scope, from_date, to_date))';
+
+/** `SCOPE_KEYS` and the CTE `kd(region_code, scope, date)`: every day of each key's window. */
+export const SCOPE_DAYS = `${SCOPE_KEYS}, kd AS (
+  SELECT k.region_code, k.scope, g::date AS date
+    FROM k CROSS JOIN LATERAL generate_series(k.from_date, k.to_date, interval '1 day') AS g
+)`;
