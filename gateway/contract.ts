@@ -207,13 +207,28 @@ export function callerAddress(context: unknown, trust: (address: string, hop: nu
   return req ? clientAddressOf(req, trust) : 'unknown';
 }
 
+/**
+ * The contract as one Hive plugin, made of one hook set per stage of a request (each below says
+ * which of the checks listed at ContractOptions it makes). Their hooks do not overlap, so the
+ * merged plugin runs them exactly as Hive would run the stages.
+ */
 export function useClientContract(options: ContractOptions): GatewayPlugin {
-  const { limits, authenticator, trusted, trustedRoles, persistedQueries } = options;
+  return {
+    ...useRequestBody(options),
+    ...useCallerAndDocument(options),
+    ...useNoStoreForPersonalAnswers(),
+    ...useGetRules(),
+    ...useValidationLimits(options),
+    ...useCallerChecks(options),
+  };
+}
+
+/** Before the body is read: CSRF prevention, the body limit (413), JSON, no batching. */
+function useRequestBody(options: ContractOptions): GatewayPlugin {
+  const { limits } = options;
   const maxBytes = bodyLimitBytes(limits.bodyLimit);
-  const rules = limitValidationRules(limits);
   const tooLarge = () => refusal(413, `The request body is larger than the limit of ${limits.bodyLimit}.`, { code: ErrorCode.BAD_REQUEST });
   const isGraphQL = (request: Request) => new URL(request.url, 'http://gateway').pathname === options.graphqlEndpoint;
-
   return {
     onRequestParse({ request, setRequestParser }) {
       if (!isGraphQL(request)) return;
@@ -256,6 +271,13 @@ export function useClientContract(options: ContractOptions): GatewayPlugin {
       });
     },
 
+  };
+}
+
+/** The request's parameters: tokens and nesting, the API key (401/503), Apollo's reading of GET and POST, APQ. */
+function useCallerAndDocument(options: ContractOptions): GatewayPlugin {
+  const { limits, authenticator, persistedQueries } = options;
+  return {
     async onParams({ params: received, request, setParams, context }) {
       let params = received;
       if (typeof params.query === 'string') {
@@ -306,6 +328,11 @@ export function useClientContract(options: ContractOptions): GatewayPlugin {
       facts.set(request, { viewer, operationName: params.operationName ?? null, sqlStatements: sql.statements, queryHash, register, arrivedAt: Date.now() });
     },
 
+  };
+}
+
+function useNoStoreForPersonalAnswers(): GatewayPlugin {
+  return {
     // an answer about a person is kept by no cache, whatever it says (src/privacy/transport.ts)
     onResponse({ request, response }) {
       const known = facts.get(request);
@@ -314,6 +341,12 @@ export function useClientContract(options: ContractOptions): GatewayPlugin {
       known?.ticket?.release();
     },
 
+  };
+}
+
+/** Mutations over GET (405), and ID number lookups never in a URL. */
+function useGetRules(): GatewayPlugin {
+  return {
     // Apollo's words for a mutation over GET; Yoga's own check (same status and code) runs after this one
     onParse({ context }) {
       return ({ result }) => {
@@ -329,6 +362,13 @@ export function useClientContract(options: ContractOptions): GatewayPlugin {
       };
     },
 
+  };
+}
+
+/** Depth, aliases, directives (400), subscriptions over HTTP; parse and validation errors answered 400 as Apollo does. */
+function useValidationLimits(options: ContractOptions): GatewayPlugin {
+  const rules = limitValidationRules(options.limits);
+  return {
     onValidate({ addValidationRule, params: { documentAST, schema }, context }) {
       for (const rule of rules) addValidationRule(rule);
       return ({ valid, setResult }) => {
@@ -350,6 +390,13 @@ export function useClientContract(options: ContractOptions): GatewayPlugin {
       }
     },
 
+  };
+}
+
+/** After validation, per caller: cost per role, trusted documents per role, the bulkheads, the response budget. */
+function useCallerChecks(options: ContractOptions): GatewayPlugin {
+  const { limits, trusted, trustedRoles, persistedQueries } = options;
+  return {
     // Checks that depend on the caller run here, after validation: results set in onValidate are
     // cached per document by Yoga, whoever asked.
     async onExecute({ args, setResultAndStopExecution }) {

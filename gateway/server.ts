@@ -107,8 +107,8 @@ const noSuggestions = {
  * for deprecated fields, a t-digest summary beside the duration histogram, one histogram per phase
  * (parse, validate, context, execute, subscribe) and a subgraph-execute histogram that repeats
  * graphql_gateway_fetch_duration (kept: docs/federation.md documents it and the federation tests count
- * subgraph fetches with it). Under W3 through the gateway they cost ≈ 8 % of the gateway's CPU
- * (CPU profile, bench/gateway.ts); turning them off took W3 from 800 to 916 rps on a quiet machine.
+ * subgraph fetches with it). They showed in CPU profiles of the gateway under the pass-check
+ * workload (bench/gateway.ts; figures in docs/benchmarks.md).
  */
 const GATEWAY_METRICS = {
   graphql_envelop_deprecated_field: false,

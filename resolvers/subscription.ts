@@ -1,5 +1,5 @@
 import type { Context } from '../src/context';
-import type { RiskLevelChangeEvent } from '../datasources/riskChanges';
+import type { RiskLevelChangeEvent } from '../src/db/riskChannel';
 import { liveContext } from '../src/subscriptions/context';
 import { riskLevelChanges } from '../src/subscriptions/riskLevelChanged';
 

@@ -15,7 +15,7 @@ import type { RequestClass } from '../limits/requestClass';
  * - a request holds at most one connection per source (and replica) at a time: its statements to a
  *   source run one after another. One request cannot take every connection of its class, and
  *   `perCaller` requests of one caller hold at most `perCaller` of them. Statements of one request
- *   that were sent together cost their round trips one after another (≈ 0.1 ms each on loopback).
+ *   that were sent together cost their round trips one after another.
  *   Transactions (`connect`) are not queued behind: they hold their connection themselves.
  */
 export class RequestLane {

@@ -10,11 +10,10 @@ export type SharedBatchObserver = (batch: string, requests: number, keys: number
  * A batch shared by the requests of the whole process — the one deliberate exception to "every
  * loader is per request", for the pass-check hot path only.
  *
- * Why: partner firms send many small checks at once (64 connections in the bench). Per request,
- * a check needs three statements; on these machines sending a statement costs ≈ 0.2 ms of CPU in
- * the `writev` system call alone (22 % of the server's CPU in a profile at 32 concurrent checks),
- * more than the statement's own work in PostgreSQL. Checks that arrive in the same turn of the
- * event loop are sent as one statement per step instead, whatever their number.
+ * Why: partner firms send many small checks at once. Per request, a check needs three statements,
+ * and sending a statement costs more CPU (the `writev` system call) than the statement's own work
+ * in PostgreSQL. Checks that arrive in the same turn of the event loop are sent as one statement
+ * per step instead, whatever their number (measured: docs/benchmarks.md).
  *
  * How it stays safe: a batch function is the same one the per-request loaders use, so results
  * are split by key exactly as for one request's keys; nothing is cached across requests (every
@@ -22,9 +21,8 @@ export type SharedBatchObserver = (batch: string, requests: number, keys: number
  * scheduled with `setImmediate`, i.e. after the I/O callbacks of the current loop turn: when the
  * server is idle that adds no waiting, under load it gathers what arrived together. With a window
  * (`windowMs` > 0, PASS_CHECK_BATCH_WINDOW_MS) a batch waits that long for more: behind a gateway
- * checks reach a subgraph spread out by the hop, ≈ 3 per statement in one loop turn against ≈ 30 on
- * a single server; 1 ms made ≈ 4 and took W3 through the gateway from ≈ 770 to ≈ 830 requests/s
- * (bench/gateway.ts, two runs each). Subgraphs use 1 ms; `npm start` none (its checks arrive together).
+ * checks reach a subgraph spread out by the hop, so fewer share one loop turn than on a single
+ * server. Subgraphs use 1 ms; `npm start` none (its checks arrive together).
  */
 export class SharedBatch<K, V> {
   private readonly loader: DataLoader<{ key: K; recorder: StatementRecorder }, V>;

@@ -46,8 +46,8 @@ export interface SeedSummary {
  * Replaces the demo data of all three datasources with the deterministic data set for `scale`
  * (same scale and seed day ⇒ same data). Generation happens first and checks the demo facts, so
  * nothing is written if they would not hold; then each datasource is loaded in its own
- * transaction, one after the other (loading them at once saved under 10 % on two cores and made
- * progress reports interleave).
+ * transaction, one after the other (loading them at once saved little and made progress reports
+ * interleave).
  */
 export async function seedDatabase(pools: Pools, options: SeedOptions): Promise<SeedSummary> {
   const started = performance.now();

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { listenForRiskChanges, type RiskChangeListener, type RiskLevelChangeEvent } from '../../datasources/riskChanges';
+import { listenForRiskChanges, type RiskChangeListener, type RiskLevelChangeEvent } from '../db/riskChannel';
 
 /** A subscriber that reads slower than changes arrive loses the oldest beyond this many. */
 const MAX_QUEUED_EVENTS = 1000;

@@ -1,4 +1,4 @@
-import type { RiskLevelChangeEvent } from '../../datasources/riskChanges';
+import type { RiskLevelChangeEvent } from '../db/riskChannel';
 import { badInput } from '../errors';
 import { isRegionCode } from '../regionCode';
 import type { LiveContext } from './context';
