@@ -33,7 +33,7 @@ async function main() {
   const rt = await bootstrap({ applicationName: 'changxing-regions' });
   try {
     const recorder = new SqlRecorder();
-    const viewer = { role: 'HEALTH' as const, keyId: null, keyName: 'npm run regions', clientId: 'cli' };
+    const viewer = { role: 'HEALTH' as const, keyId: null, keyName: 'npm run regions', operator: null, clientId: 'cli' };
     const audit = new AuditLog(new AuditSource(new Sql(rt.db.pools.access, 'access', recorder)), viewer, randomUUID());
     const service = new RegionChangeService(
       new RegionChangeStore(new Sql(rt.db.pools.region, 'region', recorder)),

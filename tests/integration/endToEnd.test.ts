@@ -1,7 +1,4 @@
-import pg from 'pg';
 import { startTestServer, type TestServer } from '../helpers/server';
-import { TEST_ID_HASH_SECRET } from '../helpers/secrets';
-import { hashIdNumber } from '../../src/privacy/idHash';
 import { createRegionsOnlyDatabase } from '../helpers/regionsOnly';
 import { DEMO_KEYS } from '../../datasources/apiKeys';
 import { residentIdCheckChar } from '../../src/privacy/residentId';
@@ -11,14 +8,9 @@ import { addDays } from '../../src/risk/dates';
 /**
  * Issue 17, "done when": a pass colour, a county level and an import risk driven end to end from
  * uploads alone. The database starts with the region list only; the health commission reports case
- * records, a cluster and a close contact (GraphQL), a carrier's stays and flows arrive, civil
- * affairs merges a county; then the API answers with colours, levels and import risk computed from
- * those uploads, and across the region change.
- *
- * The carriers' upload path (POST /ingest/flows and /ingest/stays, branch issue-17c) is not on main
- * yet: until it is, `carrierUpload` writes the rows as that path stores them (a stay's person found
- * or registered by the keyed hash of the ID number, the month's partitions made first). Swap it for
- * the HTTP upload once the path lands.
+ * records, a cluster and a close contact (GraphQL), a carrier uploads stays and flows (POST
+ * /ingest/…), civil affairs merges a county; then the API answers with colours, levels and import
+ * risk computed from those uploads, and across the region change.
  */
 const HEALTH = { authorization: `Bearer ${DEMO_KEYS.HEALTH}` };
 const GOV = { authorization: `Bearer ${DEMO_KEYS.GOV}` };
@@ -48,31 +40,15 @@ async function gql(query: string, variables: Record<string, unknown>, headers: R
   return body.data;
 }
 
-async function carrierUpload(stays: ReturnType<typeof stay>[], flows: { date: string; origin: string; destination: string; trips: number }[]) {
-  const client = new pg.Client({ connectionString: db.url });
-  await client.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT mobility.ensure_month_partitions($1::date, $2::date)', [day(30), today]);
-    for (const s of stays) {
-      const hash = hashIdNumber(s.idNumber, TEST_ID_HASH_SECRET);
-      await client.query(
-        `INSERT INTO cases.persons (id, id_hash, name, home_region_code) VALUES (gen_random_uuid(), $1, $2, $3) ON CONFLICT (id_hash) DO NOTHING`,
-        [hash, s.name, s.idNumber.slice(0, 6)],
-      );
-      await client.query(
-        `INSERT INTO mobility.stays (person_id, region_code, arrived_at, left_at)
-         SELECT id, $2, $3, $4 FROM cases.persons WHERE id_hash = $1`,
-        [hash, s.county, s.arrived, s.left],
-      );
-    }
-    for (const f of flows) {
-      await client.query('INSERT INTO mobility.flows (date, origin_code, dest_code, trips) VALUES ($1, $2, $3, $4)', [f.date, f.origin, f.destination, f.trips]);
-    }
-    await client.query('COMMIT');
-  } finally {
-    await client.end();
-  }
+const CARRIER = { authorization: 'Bearer demo-carrier' };
+
+/** A carrier's upload through the public path; the job must succeed with every row applied. */
+async function upload(kind: 'flows' | 'stays', contentType: string, text: string) {
+  const res = await fetch(`${server.url}/ingest/${kind}`, { method: 'POST', headers: { ...CARRIER, 'content-type': contentType }, body: text });
+  const body = (await res.json()) as { job: { status: string; rowsApplied: number; errors: unknown[] } };
+  expect(body.job.errors).toEqual([]);
+  expect({ status: res.status, job: body.job.status }).toEqual({ status: 200, job: 'SUCCEEDED' });
+  return body.job.rowsApplied;
 }
 
 const stay = (person: { name: string; idNumber: string }, county: string, on: string) => ({
@@ -118,10 +94,10 @@ beforeAll(async () => {
   expect(contact.reportContacts).toEqual({ accepted: 1, userErrors: [] });
 
   // a carrier: stays (the YELLOW and GREEN persons are known only from them) and a week of flows into 公安县
-  await carrierUpload(
-    [stay(YELLOW, OUTBREAK, day(2)), stay(GREEN, QUIET, day(2))],
-    Array.from({ length: 7 }, (_, k) => ({ date: day(k + 1), origin: OUTBREAK, destination: ARRIVALS, trips: 40000 })),
-  );
+  const stays = [stay(YELLOW, OUTBREAK, day(2)), stay(GREEN, QUIET, day(2))];
+  expect(await upload('stays', 'application/x-ndjson', stays.map((s) => JSON.stringify(s)).join('\n'))).toBe(2);
+  const flows = ['date,origin,destination,trips,mode', ...Array.from({ length: 7 }, (_, k) => `${day(k + 1)},${OUTBREAK},${ARRIVALS},40000,RAIL`)];
+  expect(await upload('flows', 'text/csv', `${flows.join('\n')}\n`)).toBe(7);
 });
 
 afterAll(async () => {
