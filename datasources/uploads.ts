@@ -1,7 +1,11 @@
 import type { Writable } from 'node:stream';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { Sql } from '../src/db/sql';
+import { Sql, SqlRecorder } from '../src/db/sql';
+import type { Pools } from '../src/db/pools';
+import { countyCodes } from './region';
+import { bumpDataVersion } from './case';
+import { registerPersons } from './person';
 import { encodeCursor, type Page } from '../src/graphql/pagination';
 
 /**
@@ -333,4 +337,20 @@ export class UploadStaging {
     this.released = true;
     this.client.release(true);
   }
+}
+
+/**
+ * What one upload reads and writes outside its staging table, over the process's pools (an upload
+ * is not a GraphQL request): its job record, the county codes its rows are checked against, the
+ * persons its stays name, and the case data version that keys cached import-risk answers.
+ */
+export function uploadStores(pools: Pools) {
+  const recorder = new SqlRecorder();
+  const cases = new Sql(pools.cases, 'cases', recorder);
+  return {
+    jobs: new IngestJobStore(new Sql(pools.mobility, 'mobility', recorder)),
+    countyCodes: () => countyCodes(new Sql(pools.region, 'region', recorder)),
+    registerPersons: (batch: Parameters<typeof registerPersons>[1]) => registerPersons(cases, batch),
+    bumpDataVersion: () => bumpDataVersion(cases),
+  };
 }

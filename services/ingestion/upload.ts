@@ -4,11 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { Logger } from 'pino';
 import type { Pools } from '../../src/db/pools';
-import { Sql, SqlRecorder } from '../../src/db/sql';
-import { countyCodes } from '../../datasources/region';
-import { bumpDataVersion } from '../../datasources/case';
-import { registerPersons } from '../../datasources/person';
-import { IngestJobStore, UploadStaging, type IngestFormat, type IngestJob, type IngestKind, type IngestOutcome } from '../../datasources/uploads';
+import { UploadStaging, uploadStores, type IngestFormat, type IngestJob, type IngestKind, type IngestOutcome } from '../../datasources/uploads';
 import { COLUMNS, ingestRules } from './rows';
 import { RowEncoder } from './encode';
 import { ByteCounter, csvRecords, ErrorReport, IngestRefusal, NdjsonLines, RecordReader } from './stream';
@@ -68,9 +64,9 @@ const PROGRESS_EVERY_MS = 5000;
 export async function runUpload(deps: IngestDeps, req: UploadRequest): Promise<UploadResult> {
   const { pools, logger, limits } = deps;
   const started = Date.now();
-  const recorder = new SqlRecorder();
-  const jobs = new IngestJobStore(new Sql(pools.mobility, 'mobility', recorder));
-  const rules = ingestRules(await countyCodes(new Sql(pools.region, 'region', recorder)));
+  const stores = uploadStores(pools);
+  const jobs = stores.jobs;
+  const rules = ingestRules(await stores.countyCodes());
   const id = randomUUID();
   await jobs.start({ id, operator: req.operator, kind: req.kind, partial: req.partial, format: req.format, keyId: req.keyId, requestId: req.requestId });
   const log = logger.child({ ingestJob: id, operator: req.operator, kind: req.kind });
@@ -142,14 +138,13 @@ export async function runUpload(deps: IngestDeps, req: UploadRequest): Promise<U
       return await finish(outcome('REJECTED'), null);
     }
     if (req.kind === 'STAYS') {
-      const cases = new Sql(pools.cases, 'cases', recorder);
-      for await (const batch of staging.persons(PERSON_BATCH)) await staging.assignPersons(await registerPersons(cases, batch));
+      for await (const batch of staging.persons(PERSON_BATCH)) await staging.assignPersons(await stores.registerPersons(batch));
     }
     const applied = await staging.replace(req.operator);
     await staging.commit();
     staging = null;
     // Flows feed import risk, whose answers the response cache keys by the case data version.
-    if (req.kind === 'FLOWS' && applied.applied + applied.replaced > 0) await bumpDataVersion(new Sql(pools.cases, 'cases', recorder));
+    if (req.kind === 'FLOWS' && applied.applied + applied.replaced > 0) await stores.bumpDataVersion();
     return await finish(outcome('SUCCEEDED', applied), null);
   } catch (err) {
     staging?.abandon();

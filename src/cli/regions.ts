@@ -3,10 +3,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { bootstrap } from '../bootstrap';
-import { Sql, SqlRecorder } from '../db/sql';
-import { RegionChangeStore } from '../../datasources/regionChanges';
-import { CaseSource } from '../../datasources/case';
-import { AuditSource } from '../../datasources/audit';
+import { SqlRecorder } from '../db/sql';
+import { createSources } from '../../datasources';
 import { AuditLog } from '../../services/audit';
 import { RegionChangeService } from '../../services/regionChanges';
 import { MAX_CSV_ROWS, parseRegionChangesCsv } from '../reporting/regionChangesCsv';
@@ -34,12 +32,9 @@ async function main() {
   try {
     const recorder = new SqlRecorder();
     const viewer = { role: 'HEALTH' as const, keyId: null, keyName: 'npm run regions', operator: null, clientId: 'cli' };
-    const audit = new AuditLog(new AuditSource(new Sql(rt.db.pools.access, 'access', recorder)), viewer, randomUUID());
-    const service = new RegionChangeService(
-      new RegionChangeStore(new Sql(rt.db.pools.region, 'region', recorder)),
-      new CaseSource(new Sql(rt.db.pools.cases, 'cases', recorder)),
-      audit,
-    );
+    const sources = createSources(rt.db.pools, recorder);
+    const audit = new AuditLog(sources.audit, viewer, randomUUID());
+    const service = new RegionChangeService(sources.regionChanges, sources.cases, audit);
     const result = await service.apply(parsed.changes, { max: MAX_CSV_ROWS, via: `imported from ${path.basename(file)} by npm run regions` });
     if (result.userErrors.length > 0) {
       const lines = result.userErrors.map((e) => {
