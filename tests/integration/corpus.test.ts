@@ -68,6 +68,8 @@ type Expectation = (r: RawResult) => string | null;
 /** The corpus' API keys: a HEALTH key, none (PUBLIC), and a revoked one. */
 interface Keys {
   HEALTH: string | null;
+  /** For the fields only a carrier may read (`@auth(requires: [CARRIER])`): their bounds are checked as theirs. */
+  CARRIER: string | null;
   PUBLIC: string | null;
   REVOKED: string | null;
 }
@@ -331,16 +333,23 @@ for (const days of [-1, 0, 367, 100000, 2 ** 31]) {
 }
 
 // 5. Page sizes: negative, zero, 2^31 and 1e308 in every `first`, as a variable and as a literal.
-const firstSites: [string, (v: string) => string][] = [];
+const firstSites: [string, (v: string) => string, keyof Keys][] = [];
+/** HEALTH reads every field but a carrier's own (its upload jobs), which only a CARRIER key may ask for. */
+const readerOf = (f: GraphQLField<unknown, unknown>): keyof Keys => {
+  const auth = f.astNode?.directives?.find((d) => d.name.value === 'auth');
+  const requires = auth?.arguments?.find((a) => a.name.value === 'requires')?.value;
+  const roles = requires?.kind === 'ListValue' ? requires.values.map((v) => (v.kind === 'EnumValue' ? v.value : '')) : [];
+  return roles.length > 0 && !roles.includes('HEALTH') && roles.includes('CARRIER') ? 'CARRIER' : 'HEALTH';
+};
 for (const f of Object.values(schema.getQueryType()!.getFields())) {
-  if (f.args.some((a) => a.name === 'first')) firstSites.push([`Query.${f.name}`, (v) => `query { ${f.name}(first: ${v}) { __typename } }`]);
+  if (f.args.some((a) => a.name === 'first')) firstSites.push([`Query.${f.name}`, (v) => `query { ${f.name}(first: ${v}) { __typename } }`, readerOf(f)]);
 }
 for (const f of Object.values(regionType.getFields()) as GraphQLField<unknown, unknown>[]) {
-  if (f.args.some((a) => a.name === 'first')) firstSites.push([`Region.${f.name}`, (v) => `query { region(code: "${COUNTY}") { ${f.name}(first: ${v}) { __typename } } }`]);
+  if (f.args.some((a) => a.name === 'first')) firstSites.push([`Region.${f.name}`, (v) => `query { region(code: "${COUNTY}") { ${f.name}(first: ${v}) { __typename } } }`, readerOf(f)]);
 }
-for (const [site, query] of firstSites) {
+for (const [site, query, reader] of firstSites) {
   for (const v of ['-1', '0', String(2 ** 31), '1e308', '99999999999999999999']) {
-    add('first', `${site}(first: ${v})`, (k) => gqlRequest(query(v), undefined, bearer(k.HEALTH)), rejectWith('BAD_USER_INPUT', 'GRAPHQL_VALIDATION_FAILED'));
+    add('first', `${site}(first: ${v})`, (k) => gqlRequest(query(v), undefined, bearer(k[reader])), rejectWith('BAD_USER_INPUT', 'GRAPHQL_VALIDATION_FAILED'));
   }
 }
 for (const [label, v] of [['-1', -1], ['0', 0], ['2^31', 2 ** 31], ['1e308 (float)', 1e308], ['NaN as a string', 'NaN']] as const) {
@@ -558,7 +567,8 @@ beforeAll(async () => {
   const health = await store.create({ role: 'HEALTH', ownerName: 'bad-input corpus' });
   const revoked = await store.create({ role: 'PARTNER', ownerName: 'bad-input corpus (revoked)' });
   await store.revoke(revoked.id);
-  const keys: Keys = { HEALTH: health.key, PUBLIC: null, REVOKED: revoked.key };
+  const carrier = await store.create({ role: 'CARRIER', ownerName: 'bad-input corpus', operator: 'corpus' });
+  const keys: Keys = { HEALTH: health.key, CARRIER: carrier.key, PUBLIC: null, REVOKED: revoked.key };
 
   before = await fingerprint(server.pools, ['region', 'cases', 'mobility', 'access'], UNCOMPARED);
   const started = Date.now();
@@ -574,6 +584,7 @@ beforeAll(async () => {
   ready = await send(server.url, { method: 'GET', path: '/readyz' });
   after = await fingerprint(server.pools, ['region', 'cases', 'mobility', 'access'], UNCOMPARED);
   await store.revoke(health.id);
+  await store.revoke(carrier.id);
 }, 180_000);
 
 afterAll(async () => {
