@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { startTestServer, type TestServer } from '../helpers/server';
+import { seededCopy, type OwnDatabase } from '../helpers/fixtures';
 import { DEMO_KEYS, KeyStore } from '../../datasources/apiKeys';
 import { hashIdNumber } from '../../src/privacy/idHash';
 import { TEST_ID_HASH_SECRET } from '../helpers/secrets';
@@ -71,16 +72,18 @@ function expectNothingApplied(): void {
   });
 }
 
+// uploads write flows, stays and persons: a copy of the seed of this suite's own (its demo operator's rows are compared too)
+let db: OwnDatabase;
+
 beforeAll(async () => {
-  server = await startTestServer({ env: LIMITS });
+  db = await seededCopy('ingestion');
+  server = await startTestServer({ env: LIMITS, databaseUrl: db.url });
   key = (await KeyStore.over(server.pools.access).create({ role: 'CARRIER', ownerName: '测试铁路', operator: OPERATOR })).key;
 });
 
 afterAll(async () => {
-  await server.pools.mobility.query('DELETE FROM mobility.flows WHERE operator = $1', [OPERATOR]);
-  await server.pools.mobility.query('DELETE FROM mobility.stays WHERE operator = $1', [OPERATOR]);
-  await server.pools.cases.query('DELETE FROM cases.persons WHERE id_hash = $1', [hashIdNumber(STRANGER_ID, TEST_ID_HASH_SECRET)]);
-  await server.close();
+  await server?.close();
+  await db?.drop();
 });
 
 describe('POST /ingest/flows', () => {
@@ -411,7 +414,7 @@ describe('the jobs of an operator (Query.ingestJob, ingestJobs)', () => {
 
 describe('slow bodies', () => {
   it('cuts an upload that arrives slower than INGEST_MIN_BYTES_PER_SECOND with 408, nothing applied, and the job FAILED', async () => {
-    const slow = await startTestServer({ env: { INGEST_RATE_GRACE_MS: '300', INGEST_MIN_BYTES_PER_SECOND: '100000' } });
+    const slow = await startTestServer({ env: { INGEST_RATE_GRACE_MS: '300', INGEST_MIN_BYTES_PER_SECOND: '100000' }, databaseUrl: db.url });
     try {
       const before = await operatorRows();
       const body = new ReadableStream({
