@@ -112,7 +112,9 @@ const Env = z.object({
     .regex(/^(auto|[1-9]\d{0,2})$/, 'expected a process count from 1 to 999, or auto (one per core)')
     .default('1'),
   // the engine that executes operations (src/executor.ts): graphql-jit, or graphql-js's interpreter
-  GRAPHQL_EXECUTOR: z.enum(['jit', 'js']).default('jit'),
+  // js by default: graphql-jit's compiled code does not pass through the execution slices (src/limits/slices.ts),
+  // so under jit a dashboard's answer is built in one turn again while pass checks wait (tests/integration/bulkheads.test.ts)
+  GRAPHQL_EXECUTOR: z.enum(['jit', 'js']).default('js'),
   // bulk export (docs/api.md, "Bulk export")
   EXPORT_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(600_000),
   // carriers' uploads (docs/ingestion.md, "Limits")

@@ -9,7 +9,7 @@ import pg from 'pg';
  * deferred constraint trigger that refuses, at COMMIT, any transaction that inserted, updated or
  * deleted a row, and a trigger that refuses TRUNCATE. A transaction rolled back never reaches the
  * check, so it may change rows (though not drop a table it changed rows of: PostgreSQL refuses that
- * while the table has pending trigger events). Left writable: `cases.data_version`
+ * while the table has pending trigger events). Left writable: `cases.data_version`, `mobility.ingest_jobs` (a refused upload's job)
  * (moves with every write, which the guard already refuses) and the `access` schema, where every
  * audited read appends its own rows and issuing a pass registers a new one (each suite's own rows,
  * under new ids, which no other suite reads).
@@ -19,7 +19,9 @@ import pg from 'pg';
  * `sharedSeedCheck.ts` fails the suite during which it advanced, naming it.
  */
 const GUARDED_SCHEMAS = ['region', 'cases', 'mobility'];
-const WRITABLE_TABLES = ['cases.data_version'];
+// mobility.ingest_jobs: a carrier's refused upload records its job (new id, read by no other suite),
+// as an audited read appends to access
+const WRITABLE_TABLES = ['cases.data_version', 'mobility.ingest_jobs'];
 
 const GUARD_SQL = `
 CREATE SCHEMA test_guard;
