@@ -198,7 +198,8 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
         classLimits: config.classLimits,
         responseCache,
       }),
-      responseCache.plugin(graphqlEndpoint),
+      // off unless GATEWAY_RESPONSE_CACHE=on (gateway/config.ts says why)
+      ...(config.answerCache ? [responseCache.plugin(graphqlEndpoint)] : []),
       statusOfSubgraphErrors,
       ...(options.isProduction ? [noSuggestions] : []),
     ],

@@ -150,8 +150,8 @@ export class Fixtures {
   /** A stay of `person` in `regionCode` from `arrivedAt` to `leftAt` (ISO timestamps with an offset, or Dates). */
   async stay(person: FixturePerson, stay: { regionCode: string; arrivedAt: string | Date; leftAt: string | Date }): Promise<{ id: string }> {
     const { rows } = await this.pools.mobility.query<{ id: string }>(
-      '/* Fixtures.stay */ INSERT INTO mobility.stays (person_id, region_code, arrived_at, left_at) VALUES ($1, $2, $3, $4) RETURNING id::text',
-      [person.id, stay.regionCode, stay.arrivedAt, stay.leftAt],
+      '/* Fixtures.stay */ INSERT INTO mobility.stays (person_id, region_code, arrived_at, left_at, operator, source) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id::text',
+      [person.id, stay.regionCode, stay.arrivedAt, stay.leftAt, 'demo', 'TELECOM'],
     );
     return rows[0];
   }

@@ -64,11 +64,11 @@ describe('three instances started at once against one fresh database', () => {
         expect(applied.rows.length).toBe(MIGRATIONS[source]);
         expect(applied.rows.every((r) => r.n === 1)).toBe(true);
       }
-      // seeded once: the demo people once each, the three demo keys once each
+      // seeded once: the demo people once each, the four demo keys (partner, gov, health, carrier) once each
       const people = await holder.query('SELECT count(*)::int AS n FROM cases.persons WHERE name = $1', [DEMO_PEOPLE[0].name]);
       expect(people.rows[0].n).toBe(1);
       const keys = await holder.query("SELECT count(*)::int AS n FROM access.api_keys WHERE owner_name LIKE 'demo%'");
-      expect(keys.rows[0].n).toBe(3);
+      expect(keys.rows[0].n).toBe(4);
       // and each serves
       for (const port of ports) expect((await postGraphQL(`http://127.0.0.1:${port}`, '{ region(code: "420106") { name } }')).body.data.region.name).toBe('武昌区');
     } catch (err) {
