@@ -44,14 +44,9 @@ export interface IngestJob {
   dates: string[];
 }
 
-/** What an upload ended with, written once. */
-export interface IngestOutcome {
+/** What an upload ended with, written once: the job's counts, and its final status. */
+export interface IngestOutcome extends Pick<IngestJob, 'bytes' | 'rowsReceived' | 'rowsApplied' | 'rowsReplaced' | 'errorCount'> {
   status: Exclude<IngestStatus, 'RUNNING'>;
-  bytes: number;
-  rowsReceived: number;
-  rowsApplied: number;
-  rowsReplaced: number;
-  errorCount: number;
   errors: readonly IngestError[];
   dates: readonly string[];
 }
