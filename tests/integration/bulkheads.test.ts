@@ -17,7 +17,7 @@ import { executionSlices } from '../../src/limits/slices';
  * machine. Measuring the real lag is tests/unit/limits.admission.test.ts's.
  */
 const lag = { ms: 0, lagMs() { return this.ms; } };
-const PRODUCTION: Record<string, string> = { REQUEST_DEADLINE_MS: '', CLASS_CONCURRENCY: '', CALLER_CONCURRENCY: '', SHED_LAG_MS: '', PG_POOL_SHARES: '' };
+const PRODUCTION: Record<string, string> = { REQUEST_DEADLINE_MS: '', CLASS_CONCURRENCY: '', CALLER_CONCURRENCY: '', SHED_LAG_MS: '', SHED_BUSY_PERCENT: '', PG_POOL_SHARES: '' };
 const PARTNER = { authorization: 'Bearer demo-partner' };
 const GOV = { authorization: 'Bearer demo-gov' };
 const today = todayCst();
