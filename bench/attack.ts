@@ -90,34 +90,42 @@ export function send(base: string, spec: RequestSpec, timeoutMs = 60_000, keepBo
   const started = performance.now();
   const method = spec.method ?? 'POST';
   const target = method === 'GET' ? `${base}/graphql?${spec.body}` : `${base}/graphql`;
-  return new Promise((resolve) => {
-    let text = '';
-    const done = (outcome: string, status: number, bytes: number) => resolve({ outcome, status, bytes, ms: performance.now() - started, ...(keepBody ? { text } : {}) });
-    const req = http.request(
-      target,
-      {
-        method,
-        agent: agentFor(spec.from),
-        localAddress: spec.from,
-        timeout: timeoutMs,
-        headers: method === 'POST' ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(spec.body), ...spec.headers } : { 'apollo-require-preflight': 'true', ...spec.headers },
-      },
-      (res) => {
-        let head = '';
-        let bytes = 0;
-        res.on('data', (chunk: Buffer) => {
-          bytes += chunk.length;
-          if (keepBody) text += chunk.toString('utf8');
-          if (head.length < 4096) head += chunk.toString('utf8', 0, Math.min(chunk.length, 4096));
-        });
-        res.on('end', () => done(classify(res.statusCode ?? 0, head), res.statusCode ?? 0, bytes));
-        res.on('error', (err: NodeJS.ErrnoException) => done(`network:${err.code ?? err.message}`, res.statusCode ?? 0, bytes));
-      },
-    );
-    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
-    req.on('error', (err: NodeJS.ErrnoException) => done(`network:${err.code ?? err.message}`, 0, 0));
-    req.end(method === 'POST' ? spec.body : undefined);
-  });
+  const attempt = (retried: boolean): Promise<Sent> =>
+    new Promise((resolve) => {
+      let text = '';
+      const done = (outcome: string, status: number, bytes: number) => resolve({ outcome, status, bytes, ms: performance.now() - started, ...(keepBody ? { text } : {}) });
+      const req = http.request(
+        target,
+        {
+          method,
+          agent: agentFor(spec.from),
+          localAddress: spec.from,
+          timeout: timeoutMs,
+          headers: method === 'POST' ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(spec.body), ...spec.headers } : { 'apollo-require-preflight': 'true', ...spec.headers },
+        },
+        (res) => {
+          let head = '';
+          let bytes = 0;
+          res.on('data', (chunk: Buffer) => {
+            bytes += chunk.length;
+            if (keepBody) text += chunk.toString('utf8');
+            if (head.length < 4096) head += chunk.toString('utf8', 0, Math.min(chunk.length, 4096));
+          });
+          res.on('end', () => done(classify(res.statusCode ?? 0, head), res.statusCode ?? 0, bytes));
+          res.on('error', (err: NodeJS.ErrnoException) => done(`network:${err.code ?? err.message}`, res.statusCode ?? 0, bytes));
+        },
+      );
+      req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        // A kept-alive socket the server closed as idle just as the request went out (Node's
+        // documented race; browsers resend then too): sent again once, on a new socket, its time
+        // counted from the first try. A reset of a fresh socket is the server's and is counted.
+        if (!retried && req.reusedSocket && err.code === 'ECONNRESET') resolve(attempt(true));
+        else done(`network:${err.code ?? err.message}`, 0, 0);
+      });
+      req.end(method === 'POST' ? spec.body : undefined);
+    });
+  return attempt(false);
 }
 
 export function classify(status: number, head: string): string {
