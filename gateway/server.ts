@@ -198,7 +198,7 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
         classLimits: config.classLimits,
         responseCache,
       }),
-      // off unless GATEWAY_RESPONSE_CACHE=on (gateway/config.ts says why)
+      // on unless GATEWAY_RESPONSE_CACHE=off
       ...(config.answerCache ? [responseCache.plugin(graphqlEndpoint)] : []),
       statusOfSubgraphErrors,
       ...(options.isProduction ? [noSuggestions] : []),

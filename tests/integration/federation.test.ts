@@ -81,18 +81,20 @@ describe('the gateway answers as the single server', () => {
 });
 
 describe('GraphQL over HTTP (graphql-http audit suite)', () => {
-  it('fails the same audits at the gateway as on npm start (graphqlHttp.test.ts lists them)', async () => {
-    const failed = async (base: string) => {
-      const ids: string[] = [];
+  // The gateway here runs as deployed by default, its answer cache and wire handling on
+  // (gateway/responseCache.ts): every answer it sends is rewritten there, media type included.
+  it('answers every audit as npm start does: the same result, and the same reason for each failure (graphqlHttp.test.ts lists them)', async () => {
+    const results = async (base: string) => {
+      const seen: string[] = [];
       for (const audit of serverAudits({ url: `${base}/graphql`, fetchFn: fetch })) {
         const result = await audit.fn();
-        if (result.status !== 'ok') ids.push(result.id);
+        seen.push(`${result.id} ${result.status}${'reason' in result ? `: ${result.reason}` : ''}`);
       }
-      return ids.sort();
+      return seen;
     };
-    const want = await failed(single.url);
-    expect(want.length).toBeGreaterThan(0);
-    expect(await failed(federated.url)).toEqual(want);
+    const want = await results(single.url);
+    expect(want.filter((r) => !r.includes(' ok')).length).toBeGreaterThan(0);
+    expect(await results(federated.url)).toEqual(want);
   });
 });
 

@@ -19,7 +19,7 @@ let stack: FederatedStack;
 let pools: Pools;
 beforeAll(async () => {
   db = await seededCopy('federation_wire');
-  stack = await startFederatedStack(db.url, { env: { GATEWAY_RESPONSE_CACHE: 'on' } });
+  stack = await startFederatedStack(db.url);
   pools = poolsFor(db.url, 2);
 }, 90000);
 afterAll(async () => {
