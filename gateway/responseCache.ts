@@ -142,8 +142,9 @@ export class GatewayResponseCache {
  * `{ 'Content-Type': … }` — it keeps the name `Content-Type` as it was written, where
  * `get('content-type')` does not find it. A Response made with that copy and a text body then added
  * `content-type: text/plain;charset=UTF-8` of its own, which Node wrote after Yoga's: every answer
- * under 1 KiB (sent uncompressed, as a text) went out as text/plain, which is what four graphql-http
- * audits of the answer's media type (22EB, 4655, 47DE, 80D8) saw (docs/http-caching.md, "The gateway").
+ * sent uncompressed (under 1 KiB, or to a client that accepts no coding) went out as text/plain — what
+ * four graphql-http audits of the answer's media type (22EB, 4655, 47DE, 80D8) saw — and a 304 kept
+ * the Content-Type it should drop (docs/http-caching.md, "The gateway").
  */
 function lowerCaseCopy(from: Headers, to: Headers): Headers {
   from.forEach((value, name) => to.append(name.toLowerCase(), value));
