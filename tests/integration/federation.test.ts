@@ -103,10 +103,13 @@ describe('batching across subgraphs', () => {
     const fifty = await startFederatedStack(process.env.TEST_DATABASE_URL_50);
     try {
       const counts: Record<string, number> = {};
+      // The gateway's response cache keeps the map from the comparison above (its key holds the
+      // document's hash): a text of its own is a miss, planned and fetched.
+      const map = `${operation('NationalRiskMap')}\n# batching across subgraphs`;
       for (const [label, stack] of [['full', federated], ['fifty', fifty]] as const) {
         const before = await subgraphFetches(stack);
         const sqlBefore = await subgraphSqlStatements(stack);
-        const res = await stack.gql(operation('NationalRiskMap'), {});
+        const res = await stack.gql(map, {});
         expect(res.body.errors).toBeUndefined();
         counts[label] = (await subgraphFetches(stack)) - before;
         const sqlAfter = await subgraphSqlStatements(stack);
