@@ -85,19 +85,29 @@ async function lockRegions() {
   };
 }
 
+/**
+ * Runs `meanwhile` (which sends requests and returns them) while region.regions is locked, then
+ * releases it: the replies, in the order sent.
+ */
+async function whileRegionsLocked(meanwhile: (lock: Awaited<ReturnType<typeof lockRegions>>) => Promise<Promise<Reply>[]>): Promise<Reply[]> {
+  const lock = await lockRegions();
+  try {
+    const sent = await meanwhile(lock);
+    await lock.release();
+    return await Promise.all(sent);
+  } finally {
+    await lock.release();
+  }
+}
+
 describe('identical cacheable requests while the cache is empty', () => {
   it('compute the national map once: eight concurrent requests cost the SQL of one, the others wait and are answered the same', async () => {
-    const lock = await lockRegions();
-    let replies: Reply[];
-    try {
+    const replies = await whileRegionsLocked(async () => {
       const sent = Array.from({ length: 8 }, () => post(server, MAP));
       await until(async () => (await inFlight(server, 'waiting')) === 7);
       expect(await inFlight(server, 'computing')).toBe(1);
-      await lock.release();
-      replies = await Promise.all(sent);
-    } finally {
-      await lock.release();
-    }
+      return sent;
+    });
     const computed = replies.filter((r) => r.cache === null);
     const coalesced = replies.filter((r) => r.cache === 'coalesced');
     expect([computed.length, coalesced.length]).toEqual([1, 7]);
@@ -114,32 +124,23 @@ describe('identical cacheable requests while the cache is empty', () => {
   }, 60_000);
 
   it('are not coalesced across variables or roles: each key is computed by its own request', async () => {
-    const lock = await lockRegions();
-    let replies: Reply[];
-    try {
+    const replies = await whileRegionsLocked(async () => {
       const sent = [post(server, COUNTIES, { n: 10 }), post(server, COUNTIES, { n: 11 }), post(server, COUNTIES, { n: 10 }, GOV)];
       await until(async () => (await inFlight(server, 'computing')) === 3);
       expect(await inFlight(server, 'waiting')).toBe(0);
-      await lock.release();
-      replies = await Promise.all(sent);
-    } finally {
-      await lock.release();
-    }
+      return sent;
+    });
     for (const r of replies) expect([r.status, r.cache, r.statements > 1]).toEqual([200, null, true]);
     expect(replies.map((r) => r.body.data.regions.nodes.length)).toEqual([10, 11, 10]);
   }, 60_000);
 
   it('share a failed computation with its waiters once, and the next request computes afresh', async () => {
-    const lock = await lockRegions();
-    let replies: Reply[];
-    try {
+    const replies = await whileRegionsLocked(async (lock) => {
       const sent = Array.from({ length: 4 }, () => post(server, COUNTIES, { n: 20 }));
       await until(async () => (await inFlight(server, 'waiting')) === 3);
       expect(await lock.cancelWaiting()).toBe(1);
-      replies = await Promise.all(sent);
-    } finally {
-      await lock.release();
-    }
+      return sent;
+    });
     // the computation failed: its answer is every waiter's, not stored
     expect(replies.map((r) => r.cache).sort()).toEqual(['coalesced', 'coalesced', 'coalesced', null]);
     const failed = replies.find((r) => r.cache === null)!;
@@ -154,9 +155,7 @@ describe('identical cacheable requests while the cache is empty', () => {
   }, 60_000);
 
   it('bounds the waiters of a key and the keys in flight: past them a request computes by itself', async () => {
-    const lock = await lockRegions();
-    let replies: Reply[];
-    try {
+    const replies = await whileRegionsLocked(async () => {
       const maps = Array.from({ length: 5 }, () => post(bounded, MAP));
       // one computes, two wait (RESPONSE_CACHE_COALESCE_WAITERS=2), two compute by themselves
       await until(async () => (await lookups(bounded, 'uncoalesced')) === 2);
@@ -165,11 +164,8 @@ describe('identical cacheable requests while the cache is empty', () => {
       const other = post(bounded, COUNTIES, { n: 5 });
       await until(async () => (await lookups(bounded, 'uncoalesced')) === 3);
       expect(await inFlight(bounded, 'computing')).toBe(1);
-      await lock.release();
-      replies = [...(await Promise.all(maps)), await other];
-    } finally {
-      await lock.release();
-    }
+      return [...maps, other];
+    });
     for (const r of replies) expect([r.status, r.body.errors]).toEqual([200, undefined]);
     expect(replies.map((r) => r.cache).sort()).toEqual(['coalesced', 'coalesced', null, null, null, null]);
     expect([await lookups(bounded, 'miss'), await lookups(bounded, 'coalesced')]).toEqual([1, 2]);
