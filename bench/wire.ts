@@ -5,14 +5,13 @@ import { sha256 } from '../src/documents/manifest';
 /**
  * Issue 18, "on the wire": what each workload's answer weighs with and without compression, the
  * national map as a conditional GET (the 304 a dashboard reload with nothing new costs), the cached
- * map compressed at 8 connections, and the same through the gateway with its response cache
- * (docs/http-caching.md). Called once by bench/run.ts while the single server and the federated
- * stack both run; adds its fields to the workloads it is given.
+ * map compressed at 8 connections (measureWire, while the single server runs), and the same through
+ * the gateway with its response cache (measureGatewayCached, while the federated stack runs with
+ * GATEWAY_RESPONSE_CACHE=on; docs/http-caching.md). Each adds its fields to the workloads it is given.
  */
 export interface WireBench {
-  /** The single server's and the gateway's base URLs. */
+  /** The single server's base URL. */
   single: string;
-  gateway: string;
   /** Each workload's GraphQL body and the headers its caller sends (API keys). */
   bodies: Record<string, { body: { query: string; variables: object }; headers?: Record<string, string> }>;
   /** bench/run.ts's results by workload; W1's fields go under it. */
@@ -23,7 +22,8 @@ export interface WireBench {
 
 const COMPRESSED = 'br, gzip';
 
-export async function measureWire({ single, gateway, bodies, workloads, seconds, log }: WireBench): Promise<void> {
+/** Bytes per workload, W1 cached and compressed at 8 connections, W1 as a conditional GET: on the single server. */
+export async function measureWire({ single, bodies, workloads, seconds, log }: WireBench): Promise<void> {
   log('wire: bytes of each answer, plain and with Accept-Encoding: br, gzip');
   for (const [name, { body, headers = {} }] of Object.entries(bodies)) {
     const text = JSON.stringify(body);
@@ -54,11 +54,19 @@ export async function measureWire({ single, gateway, bodies, workloads, seconds,
     cacheControl: first.headers['cache-control'] ?? null,
   };
 
+}
+
+/**
+ * W1 through the gateway with its answer cache on (GATEWAY_RESPONSE_CACHE=on), warm, compressed, at
+ * 8 connections: `W1.gateway.cached`, with its ratio to the single server's W1 compressed.
+ */
+export async function measureGatewayCached({ gateway, W1, workloads, seconds, log }: { gateway: string; W1: { query: string; variables: object }; workloads: WireBench['workloads']; seconds: number; log: (line: string) => void }): Promise<void> {
   log('W1 through the gateway, its response cache warm, compressed, 8 connections');
   for (let i = 0; i < 3; i++) await post(`${gateway}/graphql`, JSON.stringify(W1), { 'accept-encoding': COMPRESSED });
   await new Promise((r) => setTimeout(r, 3000));
   const gatewayCached = await load({ url: `${gateway}/graphql`, method: 'POST', body: JSON.stringify(W1), headers: { 'content-type': 'application/json', 'accept-encoding': COMPRESSED }, connections: 8, seconds });
-  const singleRps = (workloads.W1.compressed as { rps: number }).rps;
+  workloads.W1 ??= {};
+  const singleRps = (workloads.W1.compressed as { rps: number } | undefined)?.rps;
   const gatewayEntry = (workloads.W1.gateway ??= {}) as Record<string, unknown>;
   gatewayEntry.cached = { ...gatewayCached, vsSingleCompressedRps: singleRps ? Math.round((gatewayCached.rps / singleRps) * 100) / 100 : null };
 }

@@ -5,6 +5,8 @@ import { Loader } from './loader';
 import { column, parseRows, queryRows } from '../src/db/rows';
 import { encodeCursor, type Page } from '../src/graphql/pagination';
 import type { Region, RegionKind, RegionLevel } from '../src/regionCode';
+import { then, type MaybePromise } from '../src/maybe';
+import { brokenInvariant } from '../src/errors';
 
 export type { Region, RegionKind, RegionLevel } from '../src/regionCode';
 
@@ -119,6 +121,20 @@ export class RegionSource {
     );
     this.successorsOf = this.linked('RegionSource.successorsOf', 'code', 'successor_code', options);
     this.predecessorsOf = this.linked('RegionSource.predecessorsOf', 'successor_code', 'code', options);
+  }
+
+  /**
+   * A region another row refers to (a county's province, a stay's or a cluster's county, a flow's
+   * ends): the schema answers it as a non-null `Region!`. Codes are written only after a check
+   * against the list, and units are retired, never deleted, so a missing one is a database that
+   * broke that invariant (or a subgraph database out of step): an internal error naming the code,
+   * rather than a null in a non-null field. A plain value when already loaded, like `byCode.get`.
+   */
+  referenced(code: string): MaybePromise<Region> {
+    return then(this.byCode.get(code), (region) => {
+      if (region == null) throw brokenInvariant(`Region ${code} is referenced by stored data but is not in the region list`);
+      return region;
+    });
   }
 
   /** Regions linked by region.successors, from the `from` column's code to the `to` column's units. */

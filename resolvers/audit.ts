@@ -1,12 +1,7 @@
-import type { Context } from '../src/context';
-import type { AuditFilter } from '../services/audit';
+import type { Resolvers } from './types.generated';
 
-export const auditResolvers = {
+export const auditResolvers: Resolvers = {
   Query: {
-    auditTrail: (
-      _: unknown,
-      args: { filter?: AuditFilter | null; first?: number | null; after?: string | null },
-      { services }: Context,
-    ) => services.audit.trail(args.filter, args.first, args.after),
+    auditTrail: (_, args, { services }) => services.audit.trail(args.filter, args.first, args.after),
   },
 };

@@ -1,6 +1,5 @@
-import type { Context } from '../src/context';
-import type { Region } from '../datasources/region';
-import type { ClusterRecord, DailyFigures } from '../datasources/case';
+import type { Resolvers } from './types.generated';
+import type { ClusterRecord } from '../datasources/case';
 import { connection, decodeCursor, pageOf } from '../src/graphql/pagination';
 import { checkDate, checkRange, EARLIEST_DATE, resolveAsOf, windowEnding } from '../src/args';
 import { intArgument, pageArgument } from '../src/limits/arguments';
@@ -11,9 +10,9 @@ import { maxItems } from '../src/limits/listSize';
 /** Per 100,000 residents; a region without population has no meaningful rate, reported as 0. */
 const per100k = (count: number, population: number) => (population > 0 ? (count * 100_000) / population : 0);
 
-export const caseResolvers = {
+export const caseResolvers: Resolvers = {
   Region: {
-    caseSummary: (r: Region, args: { days?: number | null; asOf?: string | null }, { sources, services }: Context) => {
+    caseSummary: (r, args, { sources, services }) => {
       const days = intArgument('Region.caseSummary', 'days', args.days);
       const window = windowEnding(resolveAsOf(args.asOf), days);
       // Synchronous when a list resolver has already loaded the summaries (resolvers/lookahead.ts).
@@ -28,17 +27,13 @@ export const caseResolvers = {
         })),
       );
     },
-    daily: async (r: Region, args: { from: string; to: string }, { sources, services }: Context) => {
+    daily: async (r, args, { sources, services }) => {
       const range = checkRange(args.from, args.to, maxItems('Region.daily'));
       const counties = await services.risk.countiesOf(r);
       const series = await sources.cases.daily.get({ code: r.code, counties, ...range });
-      return series.map((d: DailyFigures) => ({ ...d, newConfirmedPer100k: per100k(d.newConfirmed, r.population) }));
+      return series.map((d) => ({ ...d, newConfirmedPer100k: per100k(d.newConfirmed, r.population) }));
     },
-    clusters: async (
-      r: Region,
-      args: { from?: string | null; to?: string | null; first?: number | null; after?: string | null },
-      { sources, services }: Context,
-    ) => {
+    clusters: async (r, args, { sources, services }) => {
       const first = pageArgument('Region.clusters', args.first);
       const from = args.from == null ? EARLIEST_DATE : checkDate(args.from, 'from');
       const to = args.to == null ? todayCst() : checkDate(args.to, 'to');
@@ -50,6 +45,6 @@ export const caseResolvers = {
     },
   },
   Cluster: {
-    region: (c: ClusterRecord, _: unknown, { sources }: Context) => sources.regions.byCode.get(c.regionCode),
+    region: (c, _, { sources }) => sources.regions.referenced(c.regionCode),
   },
 };

@@ -1,21 +1,11 @@
-import type { Context } from '../src/context';
-import type { DailyReportInput } from '../datasources/case';
-import type { CaseRecordInput, ContactInput } from '../services/reporting';
-import type { RegionChangeFields } from '../src/reporting/regionChanges';
+import type { Resolvers } from './types.generated';
 
-export const ingestResolvers = {
+export const ingestResolvers: Resolvers = {
   Mutation: {
-    reportDailyCases: (_: unknown, { input }: { input: Partial<DailyReportInput>[] }, { services }: Context) =>
-      services.ingest.reportDailyCases(input),
-    reportCluster: (
-      _: unknown,
-      { input }: { input: { regionCode: string; detectedOn: string; size: number; description?: string | null } },
-      { services }: Context,
-    ) => services.ingest.reportCluster(input),
-    reportCaseRecords: (_: unknown, { input, idempotencyKey }: { input: CaseRecordInput[]; idempotencyKey?: string | null }, { services }: Context) =>
-      services.reporting.reportCaseRecords(input, idempotencyKey),
-    reportContacts: (_: unknown, { input, idempotencyKey }: { input: ContactInput[]; idempotencyKey?: string | null }, { services }: Context) =>
-      services.reporting.reportContacts(input, idempotencyKey),
-    applyRegionChanges: (_: unknown, { input }: { input: RegionChangeFields[] }, { services }: Context) => services.regionChanges.apply(input),
+    reportDailyCases: (_, { input }, { services }) => services.ingest.reportDailyCases(input),
+    reportCluster: (_, { input }, { services }) => services.ingest.reportCluster(input),
+    reportCaseRecords: (_, { input, idempotencyKey }, { services }) => services.reporting.reportCaseRecords(input, idempotencyKey),
+    reportContacts: (_, { input, idempotencyKey }, { services }) => services.reporting.reportContacts(input, idempotencyKey),
+    applyRegionChanges: (_, { input }, { services }) => services.regionChanges.apply(input),
   },
 };

@@ -1,17 +1,12 @@
 import type { Context } from '../src/context';
-import type { Region } from '../datasources/region';
+import type { RegionInflowsArgs, RegionOutflowsArgs, Resolvers } from './types.generated';
+import type { RegionFlowModel, RegionModel } from './models';
 import type { FlowDirection } from '../datasources/mobility';
 import { resolveAsOf, windowEnding } from '../src/args';
 import { intArgument } from '../src/limits/arguments';
 
-interface FlowArgs {
-  days?: number | null;
-  asOf?: string | null;
-  first?: number | null;
-}
-
 /** A region's top flows in one direction; `origin`/`destination` resolve through the region loader. */
-async function flows(r: Region, args: FlowArgs, { sources, services }: Context, direction: FlowDirection) {
+async function flows(r: RegionModel, args: RegionInflowsArgs | RegionOutflowsArgs, { sources, services }: Context, direction: FlowDirection): Promise<RegionFlowModel[]> {
   const field = direction === 'in' ? 'Region.inflows' : 'Region.outflows';
   const days = intArgument(field, 'days', args.days);
   const first = intArgument(field, 'first', args.first);
@@ -26,18 +21,13 @@ async function flows(r: Region, args: FlowArgs, { sources, services }: Context, 
   }));
 }
 
-interface FlowResult {
-  originCode: string;
-  destinationCode: string;
-}
-
-export const mobilityResolvers = {
+export const mobilityResolvers: Resolvers = {
   Region: {
-    inflows: (r: Region, args: FlowArgs, ctx: Context) => flows(r, args, ctx, 'in'),
-    outflows: (r: Region, args: FlowArgs, ctx: Context) => flows(r, args, ctx, 'out'),
+    inflows: (r, args, ctx) => flows(r, args, ctx, 'in'),
+    outflows: (r, args, ctx) => flows(r, args, ctx, 'out'),
   },
   RegionFlow: {
-    origin: (f: FlowResult, _: unknown, { sources }: Context) => sources.regions.byCode.get(f.originCode),
-    destination: (f: FlowResult, _: unknown, { sources }: Context) => sources.regions.byCode.get(f.destinationCode),
+    origin: (f, _, { sources }) => sources.regions.referenced(f.originCode),
+    destination: (f, _, { sources }) => sources.regions.referenced(f.destinationCode),
   },
 };

@@ -1,13 +1,12 @@
-import type { Context } from '../src/context';
+import type { Resolvers } from './types.generated';
 import { badInput } from '../src/errors';
 import { maxItems } from '../src/limits/listSize';
 
-export const passResolvers = {
+export const passResolvers: Resolvers = {
   Query: {
-    holderPass: (_: unknown, { token, name, idNumber }: { token: string; name: string; idNumber: string }, { services }: Context) =>
-      services.self.holderPass(token, name, idNumber),
-    checkPass: async (_: unknown, { token }: { token: string }, { services }: Context) => (await services.passes.check([token]))[0],
-    checkPasses: (_: unknown, { tokens }: { tokens: string[] }, { services }: Context) => {
+    holderPass: (_, { token, name, idNumber }, { services }) => services.self.holderPass(token, name, idNumber),
+    checkPass: async (_, { token }, { services }) => (await services.passes.check([token]))[0],
+    checkPasses: (_, { tokens }, { services }) => {
       const max = maxItems('Query.checkPasses');
       if (tokens.length > max) {
         throw badInput(`"tokens" holds ${tokens.length} tokens; at most ${max} per call`, 'tokens');
@@ -16,6 +15,6 @@ export const passResolvers = {
     },
   },
   Mutation: {
-    issuePass: (_: unknown, { name, idNumber }: { name: string; idNumber: string }, { services }: Context) => services.self.issuePass(name, idNumber),
+    issuePass: (_, { name, idNumber }, { services }) => services.self.issuePass(name, idNumber),
   },
 };

@@ -1,41 +1,38 @@
-import type { Context } from '../src/context';
-import type { PersonRecord, CaseRecordRow, ContactRow } from '../datasources/person';
-import type { StayRow } from '../datasources/mobility';
+import type { Resolvers } from './types.generated';
 import { intArgument } from '../src/limits/arguments';
 import { todayCst } from '../src/clock';
 import { addDays, daysBetween } from '../src/risk/dates';
 import { ACTIVE_CASE_STATUSES } from '../src/risk/passColor';
 
-export const personResolvers = {
+export const personResolvers: Resolvers = {
   Query: {
-    person: (_: unknown, { idNumber }: { idNumber: string }, { services }: Context) => services.people.byIdNumber(idNumber),
-    closeContactCheck: (_: unknown, { name, idNumber }: { name: string; idNumber: string }, { services }: Context) =>
-      services.self.closeContactCheck(name, idNumber),
+    person: (_, { idNumber }, { services }) => services.people.byIdNumber(idNumber),
+    closeContactCheck: (_, { name, idNumber }, { services }) => services.self.closeContactCheck(name, idNumber),
   },
   Person: {
-    homeRegion: (p: PersonRecord, _: unknown, { sources }: Context) => sources.regions.byCode.get(p.homeRegionCode),
-    passColor: async (p: PersonRecord, _: unknown, { services }: Context) => (await services.passes.colorOf.load(p.id)).color,
-    passColorReason: async (p: PersonRecord, _: unknown, { services }: Context) => (await services.passes.colorOf.load(p.id)).reason,
-    itinerary: (p: PersonRecord, args: { days?: number | null }, { sources }: Context) => {
+    homeRegion: (p, _, { sources }) => sources.regions.referenced(p.homeRegionCode),
+    passColor: async (p, _, { services }) => (await services.passes.colorOf.load(p.id)).color,
+    passColorReason: async (p, _, { services }) => (await services.passes.colorOf.load(p.id)).reason,
+    itinerary: (p, args, { sources }) => {
       const days = intArgument('Person.itinerary', 'days', args.days);
       const since = `${addDays(todayCst(), -(days - 1))}T00:00:00+08:00`;
       return sources.mobility.staysByPerson.get({ personId: p.id, since });
     },
-    cases: (p: PersonRecord, _: unknown, { sources }: Context) => sources.persons.casesByPerson.get(p.id),
-    contacts: (p: PersonRecord, _: unknown, { sources }: Context) => sources.persons.contactsByPerson.get(p.id),
+    cases: (p, _, { sources }) => sources.persons.casesByPerson.get(p.id),
+    contacts: (p, _, { sources }) => sources.persons.contactsByPerson.get(p.id),
   },
   Stay: {
-    region: (s: StayRow, _: unknown, { sources }: Context) => sources.regions.byCode.get(s.regionCode),
-    hours: (s: StayRow) => (s.leftAt.getTime() - s.arrivedAt.getTime()) / 3_600_000,
-    riskDuringStay: (s: StayRow, _: unknown, { services }: Context) => services.risk.levelDuringStay(s),
+    region: (s, _, { sources }) => sources.regions.referenced(s.regionCode),
+    hours: (s) => (s.leftAt.getTime() - s.arrivedAt.getTime()) / 3_600_000,
+    riskDuringStay: (s, _, { services }) => services.risk.levelDuringStay(s),
   },
   CaseRecord: {
-    active: (c: CaseRecordRow) => (ACTIVE_CASE_STATUSES as readonly string[]).includes(c.status),
-    region: (c: CaseRecordRow, _: unknown, { sources }: Context) => sources.regions.byCode.get(c.regionCode),
-    cluster: (c: CaseRecordRow, _: unknown, { sources }: Context) => (c.clusterId == null ? null : sources.cases.clusterById.get(c.clusterId)),
+    active: (c) => (ACTIVE_CASE_STATUSES as readonly string[]).includes(c.status),
+    region: (c, _, { sources }) => sources.regions.referenced(c.regionCode),
+    cluster: (c, _, { sources }) => (c.clusterId == null ? null : sources.cases.clusterById.get(c.clusterId)),
   },
   CloseContact: {
-    region: (c: ContactRow, _: unknown, { sources }: Context) => sources.regions.byCode.get(c.regionCode),
-    daysSinceExposure: (c: ContactRow) => daysBetween(c.exposureDate, todayCst()),
+    region: (c, _, { sources }) => sources.regions.referenced(c.regionCode),
+    daysSinceExposure: (c) => daysBetween(c.exposureDate, todayCst()),
   },
 };

@@ -1,7 +1,5 @@
-import type { GraphQLResolveInfo } from 'graphql';
-import type { Context } from '../src/context';
+import type { Resolvers } from './types.generated';
 import { prefetchRegionFields } from './lookahead';
-import type { Region, RegionFilter } from '../datasources/region';
 import { connection, decodeCursor, pageOf } from '../src/graphql/pagination';
 import { parseRegionCode } from '../src/regionCode';
 import { pageArgument } from '../src/limits/arguments';
@@ -11,14 +9,9 @@ import { todayCst } from '../src/clock';
 import { addDays } from '../src/risk/dates';
 import { badInput } from '../src/errors';
 
-export const regionResolvers = {
+export const regionResolvers: Resolvers = {
   Query: {
-    regions: async (
-      _: unknown,
-      args: Omit<RegionFilter, 'asOf'> & { asOf?: string | null; first?: number | null; after?: string | null },
-      ctx: Context,
-      info: GraphQLResolveInfo,
-    ) => {
+    regions: async (_, args, ctx, info) => {
       const { sources } = ctx;
       const filter = { ...args, asOf: validityDay(args.asOf), parentCode: args.parentCode == null ? null : parseRegionCode(args.parentCode, 'parentCode') };
       const first = pageArgument('Query.regions', args.first);
@@ -26,23 +19,21 @@ export const regionResolvers = {
       await prefetchRegionFields(page.nodes, info, ctx);
       return connection(page);
     },
-    region: async (_: unknown, { code, asOf }: { code: string; asOf?: string | null }, { sources }: Context) => {
+    region: async (_, { code, asOf }, { sources }) => {
       const region = await sources.regions.byCode.get(parseRegionCode(code));
       return region && (asOf == null || inForce(region, validityDay(asOf))) ? region : null;
     },
   },
   Region: {
-    parent: (r: Region, _: unknown, { sources }: Context) =>
-      r.parentCode == null ? null : sources.regions.byCode.get(r.parentCode),
-    province: (r: Region, _: unknown, { sources }: Context) =>
-      r.level === 'PROVINCE' ? r : sources.regions.byCode.get(r.provinceCode),
-    ancestors: async (r: Region, _: unknown, { sources }: Context) => {
+    parent: (r, _, { sources }) => (r.parentCode == null ? null : sources.regions.byCode.get(r.parentCode)),
+    province: (r, _, { sources }) => (r.level === 'PROVINCE' ? r : sources.regions.referenced(r.provinceCode)),
+    ancestors: async (r, _, { sources }) => {
       // At most two levels above a county: its province and its city (the parent).
       const codes = [...new Set([r.provinceCode, r.parentCode])].filter((c): c is string => c != null && c !== r.code);
       const found = await sources.regions.byCode.loadAll(codes);
-      return found.filter((x): x is Region => x != null);
+      return found.filter((x) => x != null);
     },
-    children: async (r: Region, args: { asOf?: string | null; first?: number | null; after?: string | null }, ctx: Context, info: GraphQLResolveInfo) => {
+    children: async (r, args, ctx, info) => {
       const first = pageArgument('Region.children', args.first);
       const day = validityDay(args.asOf);
       const all = (await ctx.sources.regions.childrenByParent.get(r.code)).filter((c) => inForce(c, day));
@@ -50,8 +41,8 @@ export const regionResolvers = {
       await prefetchRegionFields(page.nodes, info, ctx);
       return connection(page);
     },
-    successors: (r: Region, _: unknown, { sources }: Context) => sources.regions.successorsOf.get(r.code),
-    predecessors: (r: Region, _: unknown, { sources }: Context) => sources.regions.predecessorsOf.get(r.code),
+    successors: (r, _, { sources }) => sources.regions.successorsOf.get(r.code),
+    predecessors: (r, _, { sources }) => sources.regions.predecessorsOf.get(r.code),
   },
 };
 

@@ -1,7 +1,7 @@
 import type { Context } from '../src/context';
-import type { Region } from '../datasources/region';
-import type { NationalForecastIndex, RegionRisk } from '../services/risk';
-import type { CountyForecast, CountyIndex, ImportRiskEstimate, NationalForecast } from '../src/risk';
+import type { Resolvers } from './types.generated';
+import type { ImportRiskForecastModel as ForecastNode, ImportRiskModel, ObservedExpectedFitModel, ObservedExpectedIndexModel as IndexNode } from './models';
+import type { CountyForecast, NationalForecast } from '../src/risk';
 import { resolveAsOf } from '../src/args';
 import { badInput } from '../src/errors';
 import { parseRegionCode } from '../src/regionCode';
@@ -9,11 +9,6 @@ import { connection, decodeCursor, pageOf } from '../src/graphql/pagination';
 import { IMPORT_RISK_MAX_DAYS, IMPORT_RISK_MIN_DAYS } from '../src/risk';
 import { argumentDefault, intArgument, pageArgument } from '../src/limits/arguments';
 import { maxItems } from '../src/limits/listSize';
-
-type ImportRiskResult = ImportRiskEstimate & { tripsByOrigin: Map<string, number>; region: Region };
-/** A county's forecast with the national run it belongs to (model, window, parameters, fit). */
-type ForecastNode = CountyForecast & { national: NationalForecast };
-type IndexNode = CountyIndex & { national: NationalForecast };
 
 /** The import-risk window: the bounds are the model's (src/risk/importRisk.ts), the default the field's SDL default. */
 const windowDays = (field: string, days: number | null | undefined) =>
@@ -28,13 +23,9 @@ const parameterList = (parameters: object, extra: { name: string; value: string 
 ];
 const PREVALENCE = { name: 'prevalence', value: 'active cases (new confirmed + asymptomatic over the preceding 14 days) ÷ population' };
 
-export const riskResolvers = {
+export const riskResolvers: Resolvers = {
   Query: {
-    riskForecast: async (
-      _: unknown,
-      args: { asOf?: string | null; days?: number | null; firstCaseOnly?: boolean | null; within?: string | null; first?: number | null; after?: string | null },
-      { sources, services }: Context,
-    ) => {
+    riskForecast: async (_, args, { sources, services }) => {
       const first = pageArgument('Query.riskForecast', args.first);
       const after = decodeCursor('forecast', args.after);
       const [national, within] = await Promise.all([
@@ -43,63 +34,62 @@ export const riskResolvers = {
       ]);
       const ranked = national.counties
         .filter((c) => (!args.firstCaseOnly || c.confirmedLast14Days === 0) && (within == null || within.has(c.code)))
-        .map(nodeOf(national)) as ForecastNode[];
+        .map((county): ForecastNode => ({ ...county, national }));
       return { ...connection(pageOf(ranked, rankKey, 'forecast', first, after)), national };
     },
   },
   Region: {
-    risk: (r: Region, args: { asOf?: string | null; ruleset?: string | null }, { services }: Context) =>
+    risk: (r, args, { services }) =>
       services.risk.regionRisk(r, resolveAsOf(args.asOf), args.ruleset ?? (argumentDefault('Region.risk', 'ruleset') as string)),
-    importRisk: (r: Region, args: { days?: number | null; asOf?: string | null }, { services }: Context) =>
+    importRisk: (r, args, { services }) =>
       services.risk.importRisk(r, windowDays('Region.importRisk', args.days), resolveAsOf(args.asOf), maxItems('ImportRisk.topSources')),
   },
   RiskAssessment: {
-    countyCounts: (v: RegionRisk) => ({ low: v.countyCounts.LOW, medium: v.countyCounts.MEDIUM, high: v.countyCounts.HIGH }),
+    countyCounts: (v) => ({ low: v.countyCounts.LOW, medium: v.countyCounts.MEDIUM, high: v.countyCounts.HIGH }),
   },
   ImportRisk: {
-    from: (e: ImportRiskResult) => e.windowStart,
-    topSources: (e: ImportRiskResult, args: { first?: number | null }) =>
+    from: (e) => e.windowStart,
+    topSources: (e, args) =>
       e.topSources.slice(0, intArgument('ImportRisk.topSources', 'first', args.first)).map((s) => ({
         ...s,
         trips: e.tripsByOrigin.get(s.originCode) ?? 0,
       })),
-    parameters: (e: ImportRiskResult) => parameterList(e.parameters, [PREVALENCE]),
-    forecast: (e: ImportRiskResult, _: unknown, { services }: Context) => forecastOf(e, services),
-    observedExpected: async (e: ImportRiskResult, _: unknown, { services }: Context) => indexOf(await forecastOf(e, services)),
+    parameters: (e) => parameterList(e.parameters, [PREVALENCE]),
+    forecast: (e, _, { services }) => forecastOf(e, services),
+    observedExpected: async (e, _, { services }) => indexOf(await forecastOf(e, services)),
   },
   ImportRiskSource: {
-    region: (s: { originCode: string }, _: unknown, { sources }: Context) => sources.regions.byCode.get(s.originCode),
+    region: (s, _, { sources }) => sources.regions.referenced(s.originCode),
   },
   RiskForecastConnection: {
-    model: (c: { national: NationalForecastIndex }) => c.national.model,
-    asOf: (c: { national: NationalForecastIndex }) => c.national.asOf,
-    observedExpectedFit: (c: { national: NationalForecastIndex }) => fitOf(c.national),
-    parameters: (c: { national: NationalForecastIndex }) => parameterList(c.national.parameters, [PREVALENCE]),
+    model: (c) => c.national.model,
+    asOf: (c) => c.national.asOf,
+    observedExpectedFit: (c) => fitOf(c.national),
+    parameters: (c) => parameterList(c.national.parameters, [PREVALENCE]),
   },
   ImportRiskForecast: {
-    region: (n: ForecastNode, _: unknown, { sources }: Context) => sources.regions.byCode.get(n.code),
-    model: (n: ForecastNode) => n.national.model,
-    asOf: (n: ForecastNode) => n.national.asOf,
-    horizonDays: (n: ForecastNode) => n.national.parameters.horizonDays,
-    windowDays: (n: ForecastNode) => n.national.days,
-    firstCaseCandidate: (n: ForecastNode) => n.confirmedLast14Days === 0,
-    localTrend: (n: ForecastNode) => ({
+    region: (n, _, { sources }) => sources.regions.referenced(n.code),
+    model: (n) => n.national.model,
+    asOf: (n) => n.national.asOf,
+    horizonDays: (n) => n.national.parameters.horizonDays,
+    windowDays: (n) => n.national.days,
+    firstCaseCandidate: (n) => n.confirmedLast14Days === 0,
+    localTrend: (n) => ({
       direction: n.trend,
       recentCases: n.recentCases,
       previousCases: n.previousCases,
       recentSuspected: n.recentSuspected,
       growth: n.growth,
     }),
-    topSources: (n: ForecastNode, args: { first?: number | null }) =>
+    topSources: (n, args) =>
       n.topSources.slice(0, intArgument('ImportRiskForecast.topSources', 'first', args.first)).map((s) => ({ ...s, trips: Math.round(s.trips) })),
-    observedExpected: (n: ForecastNode) => indexOf(n),
-    parameters: (n: ForecastNode) => parameterList(n.national.parameters, [PREVALENCE]),
+    observedExpected: (n) => indexOf(n),
+    parameters: (n) => parameterList(n.national.parameters, [PREVALENCE]),
   },
   ObservedExpectedIndex: {
-    inflowFromActiveAreas: (i: IndexNode) => i.inflow,
-    observedCases: (i: IndexNode) => i.observed,
-    expectedCases: (i: IndexNode) => i.expected,
-    fit: (i: IndexNode) => fitOf(i.national),
+    inflowFromActiveAreas: (i) => i.inflow,
+    observedCases: (i) => i.observed,
+    expectedCases: (i) => i.expected,
   },
 };
 
@@ -111,15 +101,17 @@ async function countiesWithin(sources: Context['sources'], code: string): Promis
 }
 
 /** The forecast of an import-risk estimate's county (null for a province or city), on the estimate's window. */
-async function forecastOf(e: ImportRiskResult, services: Context['services']): Promise<ForecastNode | null> {
+async function forecastOf(e: ImportRiskModel, services: Context['services']): Promise<ForecastNode | null> {
   const [national, county] = await Promise.all([services.risk.nationalForecast(e.asOf, e.days), services.risk.countyForecast(e.region, e.asOf, e.days)]);
   return nodeOf(national)(county);
 }
 
+/** A county's index with the line it is measured against; null outside the fit (the model gives no index without a line). */
 function indexOf(n: ForecastNode | null): IndexNode | null {
-  return n?.index ? { ...n.index, national: n.national } : null;
+  const fit = n && fitOf(n.national);
+  return n?.index && fit ? { ...n.index, fit } : null;
 }
 
-function fitOf(national: NationalForecast) {
+function fitOf(national: NationalForecast): ObservedExpectedFitModel | null {
   return national.indexFit && { model: national.indexModel, ...national.indexFit };
 }

@@ -1,16 +1,17 @@
-import type { Context } from '../src/context';
-import type { RiskLevelChangeEvent } from '../src/db/riskChannel';
+import type { Resolvers } from './types.generated';
+import type { RiskLevelChangeModel } from './models';
 import { liveContext } from '../src/subscriptions/context';
 import { riskLevelChanges } from '../src/subscriptions/riskLevelChanged';
 
-export const subscriptionResolvers = {
+export const subscriptionResolvers: Resolvers = {
   Subscription: {
     riskLevelChanged: {
-      subscribe: (_: unknown, { regionCodes }: { regionCodes: string[] }, context: Context) => riskLevelChanges(liveContext(context), regionCodes),
-      resolve: (event: RiskLevelChangeEvent) => event,
+      subscribe: (_, { regionCodes }, context) => riskLevelChanges(liveContext(context), regionCodes),
+      // the iterator's events are the field's value; the generated type leaves its parent open (any)
+      resolve: (event: RiskLevelChangeModel) => event,
     },
   },
   RiskLevelChange: {
-    region: (event: RiskLevelChangeEvent, _: unknown, { sources }: Context) => sources.regions.byCode.load(event.regionCode),
+    region: (event, _, { sources }) => sources.regions.referenced(event.regionCode),
   },
 };

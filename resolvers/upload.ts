@@ -1,9 +1,9 @@
-import type { Context } from '../src/context';
+import type { Resolvers } from './types.generated';
 
 /** A carrier's uploads (schema/upload.graphql); the uploads themselves are POST /ingest/* (src/http/ingest.ts). */
-export const uploadResolvers = {
+export const uploadResolvers: Resolvers = {
   Query: {
-    ingestJob: (_: unknown, { id }: { id: string }, { services }: Context) => services.ingestJobs.byId(id),
-    ingestJobs: (_: unknown, { first, after }: { first?: number | null; after?: string | null }, { services }: Context) => services.ingestJobs.page(first, after),
+    ingestJob: (_, { id }, { services }) => services.ingestJobs.byId(id),
+    ingestJobs: (_, { first, after }, { services }) => services.ingestJobs.page(first, after),
   },
 };

@@ -17,6 +17,9 @@ export interface UserError {
   code: 'INVALID' | 'NOT_FOUND' | 'CONFLICT' | 'NOT_MATCHED';
 }
 
+/** A `DailyReportInput` as GraphQL hands it over: a count with an SDL default may still be sent as an explicit null (then 0). */
+export type DailyReportArgument = { [K in keyof DailyReportInput]?: DailyReportInput[K] | null };
+
 const COUNTS = ['newConfirmed', 'newAsymptomatic', 'newSuspected', 'newRecovered', 'newDeaths'] as const;
 const MAX_DAILY_COUNT = 1_000_000;
 
@@ -30,7 +33,7 @@ export class IngestService {
     private readonly cases: CaseSource,
   ) {}
 
-  async reportDailyCases(input: readonly Partial<DailyReportInput>[]): Promise<{ accepted: number; userErrors: UserError[] }> {
+  async reportDailyCases(input: readonly DailyReportArgument[]): Promise<{ accepted: number; userErrors: UserError[] }> {
     const errors: UserError[] = [];
     if (input.length === 0) errors.push({ field: ['input'], message: 'Send at least one report.', code: 'INVALID' });
     const max = maxItems('Mutation.reportDailyCases');

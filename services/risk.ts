@@ -27,6 +27,12 @@ export interface RegionRisk extends RiskVerdict {
   countyCounts: Record<RiskLevel, number>;
 }
 
+/** A region's import-risk estimate, with the trips behind each origin and the region it is for. */
+export interface RegionImportRisk extends ImportRiskEstimate {
+  tripsByOrigin: Map<string, number>;
+  region: Region;
+}
+
 /**
  * The computed fields that federate the sources: county risk (region scope + case figures, rated
  * by the pure model) and import risk (mobility inflows × case prevalence × region population).
@@ -105,7 +111,7 @@ export class RiskService {
     await this.countyVerdicts.loadAll(codes.map((code) => ({ code, asOf, ruleset })));
   }
 
-  async importRisk(region: Region, days: number, asOf: string, topN: number): Promise<ImportRiskEstimate & { tripsByOrigin: Map<string, number>; region: Region }> {
+  async importRisk(region: Region, days: number, asOf: string, topN: number): Promise<RegionImportRisk> {
     const window = windowEnding(asOf, days);
     const counties = await this.countiesOf(region);
     const inflows = await this.mobility.dailyInflows.load({ code: region.code, counties, ...window });

@@ -98,6 +98,7 @@ const Env = z.object({
   CLASS_CONCURRENCY: perClass(false),
   CALLER_CONCURRENCY: perClass(false),
   SHED_LAG_MS: perClass(true),
+  SHED_BUSY_PERCENT: perClass(true),
   PG_POOL_SHARES: perClass(false),
   // answers of the expensive classes built at most this long per turn of the event loop (src/limits/slices.ts)
   EXECUTION_SLICE_MS: z
@@ -355,6 +356,7 @@ function classLimitsOf(e: z.infer<typeof Env>): Record<RequestClass, ClassLimits
   apply(e.CLASS_CONCURRENCY, 'CLASS_CONCURRENCY', (l, n) => (l.concurrency = n!));
   apply(e.CALLER_CONCURRENCY, 'CALLER_CONCURRENCY', (l, n) => (l.perCaller = n!));
   apply(e.SHED_LAG_MS, 'SHED_LAG_MS', (l, n) => (l.shedLagMs = n));
+  apply(e.SHED_BUSY_PERCENT, 'SHED_BUSY_PERCENT', (l, n) => (l.shedBusyPercent = n));
   apply(e.PG_POOL_SHARES, 'PG_POOL_SHARES', (l, n) => (l.poolShare = n!));
   return limits;
 }

@@ -38,8 +38,13 @@ export function badInput(message: string, argument?: string): GraphQLError {
   });
 }
 
-export function serviceUnavailable(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } });
+/**
+ * The stored data broke an invariant the schema relies on (a row naming a region that is not
+ * there): the server's fault, not the caller's. formatError logs it and, in production, answers
+ * it as a bare INTERNAL_SERVER_ERROR.
+ */
+export function brokenInvariant(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } });
 }
 
 /**

@@ -6,7 +6,12 @@ import type { Viewer } from '../../src/auth/viewer';
 import { badInput } from '../../src/errors';
 
 /** A job as GraphQL shows it: the stored record and its duration. */
-export const withDuration = (job: IngestJob) => ({ ...job, durationMs: job.finishedAt ? job.finishedAt.getTime() - job.startedAt.getTime() : null });
+export interface IngestJobView extends IngestJob {
+  /** Milliseconds from start to finish; null while RUNNING. */
+  durationMs: number | null;
+}
+
+export const withDuration = (job: IngestJob): IngestJobView => ({ ...job, durationMs: job.finishedAt ? job.finishedAt.getTime() - job.startedAt.getTime() : null });
 
 /**
  * The status of a carrier's uploads (Query.ingestJob, ingestJobs). @auth admits CARRIER only; this

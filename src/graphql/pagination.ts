@@ -23,8 +23,19 @@ export interface Page<T> {
   totalCount: number | (() => Promise<number>);
 }
 
+/**
+ * A connection as resolvers return it. `totalCount` and `edges` may be functions: graphql-js's
+ * default resolver calls them, so a count or the edges cost nothing unless the query asks for them.
+ */
+export interface Connection<T> {
+  totalCount: number | (() => Promise<number>);
+  nodes: T[];
+  edges: () => { cursor: string; node: T }[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+}
+
 /** The connection shape `{ totalCount, nodes, edges, pageInfo }` for a page. */
-export function connection<T>(page: Page<T>) {
+export function connection<T>(page: Page<T>): Connection<T> {
   const { nodes, cursorOf } = page;
   return {
     totalCount: page.totalCount,

@@ -7,7 +7,8 @@ import type { LoadSignal } from './load';
  * - 429 `RATE_LIMITED` when its caller already has `perCaller` requests of the class running or
  *   waiting (a key by its id, a PUBLIC caller by its address or IPv6 /64);
  * - 503 `SERVICE_UNAVAILABLE` with `Retry-After` when the event loop is later than the class's
- *   `shedLagMs` (public first, then official, then self), or when the class's own database
+ *   `shedLagMs` (public first, then official, then self), or busier than its `shedBusyPercent`
+ *   while pass checks are being served (one was admitted in the last second), or when the class's own database
  *   connections have twice as many statements waiting (`saturated`) — pass checks, which have no
  *   `shedLagMs`, are never shed for load — or when twice `concurrency` requests already wait;
  * - 503 when its deadline passes while it waits.
@@ -17,7 +18,10 @@ import type { LoadSignal } from './load';
  * No GraphQL here: a refusal is an AdmissionRefusal, which `npm start` (src/limits/admissionPlugin.ts)
  * and the gateway (gateway/contract.ts) turn into their own error objects.
  */
-export type RefusalReason = 'caller_limit' | 'event_loop_lag' | 'pool_saturated' | 'queue_full' | 'deadline';
+export type RefusalReason = 'caller_limit' | 'event_loop_lag' | 'event_loop_busy' | 'pool_saturated' | 'queue_full' | 'deadline';
+
+/** Pass checks admitted within this long count as "being served" (`shedBusyPercent`). */
+const PRIORITY_RECENT_MS = 1_000;
 
 export class AdmissionRefusal extends Error {
   override name = 'AdmissionRefusal';
@@ -69,6 +73,8 @@ const NOTHING: Ticket = { release: () => undefined };
 export class Admission {
   private readonly state: Record<RequestClass, ClassState>;
   private readonly now: () => number;
+  /** When a request of a never-shed class (pass checks) was last admitted. */
+  private priorityAdmittedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly limits: Readonly<Record<RequestClass, ClassLimits>>,
@@ -98,6 +104,18 @@ export class Admission {
     const lag = limits.shedLagMs === null ? 0 : this.options.lag.lagMs();
     if (limits.shedLagMs !== null && lag >= limits.shedLagMs) {
       return this.refuse(requestClass, 'event_loop_lag', 503, 2, `The server is overloaded (${Math.round(lag)} ms behind): ${describe(requestClass)} are refused for now; retry in 2 s.`);
+    }
+    if (limits.shedBusyPercent !== null && this.now() - this.priorityAdmittedAt < PRIORITY_RECENT_MS) {
+      const busy = this.options.lag.busy?.() ?? 0;
+      if (busy * 100 >= limits.shedBusyPercent) {
+        return this.refuse(
+          requestClass,
+          'event_loop_busy',
+          503,
+          1,
+          `The server is saturated (busy ${Math.round(busy * 100)} % of the time) while pass checks are being served: ${describe(requestClass)} are refused for now; retry in 1 s.`,
+        );
+      }
     }
     if (limits.shedLagMs !== null && this.options.saturated?.(requestClass)) {
       return this.refuse(requestClass, 'pool_saturated', 503, 1, `Every database connection for ${describe(requestClass)} is busy with others waiting; retry in 1 s.`);
@@ -129,6 +147,7 @@ export class Admission {
 
   private take(requestClass: RequestClass, caller: string | null, counted = false): Ticket {
     const state = this.state[requestClass];
+    if (this.limits[requestClass].shedLagMs === null) this.priorityAdmittedAt = this.now();
     state.running++;
     if (!counted) this.count(requestClass, caller, +1);
     let released = false;

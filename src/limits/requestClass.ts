@@ -110,6 +110,10 @@ export function policyOf(request: object, role: Role, document: DocumentNode, op
  *   hold every connection of its class.
  * - `shedLagMs`: refused (503) while the event loop is this late (null: never, pass checks);
  *   the expensive classes first.
+ * - `shedBusyPercent`: refused (503) while the event loop has been busy at least this share of the
+ *   last half second and pass checks are being served (one admitted in the last second): the
+ *   expensive classes yield the loop to the gates' checks, and have all of it when no check comes
+ *   (null: never).
  * - `poolShare`: weight of the class in each datasource's PG_POOL_MAX connections.
  */
 export interface ClassLimits {
@@ -117,14 +121,15 @@ export interface ClassLimits {
   concurrency: number;
   perCaller: number;
   shedLagMs: number | null;
+  shedBusyPercent: number | null;
   poolShare: number;
 }
 
 export const DEFAULT_CLASS_LIMITS: Readonly<Record<RequestClass, ClassLimits>> = {
-  pass: { deadlineMs: 2_000, concurrency: 128, perCaller: 128, shedLagMs: null, poolShare: 3 },
-  self: { deadlineMs: 3_000, concurrency: 16, perCaller: 2, shedLagMs: 1_000, poolShare: 2 },
-  official: { deadlineMs: 30_000, concurrency: 16, perCaller: 8, shedLagMs: 500, poolShare: 2 },
-  public: { deadlineMs: 4_000, concurrency: 8, perCaller: 2, shedLagMs: 200, poolShare: 3 },
+  pass: { deadlineMs: 2_000, concurrency: 128, perCaller: 128, shedLagMs: null, shedBusyPercent: null, poolShare: 3 },
+  self: { deadlineMs: 3_000, concurrency: 16, perCaller: 2, shedLagMs: 1_000, shedBusyPercent: 95, poolShare: 2 },
+  official: { deadlineMs: 30_000, concurrency: 16, perCaller: 8, shedLagMs: 500, shedBusyPercent: 85, poolShare: 2 },
+  public: { deadlineMs: 4_000, concurrency: 8, perCaller: 2, shedLagMs: 200, shedBusyPercent: 75, poolShare: 3 },
 };
 
 /**

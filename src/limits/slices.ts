@@ -43,6 +43,8 @@ export class ExecutionSlices {
   private waiting: ((() => void) | undefined)[] = [];
   private head = 0;
   private pumpScheduled = false;
+  /** Holds in force (`hold`): while any is, no waiting field is let go. */
+  private holds = 0;
   /** Slices that ran out with fields left to build (metrics, tests). */
   spentSlices = 0;
 
@@ -52,6 +54,24 @@ export class ExecutionSlices {
   pace(value: unknown): unknown {
     if (isPromiseLike(value)) return Promise.resolve(value).then((v) => (this.spent() ? this.later(v) : v));
     return this.spent() ? this.later(value) : value;
+  }
+
+  /**
+   * Stops letting waiting fields go until the returned function is called: the answers being built
+   * stay unfinished (new slices still open for lists not yet waiting, and pass checks are never
+   * paced). What tests use to hold an answer mid-build without racing its end.
+   */
+  hold(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.holds === 0 && this.waitingCount > 0 && !this.pumpScheduled) {
+        this.pumpScheduled = true;
+        setImmediate(this.pump);
+      }
+    };
   }
 
   /** Fields waiting for a slice now. */
@@ -97,7 +117,7 @@ export class ExecutionSlices {
     this.pumpScheduled = false;
     this.endsAt = 0;
     this.over = false;
-    if (this.waitingCount === 0) return;
+    if (this.waitingCount === 0 || this.holds > 0) return;
     this.open();
     const step = () => {
       if (this.waitingCount === 0) return;

@@ -9,6 +9,7 @@ export const TEST_BULKHEADS: Record<string, string> = {
   CLASS_CONCURRENCY: 'pass=10000,self=10000,official=10000,public=10000',
   CALLER_CONCURRENCY: 'pass=10000,self=10000,official=10000,public=10000',
   SHED_LAG_MS: 'pass=none,self=none,official=none,public=none',
+  SHED_BUSY_PERCENT: 'pass=none,self=none,official=none,public=none',
   // answers built in one run, as without pacing: a list completed in two slices may take one more
   // batch, and the round-trip suites count batches on a machine whose load decides where slices end
   EXECUTION_SLICE_MS: 'none',

@@ -88,6 +88,42 @@ describe('Admission', () => {
     expect(await shed(-1)).toEqual({ pass: 'admitted', self: 'pool_saturated', official: 'pool_saturated', public: 'pool_saturated' });
   });
 
+  it('sheds by a busy event loop only while pass checks are being served: public at 75 %, official at 85 %, self at 95 %, never pass checks', async () => {
+    let busy = 0;
+    let now = 1_000_000;
+    const admission = new Admission(DEFAULT_CLASS_LIMITS, { lag: { lagMs: () => 0, busy: () => busy }, now: () => now });
+    const outcomes = async (share: number) => {
+      busy = share;
+      const outcome: Record<string, string> = {};
+      const tickets: Ticket[] = [];
+      for (const c of REQUEST_CLASSES) {
+        await admission.admit(c, `caller-${c}-${share}-${now}`, now + 60_000).then(
+          (t) => (tickets.push(t), (outcome[c] = 'admitted')),
+          (e: AdmissionRefusal) => (outcome[c] = `${e.reason} ${e.status} ${e.retryAfterSeconds}`),
+        );
+      }
+      for (const t of tickets) t.release();
+      return outcome;
+    };
+    // no pass check yet: the expensive classes may have the whole loop
+    const noChecks = new Admission(DEFAULT_CLASS_LIMITS, { lag: { lagMs: () => 0, busy: () => 1 }, now: () => now });
+    await expect(noChecks.admit('public', 'p', now + 60_000)).resolves.toBeDefined();
+    // outcomes() admits a pass check first (REQUEST_CLASSES begins with pass): they are being served
+    expect(REQUEST_CLASSES[0]).toBe('pass');
+    expect(await outcomes(0.7)).toEqual({ pass: 'admitted', self: 'admitted', official: 'admitted', public: 'admitted' });
+    expect(await outcomes(0.8)).toEqual({ pass: 'admitted', self: 'admitted', official: 'admitted', public: 'event_loop_busy 503 1' });
+    expect(await outcomes(0.9)).toEqual({ pass: 'admitted', self: 'admitted', official: 'event_loop_busy 503 1', public: 'event_loop_busy 503 1' });
+    expect(await outcomes(1)).toEqual({ pass: 'admitted', self: 'event_loop_busy 503 1', official: 'event_loop_busy 503 1', public: 'event_loop_busy 503 1' });
+    // a second after the last pass check, the busy loop is the dashboards' again
+    now += 1_001;
+    busy = 1;
+    await expect(admission.admit('public', 'later', now + 60_000)).resolves.toBeDefined();
+    // SHED_BUSY_PERCENT none: never
+    const never = new Admission(limits({ shedBusyPercent: null }), { lag: { lagMs: () => 0, busy: () => 1 }, now: () => now });
+    (await never.admit('pass', 'gate', now + 60_000)).release();
+    await expect(never.admit('public', 'p', now + 60_000)).resolves.toBeDefined();
+  });
+
   it('does not count a forwarded fetch per caller (null: the gateway counted its client)', async () => {
     const admission = new Admission(limits({ perCaller: 1, concurrency: 10 }), { lag: noLag });
     await admission.admit('public', null, far());
@@ -227,5 +263,21 @@ describe('the event-loop lag', () => {
     await new Promise((r) => setTimeout(r, 1000));
     // other work on this machine may delay a timer, but not by the 400 ms of the block
     expect(lag.lagMs()).toBeLessThan(300);
+  });
+
+  it('also tells how busy the loop was over the last half second', async () => {
+    const load = eventLoopLag();
+    await new Promise((r) => setTimeout(r, 600)); // an idle half second
+    expect(load.busy!()).toBeLessThan(0.5);
+    const until = performance.now() + 600;
+    while (performance.now() < until) {
+      // busy, but giving the timer its turn every 5 ms, as answers built in slices do
+      const slice = performance.now() + 5;
+      while (performance.now() < slice) {
+        // a slice of a dashboard's answer
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(load.busy!()).toBeGreaterThan(0.8);
   });
 });

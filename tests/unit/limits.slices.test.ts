@@ -62,4 +62,18 @@ describe('execution slices', () => {
     await build(unpaced, 40, 0.05);
     expect(timerRan).toBe(false);
   });
+
+  it('hold: no waiting field goes while held; released, the answer is finished and whole', async () => {
+    const slices = new ExecutionSlices(1);
+    const release = slices.hold();
+    let done = false;
+    const tree = build(slices, 40, 0.05).then((t) => ((done = true), t));
+    // many turns of the loop: without the hold the answer would be done long before
+    for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+    expect([done, slices.waitingCount > 0]).toEqual([false, true]);
+    release();
+    release(); // a second call changes nothing
+    expect(await tree).toEqual(Array.from({ length: 40 }, (_, i) => Array.from({ length: 40 }, (_, j) => i * 40 + j)));
+    expect(slices.waitingCount).toBe(0);
+  });
 });
