@@ -22,6 +22,10 @@ export interface Metrics {
   observeSharedBatch(batch: string, requests: number, keys: number): void;
   /** Reports the response cache's size (bytes of answer text, entries) on every scrape. */
   watchResponseCache(cache: { readonly calculatedSize: number; readonly size: number }): void;
+  /** One cacheable request, by how the response cache answered it (src/cache/responseCache.ts). */
+  observeCacheLookup(result: CacheLookupResult): void;
+  /** Reads the answers being computed and the requests waiting for them (src/cache/singleFlight.ts) on every scrape. */
+  watchCoalescing(flights: { snapshot(): { computing: number; waiting: number } }): void;
   /** One request refused, or stopped at its deadline, by the bulkheads (docs/limits.md, "Bulkheads and load shedding"). */
   observeRefused(requestClass: string, reason: string): void;
   /** Reads the requests running and waiting per class, and the event-loop lag, on every scrape. */
@@ -31,6 +35,15 @@ export interface Metrics {
   /** GET /metrics */
   handler: RequestHandler;
 }
+
+/**
+ * How the response cache answered a cacheable request: `hit` from a stored answer (memory or Redis);
+ * `coalesced` from the answer another request was computing meanwhile (the same bytes), or
+ * `coalesced_failure` with that request's failure; `miss` computed (others may wait for it);
+ * `uncoalesced` computed without waiting because a bound of the waiting requests was reached;
+ * `deadline` its deadline passed while it waited (503).
+ */
+export type CacheLookupResult = 'hit' | 'coalesced' | 'coalesced_failure' | 'miss' | 'uncoalesced' | 'deadline';
 
 /** `ok`; `error` (some field failed, data returned); or the code of the first error when there is no data. */
 export type Outcome = string;
@@ -102,6 +115,26 @@ export function createMetrics(pools: Pools, options: { defaultMetrics?: boolean;
   poolGauge('changxing_pg_pool_connections', 'Open connections of the pg pool of each datasource.', (p) => p.totalCount);
   poolGauge('changxing_pg_pool_idle_connections', 'Idle connections of the pg pool of each datasource.', (p) => p.idleCount);
   poolGauge('changxing_pg_pool_waiting_requests', 'Queries waiting for a connection of the pg pool of each datasource.', (p) => p.waitingCount);
+
+  const cacheLookups = new Counter({
+    name: 'changxing_response_cache_requests_total',
+    help: 'Cacheable GraphQL requests by how the response cache answered them: hit (a stored answer), coalesced (the answer another request was computing, the same bytes), coalesced_failure (that computation failed: its answer), miss (computed), uncoalesced (computed: the bounds of waiting requests were reached), deadline (waited past its deadline).',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  let flights: { snapshot(): { computing: number; waiting: number } } | null = null;
+  new Gauge({
+    name: 'changxing_response_cache_in_flight',
+    help: 'Answers of the response cache being computed (computing: one request each) and requests waiting for them (waiting), bounded by RESPONSE_CACHE_COALESCE_KEYS and RESPONSE_CACHE_COALESCE_WAITERS.',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      if (!flights) return;
+      const { computing, waiting } = flights.snapshot();
+      this.set({ state: 'computing' }, computing);
+      this.set({ state: 'waiting' }, waiting);
+    },
+  });
 
   const refused = new Counter({
     name: 'changxing_requests_refused_total',
@@ -193,6 +226,12 @@ export function createMetrics(pools: Pools, options: { defaultMetrics?: boolean;
           this.set(cache.size);
         },
       });
+    },
+    observeCacheLookup(result) {
+      cacheLookups.inc({ result });
+    },
+    watchCoalescing(watched) {
+      flights = watched;
     },
     observeRefused: (requestClass, reason) => {
       refused.inc({ class: requestClass, reason });
