@@ -34,9 +34,11 @@ export interface GatewayConfig {
 /**
  * Variables the gateway leaves to the subgraphs. loadConfig would require them in production
  * (every source's database, the ID hash key, the pass signing key), and the gateway reads none of
- * their data: it looks up API keys and reads the case data version, nothing else.
+ * their data: it looks up API keys and reads the case data version, nothing else. It migrates
+ * nothing either: the migration role that production's subgraphs need (MIGRATION_DATABASE_*) made
+ * loadConfig refuse the gateway's environment once the database URLs were taken out of it.
  */
-const SUBGRAPHS_ONLY = /^((REGION_|CASE_|MOBILITY_|ACCESS_)?(READ_)?DATABASE_URL|ID_HASH_SECRET|PASS_SIGNING_KEY)$/;
+const SUBGRAPHS_ONLY = /^((REGION_|CASE_|MOBILITY_|ACCESS_)?(READ_)?DATABASE_URL|ID_HASH_SECRET|PASS_SIGNING_KEY|MIGRATION_DATABASE_(USER|PASSWORD))$/;
 
 /**
  * Parsed by src/config.ts's own schema, so every variable means and is validated as on `npm start`
