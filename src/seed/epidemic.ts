@@ -105,8 +105,7 @@ export function simulateEpidemic(regions: RegionSet, network: MobilityNetwork, t
  * and the one generator. Every step draws from that generator in a fixed order, so moving a draw
  * changes every series after it.
  */
-interface EpidemicRun {
-  timeline: Timeline;
+interface EpidemicRun extends Omit<EpidemicSimulation, 'countyCodes' | 'clusters'> {
   C: number;
   D: number;
   rng: Prng;
@@ -116,12 +115,6 @@ interface EpidemicRun {
   localR: Float64Array;
   /** County index of 武昌区. */
   wuchang: number;
-  infections: Int32Array;
-  confirmed: Int32Array;
-  asymptomatic: Int32Array;
-  suspected: Int32Array;
-  recovered: Int32Array;
-  deaths: Int32Array;
   everInfected: Float64Array;
   /** Scratch for one day's import pressure, reused day after day. */
   prevalence: Float64Array;
