@@ -1,44 +1,21 @@
+/**
+ * The CSV export's store on the case source (GET /export/daily.csv): county days streamed with COPY.
+ * The regions come from the region source (`exportRegions`, ./region.ts); services/dailyExport.ts
+ * puts the two together.
+ */
 import type { Pool, PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { Readable } from 'node:stream';
-import { z } from 'zod';
 import { addDays, isIsoDate } from '../src/risk/dates';
 import { CN_2020_WINDOW_DAYS, type CountyRiskInputs } from '../src/risk';
-import { isRegionCode, type RegionLevel } from '../src/regionCode';
-import { column, parseRows } from '../src/db/rows';
+import { isRegionCode } from '../src/regionCode';
 import { countyRiskInputsByDaySql } from './countyRiskInputs';
-
-/** A region as the export needs it (the whole list is 3,352 rows: held in memory, mapped onto case rows). */
-export interface ExportRegion {
-  code: string;
-  name: string;
-  level: RegionLevel;
-  parentCode: string | null;
-  provinceCode: string;
-  population: number;
-}
 
 /** One county and day, with the CN_2020_COUNTY inputs of that day (window: the 14 days ending on it). */
 export interface CountyDay extends Omit<CountyRiskInputs, 'asOf'> {
   regionCode: string;
   date: string;
   newConfirmed: number;
-}
-
-const ExportRegionRow = z.object({
-  code: column.regionCode,
-  name: column.text,
-  level: column.regionLevel,
-  parent_code: column.regionCode.nullable(),
-  province_code: column.regionCode,
-  population: column.count,
-});
-
-/** Every region, from the region source. */
-export async function exportRegions(pool: Pool): Promise<ExportRegion[]> {
-  const { rows: raw } = await pool.query('/* ExportSource.regions */ SELECT code, name, level, parent_code, province_code, population FROM region.regions ORDER BY code');
-  const rows = parseRows('ExportSource.regions', ExportRegionRow, raw);
-  return rows.map((r) => ({ code: r.code, name: r.name, level: r.level, parentCode: r.parent_code, provinceCode: r.province_code, population: r.population }));
 }
 
 /**

@@ -1,7 +1,8 @@
+import type { Pool } from 'pg';
 import type { Sql } from '../src/db/sql';
 import { z } from 'zod';
 import { Loader } from './loader';
-import { column, queryRows } from '../src/db/rows';
+import { column, parseRows, queryRows } from '../src/db/rows';
 import { encodeCursor, type Page } from '../src/graphql/pagination';
 import type { Region, RegionKind, RegionLevel } from '../src/regionCode';
 import { then, type MaybePromise } from '../src/maybe';
@@ -203,4 +204,30 @@ function filterSql(filter: RegionFilter): { where: string; params: unknown[] } {
 export async function countyCodes(sql: Sql): Promise<Set<string>> {
   const rows = await sql.query<{ code: string }>('RegionSource.countyCodes', `SELECT code FROM region.regions WHERE level = 'COUNTY'`);
   return new Set(rows.map((r) => r.code));
+}
+
+/** A region as the CSV export needs it (the whole list is 3,352 rows: held in memory, mapped onto case rows). */
+export interface ExportRegion {
+  code: string;
+  name: string;
+  level: RegionLevel;
+  parentCode: string | null;
+  provinceCode: string;
+  population: number;
+}
+
+const ExportRegionRow = z.object({
+  code: column.regionCode,
+  name: column.text,
+  level: column.regionLevel,
+  parent_code: column.regionCode.nullable(),
+  province_code: column.regionCode,
+  population: column.count,
+});
+
+/** Every region, retired ones too, in code order, for the CSV export (services/dailyExport.ts); on the primary, outside any request. */
+export async function exportRegions(pool: Pool): Promise<ExportRegion[]> {
+  const { rows: raw } = await pool.query('/* RegionSource.exportRegions */ SELECT code, name, level, parent_code, province_code, population FROM region.regions ORDER BY code');
+  const rows = parseRows('RegionSource.exportRegions', ExportRegionRow, raw);
+  return rows.map((r) => ({ code: r.code, name: r.name, level: r.level, parentCode: r.parent_code, provinceCode: r.province_code, population: r.population }));
 }

@@ -10,10 +10,9 @@ export interface GatewayConfig {
   /** The response cache's switch and bounds, as on `npm start` (RESPONSE_CACHE, RESPONSE_CACHE_MAX_*). */
   responseCache: Config['responseCache'];
   /**
-   * GATEWAY_RESPONSE_CACHE=on: the gateway keeps aggregate answers by the case data version and
-   * compresses, tags and 304s its answers (gateway/responseCache.ts). Off by default: with it on,
-   * four graphql-http audits of response content types (22EB, 4655, 47DE, 80D8) answer otherwise
-   * than on npm start (tests/integration/federation.test.ts), not yet explained.
+   * GATEWAY_RESPONSE_CACHE (`on`, the default, or `off`): the gateway keeps aggregate answers by the
+   * case data version and compresses, tags and 304s its answers (gateway/responseCache.ts), as
+   * `npm start` does. `off` leaves its answers as Hive writes them: uncompressed, no ETag.
    */
   answerCache: boolean;
   limits: Config['limits'];
@@ -52,12 +51,16 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   if (!accessDatabaseUrl) {
     throw new ConfigError('The gateway authenticates API keys itself: set ACCESS_DATABASE_URL (or DATABASE_URL) to the database of access.api_keys.');
   }
+  const answerCache = env.GATEWAY_RESPONSE_CACHE || 'on';
+  if (answerCache !== 'on' && answerCache !== 'off') {
+    throw new ConfigError(`GATEWAY_RESPONSE_CACHE must be on or off, not ${JSON.stringify(answerCache)}.`);
+  }
   return {
     isProduction,
     accessDatabaseUrl,
     caseDatabaseUrl: env.CASE_DATABASE_URL || accessDatabaseUrl,
     responseCache: config.responseCache,
-    answerCache: env.GATEWAY_RESPONSE_CACHE === 'on',
+    answerCache: answerCache === 'on',
     limits: config.limits,
     trustedDocuments: config.trustedDocuments,
     apiKeyCacheTtlMs: config.apiKeyCacheTtlMs,

@@ -88,7 +88,7 @@ export class GatewayResponseCache {
         if (new URL(request.url, 'http://gateway').pathname !== graphqlEndpoint) return;
         if (response.headers.has('content-encoding') || !/json/.test(response.headers.get('content-type') ?? '') || !response.body) return;
         const known = this.pending.get(request);
-        const headers = new fetchAPI.Headers(response.headers);
+        const headers = lowerCaseCopy(response.headers, new fetchAPI.Headers());
         for (const field of GRAPHQL_VARY) appendVary(headers, field);
         // the contract's `no-store` for personal answers (and Yoga's own headers) have the last word
         if (!headers.has('cache-control')) {
@@ -134,6 +134,21 @@ export class GatewayResponseCache {
       },
     };
   }
+}
+
+/**
+ * The answer's headers, copied under lower-case names. `new Headers(response.headers)` is no such
+ * copy in @whatwg-node/node-fetch: from a Headers made of a plain object — Yoga's
+ * `{ 'Content-Type': … }` — it keeps the name `Content-Type` as it was written, where
+ * `get('content-type')` does not find it. A Response made with that copy and a text body then added
+ * `content-type: text/plain;charset=UTF-8` of its own, which Node wrote after Yoga's: every answer
+ * sent uncompressed (under 1 KiB, or to a client that accepts no coding) went out as text/plain — what
+ * four graphql-http audits of the answer's media type (22EB, 4655, 47DE, 80D8) saw — and a 304 kept
+ * the Content-Type it should drop (docs/http-caching.md, "The gateway").
+ */
+function lowerCaseCopy(from: Headers, to: Headers): Headers {
+  from.forEach((value, name) => to.append(name.toLowerCase(), value));
+  return to;
 }
 
 function appendVary(headers: Headers, field: string): void {

@@ -154,7 +154,8 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
   const trusted = documentsById(readManifest(config.trustedDocuments.manifestPath ?? DEFAULT_MANIFEST_PATH));
   const graphqlEndpoint = '/graphql';
   // aggregate answers kept as sent, keyed by the case data version; compression, ETag and 304 for every answer (gateway/responseCache.ts)
-  const responseCache = new GatewayResponseCache({ ...config.responseCache, versions: new CaseDataVersionReads(pools) });
+  // GATEWAY_RESPONSE_CACHE=off: no lookups either (each would read the data version for nothing)
+  const responseCache = new GatewayResponseCache({ ...config.responseCache, enabled: config.responseCache.enabled && config.answerCache, versions: new CaseDataVersionReads(pools) });
   metrics.watchResponseCache(responseCache.answers);
   const trustProxy = trustFunction(config.trustProxy);
   const gateway = createGatewayRuntime({
@@ -198,7 +199,7 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
         classLimits: config.classLimits,
         responseCache,
       }),
-      // off unless GATEWAY_RESPONSE_CACHE=on (gateway/config.ts says why)
+      // on unless GATEWAY_RESPONSE_CACHE=off
       ...(config.answerCache ? [responseCache.plugin(graphqlEndpoint)] : []),
       statusOfSubgraphErrors,
       ...(options.isProduction ? [noSuggestions] : []),

@@ -7,6 +7,7 @@ import { DEFAULT_LIMITS, type OperationLimits } from './limits';
 import type { IngestLimits } from '../services/ingestion/upload';
 import { DEFAULT_EXECUTION_SLICE_MS } from './limits/slices';
 import { DEFAULT_CLASS_LIMITS, REQUEST_CLASSES, type ClassLimits, type RequestClass } from './limits/requestClass';
+import type { SingleFlightLimits } from './cache/singleFlight';
 
 /** "public=4000,official=30000": a value per request class (docs/limits.md, "Bulkheads and load shedding"); `none` where allowed. */
 const perClass = (none: boolean) =>
@@ -58,6 +59,8 @@ const Env = z.object({
     .regex(/^\d+(kb|mb)?$/i, 'expected a size such as 67108864, 65536kb or 64mb')
     .default('64mb'),
   RESPONSE_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3600),
+  RESPONSE_CACHE_COALESCE_KEYS: z.coerce.number().int().min(0).max(10_000).default(128),
+  RESPONSE_CACHE_COALESCE_WAITERS: z.coerce.number().int().min(0).max(100_000).default(256),
   APQ_TTL_SECONDS: z.coerce.number().int().min(60).max(30 * 86_400).default(86_400),
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(5000),
   TRUST_PROXY: z.string().optional(),
@@ -159,9 +162,10 @@ export interface Config {
   shutdownGraceMs: number;
   /**
    * Whole-response cache of aggregate queries, keyed by the case data version (src/cache): entries
-   * per process, and how long an answer is kept in Redis when REDIS_URL is set.
+   * per process, how long an answer is kept in Redis when REDIS_URL is set, and the bounds of the
+   * requests waiting for an answer being computed (src/cache/singleFlight.ts).
    */
-  responseCache: { enabled: boolean; maxEntries: number; maxBytes: number; ttlSeconds: number };
+  responseCache: { enabled: boolean; maxEntries: number; maxBytes: number; ttlSeconds: number; coalesce: SingleFlightLimits };
   /** How long a document registered by automatic persisted queries is kept in Redis (REDIS_URL). */
   apqTtlSeconds: number;
   /** How long a successful API key lookup is cached (0: not at all); revocation takes effect within it. */
@@ -239,7 +243,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idHashSecret: e.ID_HASH_SECRET ?? null,
     passSigningKey: e.PASS_SIGNING_KEY ?? null,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
-    responseCache: { enabled: e.RESPONSE_CACHE === 'on', maxEntries: e.RESPONSE_CACHE_MAX_ENTRIES, maxBytes: bytesOf(e.RESPONSE_CACHE_MAX_BYTES), ttlSeconds: e.RESPONSE_CACHE_TTL_SECONDS },
+    responseCache: responseCacheOf(e),
     apqTtlSeconds: e.APQ_TTL_SECONDS,
     apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
     passCheckBatchWindowMs: e.PASS_CHECK_BATCH_WINDOW_MS ?? null,
@@ -331,6 +335,16 @@ function checkCombinations(e: ParsedEnv, external: boolean): void {
       throw new ConfigError(`NODE_ENV=production requires:\n  ${missing.join('\n  ')}`);
     }
   }
+}
+
+function responseCacheOf(e: ParsedEnv): Config['responseCache'] {
+  return {
+    enabled: e.RESPONSE_CACHE === 'on',
+    maxEntries: e.RESPONSE_CACHE_MAX_ENTRIES,
+    maxBytes: bytesOf(e.RESPONSE_CACHE_MAX_BYTES),
+    ttlSeconds: e.RESPONSE_CACHE_TTL_SECONDS,
+    coalesce: { maxKeys: e.RESPONSE_CACHE_COALESCE_KEYS, maxWaitersPerKey: e.RESPONSE_CACHE_COALESCE_WAITERS },
+  };
 }
 
 function operationLimitsOf(e: ParsedEnv): OperationLimits {

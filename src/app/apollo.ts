@@ -84,9 +84,17 @@ export function createApollo(p: ApolloParts): ApolloServer<Context> {
       // before the log and the cache: its willSendResponse replaces an answer over the response budget
       operationLimitsPlugin(config.limits, { subgraph: p.isSubgraph }),
       requestLogPlugin(logger, config, p.metrics),
-      // the version that keys cached answers, read on the process's own connections, not the class's
-      responseCachePlugin(config.responseCache, new CaseDataVersionReads(p.pools), { redis, keyPrefix: config.redisKeyPrefix, logger }, p.cachedAnswers),
-      // after the response cache: a cached answer takes no turn and is never shed
+      // the version that keys cached answers, read on the process's own connections, not the class's;
+      // identical requests wait for the one computing their answer (src/cache/singleFlight.ts)
+      responseCachePlugin({
+        options: config.responseCache,
+        versions: new CaseDataVersionReads(p.pools),
+        store: { redis, keyPrefix: config.redisKeyPrefix, logger },
+        answers: p.cachedAnswers,
+        classLimits: config.classLimits,
+        metrics: p.metrics,
+      }),
+      // after the response cache: a cached answer, or one another request is computing, takes no turn and is never shed
       admissionPlugin(p.admission, config.classLimits),
       // Cache-Control by what an answer holds (docs/http-caching.md); before the personal rule, which has the last word
       cacheControlPlugin(),

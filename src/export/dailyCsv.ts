@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
-import type { CountyDay, ExportRegion } from '../../datasources/export';
+import type { CountyDay } from '../../datasources/export';
+import type { ExportRegion } from '../../datasources/region';
 import { isRegionCode, REGION_LEVELS, type RegionLevel } from '../regionCode';
 import { checkRange } from '../args';
 import { todayCst } from '../clock';
@@ -67,36 +68,10 @@ export function parseDailyExportQuery(query: Record<string, unknown>): DailyExpo
   return { level: level as RegionLevel | null, parentCode, from, to, bom };
 }
 
-/** What an export reads and writes: the counties whose reports it streams, and the regions it writes per day (code order). */
+/** What an export reads and writes: the counties whose reports it streams, and the regions it writes per day (code order); made by services/dailyExport.ts. */
 export interface DailyExportPlan {
   counties: string[];
   regions: { region: ExportRegion; counties: string[] }[];
-}
-
-/**
- * Regions of the query, each with the counties that make it up (itself for a county; for a city or
- * province the counties whose parent or province it is — as the API's region risk and case figures).
- */
-export function planDailyExport(all: readonly ExportRegion[], query: Pick<DailyExportQuery, 'level' | 'parentCode'>): DailyExportPlan | { error: string } {
-  const { parentCode, level } = query;
-  if (parentCode !== null && !all.some((r) => r.code === parentCode)) return { error: `No region has code ${parentCode}.` };
-  const inside = (r: ExportRegion) => parentCode === null || (r.code !== parentCode && (r.parentCode === parentCode || r.provinceCode === parentCode));
-  const countiesOf = new Map<string, string[]>();
-  const counties: string[] = [];
-  for (const r of all) {
-    if (r.level !== 'COUNTY' || !inside(r)) continue;
-    counties.push(r.code);
-    for (const key of new Set([r.code, r.parentCode, r.provinceCode])) {
-      if (key === null) continue;
-      let list = countiesOf.get(key);
-      if (!list) countiesOf.set(key, (list = []));
-      list.push(r.code);
-    }
-  }
-  const regions = all
-    .filter((r) => inside(r) && (level === null || r.level === level))
-    .map((region) => ({ region, counties: countiesOf.get(region.code) ?? [] }));
-  return { counties, regions };
 }
 
 type CountyFigures = { newConfirmed: number; cumulativeConfirmed: number; newInWindow: number; clustersInWindow: number; level: RiskLevel };

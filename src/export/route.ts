@@ -9,8 +9,10 @@ import { forbidden } from '../auth/directive';
 import type { Role } from '../auth/viewer';
 import { ErrorCode, isDatabaseUnavailable } from '../errors';
 import { SqlRecorder } from '../db/sql';
-import { exportRegions, streamCountyDays } from '../../datasources/export';
-import { dailyCsv, parseDailyExportQuery, planDailyExport } from './dailyCsv';
+import { streamCountyDays } from '../../datasources/export';
+import { exportRegions } from '../../datasources/region';
+import { DailyExportService } from '../../services/dailyExport';
+import { parseDailyExportQuery } from './dailyCsv';
 
 export const DAILY_EXPORT_PATH = '/export/daily.csv';
 /** Who may export: aggregate figures for government and health users, as the GOV/HEALTH GraphQL fields. */
@@ -38,6 +40,11 @@ function refuse(res: Response, status: number, code: string, message: string, he
  */
 export function exportRoutes({ pools, authenticator, logger, statementTimeoutMs }: ExportOptions): Router {
   const router = express.Router();
+  // each store on its own source's primary pool, outside any request's lane: an export is not a GraphQL request
+  const exports = new DailyExportService({
+    regions: () => exportRegions(pools.region),
+    countyDays: (counties, range, signal) => streamCountyDays(pools.cases, counties, range, { statementTimeoutMs, signal }),
+  });
   let running = 0;
   router.get(DAILY_EXPORT_PATH, async (req, res) => {
     const started = Date.now();
@@ -63,9 +70,9 @@ export function exportRoutes({ pools, authenticator, logger, statementTimeoutMs 
     res.on('close', () => cancel.abort());
     let chunksWritten = 0;
     try {
-      const plan = planDailyExport(await exportRegions(pools.region), query);
-      if ('error' in plan) return refuse(res, 400, ErrorCode.BAD_USER_INPUT, plan.error);
-      const chunks = dailyCsv(plan, streamCountyDays(pools.cases, plan.counties, query, { statementTimeoutMs, signal: cancel.signal }), query);
+      const csv = await exports.csv(query, cancel.signal);
+      if ('error' in csv) return refuse(res, 400, ErrorCode.BAD_USER_INPUT, csv.error);
+      const { chunks } = csv;
       // The header goes out with the first day's rows, so a failure before any data is still a proper error status.
       let next = await chunks.next();
       res.status(200).set({
@@ -88,7 +95,7 @@ export function exportRoutes({ pools, authenticator, logger, statementTimeoutMs 
       }
       body.end();
       // one chunk per day after the header
-      logger.info({ role, ...query, rows: Math.max(0, chunksWritten - 1) * plan.regions.length, durationMs: Date.now() - started, completed: !cancel.signal.aborted }, 'export daily.csv');
+      logger.info({ role, ...query, rows: Math.max(0, chunksWritten - 1) * csv.regionsPerDay, durationMs: Date.now() - started, completed: !cancel.signal.aborted }, 'export daily.csv');
     } catch (err) {
       logger.error({ err, role, ...query }, 'export daily.csv failed');
       if (!res.headersSent) {

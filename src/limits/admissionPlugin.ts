@@ -49,7 +49,7 @@ export function admissionPlugin(admission: Admission, limits: Readonly<Record<Re
 }
 
 /** The answer to a refused request: its error (already public: no formatting needed), status and Retry-After. */
-function refusalResponse(refusal: AdmissionRefusal): GraphQLResponse {
+export function refusalResponse(refusal: AdmissionRefusal): GraphQLResponse {
   return {
     body: { kind: 'single', singleResult: { errors: [{ message: refusal.message, extensions: refusal.extensions() }] } },
     http: { status: refusal.status, headers: new HeaderMap([['retry-after', String(refusal.retryAfterSeconds)]]) },

@@ -7,6 +7,7 @@ import { PROCESS_FAULTS, processFaultCounts } from './processFaults';
 
 type Admission = { snapshot(): Record<string, { running: number; waiting: number }> };
 type LoopLag = { lagMs(): number };
+type Flights = { snapshot(): { computing: number; waiting: number } };
 
 /**
  * Prometheus metrics of one app. A Registry per app, not prom-client's global one: tests start
@@ -25,6 +26,10 @@ export interface Metrics {
   observeSharedBatch(batch: string, requests: number, keys: number): void;
   /** Reports the response cache's size (bytes of answer text, entries) on every scrape. */
   watchResponseCache(cache: { readonly calculatedSize: number; readonly size: number }): void;
+  /** One cacheable request, by how the response cache answered it (src/cache/responseCache.ts). */
+  observeCacheLookup(result: CacheLookupResult): void;
+  /** Reads the answers being computed and the requests waiting for them (src/cache/singleFlight.ts) on every scrape. */
+  watchCoalescing(flights: Flights): void;
   /** One request refused, or stopped at its deadline, by the bulkheads (docs/limits.md, "Bulkheads and load shedding"). */
   observeRefused(requestClass: string, reason: string): void;
   /** Reads the requests running and waiting per class, and the event-loop lag, on every scrape. */
@@ -34,6 +39,15 @@ export interface Metrics {
   /** GET /metrics */
   handler: RequestHandler;
 }
+
+/**
+ * How the response cache answered a cacheable request: `hit` from a stored answer (memory or Redis);
+ * `coalesced` from the answer another request was computing meanwhile (the same bytes), or
+ * `coalesced_failure` with that request's failure; `miss` computed (others may wait for it);
+ * `uncoalesced` computed without waiting because a bound of the waiting requests was reached;
+ * `deadline` its deadline passed while it waited (503).
+ */
+export type CacheLookupResult = 'hit' | 'coalesced' | 'coalesced_failure' | 'miss' | 'uncoalesced' | 'deadline';
 
 /** `ok`; `error` (some field failed, data returned); or the code of the first error when there is no data. */
 export type Outcome = string;
@@ -52,6 +66,7 @@ export function createMetrics(pools: Pools, options: { defaultMetrics?: boolean;
   // registration order is the order of the series in /metrics: keep it when adding
   const graphql = registerGraphqlMetrics(registry);
   registerPoolGauges(registry, pools);
+  const coalescing = registerCoalescingMetrics(registry);
   const bulkheads = registerBulkheadMetrics(registry);
   registerProcessFaults(registry);
   const operationLabel = operationLabeller();
@@ -76,6 +91,12 @@ export function createMetrics(pools: Pools, options: { defaultMetrics?: boolean;
     },
     watchResponseCache(cache) {
       registerResponseCacheGauges(registry, cache);
+    },
+    observeCacheLookup(result) {
+      coalescing.lookups.inc({ result });
+    },
+    watchCoalescing(watched) {
+      coalescing.watch(watched);
     },
     observeRefused: (requestClass, reason) => {
       bulkheads.refused.inc({ class: requestClass, reason });
@@ -156,6 +177,33 @@ function registerPoolGauges(registry: Registry, pools: Pools): void {
   poolGauge('changxing_pg_pool_connections', 'Open connections of the pg pool of each datasource.', (p) => p.totalCount);
   poolGauge('changxing_pg_pool_idle_connections', 'Idle connections of the pg pool of each datasource.', (p) => p.idleCount);
   poolGauge('changxing_pg_pool_waiting_requests', 'Queries waiting for a connection of the pg pool of each datasource.', (p) => p.waitingCount);
+}
+
+/** How the response cache answered, and the coalesced answers in flight once the app calls `watch`. */
+function registerCoalescingMetrics(registry: Registry) {
+  const lookups = new Counter({
+    name: 'changxing_response_cache_requests_total',
+    help: 'Cacheable GraphQL requests by how the response cache answered them: hit (a stored answer), coalesced (the answer another request was computing, the same bytes), coalesced_failure (that computation failed: its answer), miss (computed), uncoalesced (computed: the bounds of waiting requests were reached), deadline (waited past its deadline).',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  let flights: Flights | null = null;
+  new Gauge({
+    name: 'changxing_response_cache_in_flight',
+    help: 'Answers of the response cache being computed (computing: one request each) and requests waiting for them (waiting), bounded by RESPONSE_CACHE_COALESCE_KEYS and RESPONSE_CACHE_COALESCE_WAITERS.',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      if (!flights) return;
+      const { computing, waiting } = flights.snapshot();
+      this.set({ state: 'computing' }, computing);
+      this.set({ state: 'waiting' }, waiting);
+    },
+  });
+  const watch = (watched: Flights) => {
+    flights = watched;
+  };
+  return { lookups, watch };
 }
 
 /** The refusals, and gauges of what the bulkheads are watching, which exist only once the app calls `watch`. */

@@ -81,18 +81,20 @@ describe('the gateway answers as the single server', () => {
 });
 
 describe('GraphQL over HTTP (graphql-http audit suite)', () => {
-  it('fails the same audits at the gateway as on npm start (graphqlHttp.test.ts lists them)', async () => {
-    const failed = async (base: string) => {
-      const ids: string[] = [];
+  // The gateway here runs as deployed by default, its answer cache and wire handling on
+  // (gateway/responseCache.ts): every answer it sends is rewritten there, media type included.
+  it('answers every audit as npm start does: the same result, and the same reason for each failure (graphqlHttp.test.ts lists them)', async () => {
+    const results = async (base: string) => {
+      const seen: string[] = [];
       for (const audit of serverAudits({ url: `${base}/graphql`, fetchFn: fetch })) {
         const result = await audit.fn();
-        if (result.status !== 'ok') ids.push(result.id);
+        seen.push(`${result.id} ${result.status}${'reason' in result ? `: ${result.reason}` : ''}`);
       }
-      return ids.sort();
+      return seen;
     };
-    const want = await failed(single.url);
-    expect(want.length).toBeGreaterThan(0);
-    expect(await failed(federated.url)).toEqual(want);
+    const want = await results(single.url);
+    expect(want.filter((r) => !r.includes(' ok')).length).toBeGreaterThan(0);
+    expect(await results(federated.url)).toEqual(want);
   });
 });
 
@@ -101,10 +103,13 @@ describe('batching across subgraphs', () => {
     const fifty = await startFederatedStack(process.env.TEST_DATABASE_URL_50);
     try {
       const counts: Record<string, number> = {};
+      // The gateway's response cache keeps the map from the comparison above (its key holds the
+      // document's hash): a text of its own is a miss, planned and fetched.
+      const map = `${operation('NationalRiskMap')}\n# batching across subgraphs`;
       for (const [label, stack] of [['full', federated], ['fifty', fifty]] as const) {
         const before = await subgraphFetches(stack);
         const sqlBefore = await subgraphSqlStatements(stack);
-        const res = await stack.gql(operation('NationalRiskMap'), {});
+        const res = await stack.gql(map, {});
         expect(res.body.errors).toBeUndefined();
         counts[label] = (await subgraphFetches(stack)) - before;
         const sqlAfter = await subgraphSqlStatements(stack);

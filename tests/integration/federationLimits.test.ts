@@ -21,7 +21,7 @@ if (redisUrl) Object.assign(ENV, { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `cx-fe
 let single: TestServer;
 let federated: FederatedStack;
 beforeAll(async () => {
-  [single, federated] = await Promise.all([startTestServer({ env: ENV, redisUrl }), startFederatedStack(undefined, { env: ENV, gatewayEnv: { GATEWAY_RESPONSE_CACHE: 'on' } })]);
+  [single, federated] = await Promise.all([startTestServer({ env: ENV, redisUrl }), startFederatedStack(undefined, { env: ENV })]);
 }, 60000);
 afterAll(async () => {
   await Promise.all([single?.close(), federated?.close()]);

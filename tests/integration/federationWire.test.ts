@@ -19,7 +19,7 @@ let stack: FederatedStack;
 let pools: Pools;
 beforeAll(async () => {
   db = await seededCopy('federation_wire');
-  stack = await startFederatedStack(db.url, { env: { GATEWAY_RESPONSE_CACHE: 'on' } });
+  stack = await startFederatedStack(db.url);
   pools = poolsFor(db.url, 2);
 }, 90000);
 afterAll(async () => {
@@ -64,6 +64,33 @@ describe('the gateway\'s response cache, compression and conditional GETs', () =
     expect(again.status).toBe(304);
     expect(again.bytes.length).toBe(0);
     expect(again.headers.etag).toBe(first.headers.etag);
+    expect(again.headers['content-type']).toBeUndefined();
+  });
+
+  it('sends every answer in the media type the client asked for: small or large, as text or compressed, missed or hit', async () => {
+    // One entry serves every media type (its body is the same): the type is the request's, never the entry's.
+    const [gqlResponse, jsonType] = ['application/graphql-response+json; charset=utf-8', 'application/json; charset=utf-8'];
+    const [seen, want]: string[][] = [[], []];
+    for (const query of ['{ __typename }', MAP]) {
+      for (const accept of ['application/graphql-response+json', 'application/json', '*/*', undefined]) {
+        for (const coding of ['br', undefined]) {
+          const answer = await wire(`${stack.url}/graphql`, {
+            method: 'POST',
+            headers: { ...json, ...(accept ? { accept } : {}), ...(coding ? { 'accept-encoding': coding } : {}) },
+            body: JSON.stringify({ query }),
+          });
+          expect(answer.status).toBe(200);
+          expect(JSON.parse(answer.text).data).toBeTruthy();
+          const request = `${query === MAP ? 'map' : '__typename'} ${accept ?? '-'} ${coding ?? '-'}`;
+          // the first of each query may be a miss (the national map may be kept from the tests above), the rest are hits
+          const first = accept === 'application/graphql-response+json' && coding === 'br';
+          seen.push(`${request}: ${answer.headers['content-type']} ${answer.headers['content-encoding'] ?? 'identity'} ${first ? '' : (answer.headers['x-changxing-cache'] ?? 'miss')}`);
+          // { __typename } is under the 1 KiB from which answers are compressed
+          want.push(`${request}: ${accept === 'application/graphql-response+json' ? gqlResponse : jsonType} ${query === MAP && coding ? coding : 'identity'} ${first ? '' : 'hit'}`);
+        }
+      }
+    }
+    expect(seen).toEqual(want);
   });
 
   it('never caches a personal read: each self-check reaches its subgraph and is audited, and is sent no-store', async () => {
