@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Sql } from '../src/db/sql';
-import { Loader } from './loader';
+import { Loader, type LoaderOptions } from './loader';
 import { SCOPE_DAYS, SCOPE_KEYS, scopeKey, unnestScopes, type ScopeWindow } from './scope';
 import { countyRiskInputsCte } from './countyRiskInputs';
 import { column, queryRows } from '../src/db/rows';
@@ -9,8 +9,6 @@ import { column, queryRows } from '../src/db/rows';
  * The batched reads of the case source, one factory per loader (CaseSource holds them). Each
  * statement is named after the loader; rows are parsed at this boundary (src/db/rows.ts).
  */
-
-type LoaderOptions = { batch?: boolean };
 
 export interface CaseSummaryFigures {
   from: string;

@@ -1,6 +1,9 @@
 import DataLoader from 'dataloader';
 import { batchScope, type BatchScope } from '../src/db/batchScope';
 
+/** What a store passes on to each of its loaders (batching off: the N+1 baseline of `npm run bench`). */
+export type LoaderOptions = { batch?: boolean };
+
 /**
  * A per-request DataLoader that also remembers settled values, so that a field resolver can
  * return a plain value when a list resolver has already loaded it (`peek`) instead of a promise:

@@ -1,5 +1,5 @@
 import type { Sql } from '../src/db/sql';
-import { Loader } from './loader';
+import { Loader, type LoaderOptions } from './loader';
 import { isUuid } from './apiKeys';
 import { z } from 'zod';
 import { column, parseRows } from '../src/db/rows';
@@ -99,6 +99,13 @@ export async function passFactsOf(sql: Sql, keys: readonly PassFactsKey[]): Prom
 }
 const identity = (s: string) => s;
 
+type PersonRow = { id: string; name: string; home_region_code: string };
+const toPerson = (r: PersonRow): PersonRecord => ({
+  id: r.id,
+  name: r.name,
+  homeRegionCode: r.home_region_code,
+});
+
 /** Persons, their case records and close-contact links (health commission). Created per request. */
 export class PersonSource {
   /** By the hex of the ID number's keyed hash. */
@@ -114,96 +121,106 @@ export class PersonSource {
   /** By `Person.id`; null for an unknown id or one that is not a UUID. Not audited: services/people.ts audits each read. */
   readonly byId: Loader<string, PersonRecord | null>;
 
-  constructor(sql: Sql, options: { batch?: boolean } = {}) {
+  constructor(sql: Sql, options: LoaderOptions = {}) {
     this.passFacts = new Loader((keys) => passFactsOf(sql, keys), passFactsKey, options);
-
-    const toPerson = (r: { id: string; name: string; home_region_code: string }): PersonRecord => ({
-      id: r.id,
-      name: r.name,
-      homeRegionCode: r.home_region_code,
-    });
-    this.byId = new Loader(
-      async (ids) => {
-        // Representations come from outside: an id that is no UUID is nobody, not a failed cast of the whole batch.
-        const wellFormed = ids.filter(isUuid);
-        const rows = wellFormed.length === 0
-          ? []
-          : await sql.query<{ id: string; name: string; home_region_code: string }>(
-              'PersonSource.byId',
-              'SELECT id, name, home_region_code FROM cases.persons WHERE id = ANY($1::uuid[])',
-              [wellFormed],
-            );
-        // Keyed by the canonical (lower-case) text PostgreSQL returns; a key in upper case is the same UUID.
-        const found = new Map(rows.map((r) => [r.id, toPerson(r)]));
-        return ids.map((id) => found.get(id.toLowerCase()) ?? null);
-      },
-      identity,
-      options,
-    );
-    this.byIdHash = new Loader(
-      async (hashes) => {
-        const rows = await sql.query<{ id: string; name: string; home_region_code: string; id_hash: Buffer }>(
-          'PersonSource.byIdHash',
-          'SELECT id, name, home_region_code, id_hash FROM cases.persons WHERE id_hash = ANY($1::bytea[])',
-          [hashes],
-        );
-        const byHash = new Map(rows.map((r) => [hex(r.id_hash), toPerson(r)]));
-        return hashes.map((h) => byHash.get(hex(h)) ?? null);
-      },
-      hex,
-      options,
-    );
-    this.casesByPerson = new Loader(
-      async (ids) => {
-        const rows = await sql.query<{
-          id: string; reference: string; person_id: string; status: string; reported_on: string; confirmed_on: string | null;
-          closed_on: string | null; region_code: string; cluster_id: string | null;
-        }>(
-          'PersonSource.casesByPerson',
-          `SELECT id::text, reference, person_id, status, reported_on, confirmed_on, closed_on, region_code, cluster_id::text
-             FROM cases.case_records WHERE person_id = ANY($1::uuid[])
-            ORDER BY reported_on DESC, id DESC`,
-          [ids],
-        );
-        const byPerson = new Map<string, CaseRecordRow[]>(ids.map((id) => [id, []]));
-        for (const r of rows) {
-          byPerson.get(r.person_id)?.push({
-            id: r.id,
-            reference: r.reference,
-            personId: r.person_id,
-            status: r.status,
-            reportedOn: r.reported_on,
-            confirmedOn: r.confirmed_on,
-            closedOn: r.closed_on,
-            regionCode: r.region_code,
-            clusterId: r.cluster_id,
-          });
-        }
-        return ids.map((id) => byPerson.get(id) ?? []);
-      },
-      identity,
-      options,
-    );
-    this.contactsByPerson = new Loader(
-      async (ids) => {
-        const rows = await sql.query<{ person_id: string; exposure_date: string; region_code: string; setting: string; quarantine_ended_on: string | null }>(
-          'PersonSource.contactsByPerson',
-          `SELECT person_id, exposure_date, region_code, setting, quarantine_ended_on FROM cases.contacts
-            WHERE person_id = ANY($1::uuid[]) ORDER BY exposure_date DESC, id DESC`,
-          [ids],
-        );
-        const byPerson = new Map<string, ContactRow[]>(ids.map((id) => [id, []]));
-        for (const r of rows) {
-          byPerson.get(r.person_id)?.push({
-            personId: r.person_id, exposureDate: r.exposure_date, regionCode: r.region_code, setting: r.setting, quarantineEndedOn: r.quarantine_ended_on,
-          });
-        }
-        return ids.map((id) => byPerson.get(id) ?? []);
-      },
-      identity,
-      options,
-    );
+    this.byId = personByIdLoader(sql, options);
+    this.byIdHash = personByIdHashLoader(sql, options);
+    this.casesByPerson = casesByPersonLoader(sql, options);
+    this.contactsByPerson = contactsByPersonLoader(sql, options);
   }
+}
+
+function personByIdLoader(sql: Sql, options: LoaderOptions): Loader<string, PersonRecord | null> {
+  return new Loader(
+    async (ids) => {
+      // Representations come from outside: an id that is no UUID is nobody, not a failed cast of the whole batch.
+      const wellFormed = ids.filter(isUuid);
+      const rows = wellFormed.length === 0
+        ? []
+        : await sql.query<PersonRow>(
+            'PersonSource.byId',
+            'SELECT id, name, home_region_code FROM cases.persons WHERE id = ANY($1::uuid[])',
+            [wellFormed],
+          );
+      // Keyed by the canonical (lower-case) text PostgreSQL returns; a key in upper case is the same UUID.
+      const found = new Map(rows.map((r) => [r.id, toPerson(r)]));
+      return ids.map((id) => found.get(id.toLowerCase()) ?? null);
+    },
+    identity,
+    options,
+  );
+}
+
+function personByIdHashLoader(sql: Sql, options: LoaderOptions): Loader<Buffer, PersonRecord | null> {
+  return new Loader(
+    async (hashes) => {
+      const rows = await sql.query<PersonRow & { id_hash: Buffer }>(
+        'PersonSource.byIdHash',
+        'SELECT id, name, home_region_code, id_hash FROM cases.persons WHERE id_hash = ANY($1::bytea[])',
+        [hashes],
+      );
+      const byHash = new Map(rows.map((r) => [hex(r.id_hash), toPerson(r)]));
+      return hashes.map((h) => byHash.get(hex(h)) ?? null);
+    },
+    hex,
+    options,
+  );
+}
+
+function casesByPersonLoader(sql: Sql, options: LoaderOptions): Loader<string, CaseRecordRow[]> {
+  return new Loader(
+    async (ids) => {
+      const rows = await sql.query<{
+        id: string; reference: string; person_id: string; status: string; reported_on: string; confirmed_on: string | null;
+        closed_on: string | null; region_code: string; cluster_id: string | null;
+      }>(
+        'PersonSource.casesByPerson',
+        `SELECT id::text, reference, person_id, status, reported_on, confirmed_on, closed_on, region_code, cluster_id::text
+           FROM cases.case_records WHERE person_id = ANY($1::uuid[])
+          ORDER BY reported_on DESC, id DESC`,
+        [ids],
+      );
+      const byPerson = new Map<string, CaseRecordRow[]>(ids.map((id) => [id, []]));
+      for (const r of rows) {
+        byPerson.get(r.person_id)?.push({
+          id: r.id,
+          reference: r.reference,
+          personId: r.person_id,
+          status: r.status,
+          reportedOn: r.reported_on,
+          confirmedOn: r.confirmed_on,
+          closedOn: r.closed_on,
+          regionCode: r.region_code,
+          clusterId: r.cluster_id,
+        });
+      }
+      return ids.map((id) => byPerson.get(id) ?? []);
+    },
+    identity,
+    options,
+  );
+}
+
+function contactsByPersonLoader(sql: Sql, options: LoaderOptions): Loader<string, ContactRow[]> {
+  return new Loader(
+    async (ids) => {
+      const rows = await sql.query<{ person_id: string; exposure_date: string; region_code: string; setting: string; quarantine_ended_on: string | null }>(
+        'PersonSource.contactsByPerson',
+        `SELECT person_id, exposure_date, region_code, setting, quarantine_ended_on FROM cases.contacts
+          WHERE person_id = ANY($1::uuid[]) ORDER BY exposure_date DESC, id DESC`,
+        [ids],
+      );
+      const byPerson = new Map<string, ContactRow[]>(ids.map((id) => [id, []]));
+      for (const r of rows) {
+        byPerson.get(r.person_id)?.push({
+          personId: r.person_id, exposureDate: r.exposure_date, regionCode: r.region_code, setting: r.setting, quarantineEndedOn: r.quarantine_ended_on,
+        });
+      }
+      return ids.map((id) => byPerson.get(id) ?? []);
+    },
+    identity,
+    options,
+  );
 }
 
 /**

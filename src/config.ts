@@ -220,13 +220,70 @@ export class ConfigError extends Error {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const e = parseEnv(env);
+  const isProduction = e.NODE_ENV === 'production';
+  const { databaseUrls, readDatabaseUrls } = databaseUrlsOf(e);
+  checkCombinations(e, databaseUrls !== null);
+  return {
+    env: e.NODE_ENV,
+    isProduction,
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrls,
+    readDatabaseUrls,
+    migrationCredentials: e.MIGRATION_DATABASE_USER ? { user: e.MIGRATION_DATABASE_USER, password: e.MIGRATION_DATABASE_PASSWORD ?? null } : null,
+    dataDir: e.DATA_DIR,
+    embeddedPgPort: e.EMBEDDED_PG_PORT,
+    seedOnStart: isProduction ? 'never' : e.SEED_ON_START,
+    seedScale: e.SEED_SCALE,
+    pgPoolMax: e.PG_POOL_MAX,
+    pgStatementTimeoutMs: e.PG_STATEMENT_TIMEOUT_MS,
+    pgConnectionTimeoutMs: e.PG_CONNECTION_TIMEOUT_MS,
+    logLevel: e.LOG_LEVEL,
+    idHashSecret: e.ID_HASH_SECRET ?? null,
+    passSigningKey: e.PASS_SIGNING_KEY ?? null,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    responseCache: responseCacheOf(e),
+    apqTtlSeconds: e.APQ_TTL_SECONDS,
+    apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
+    passCheckBatchWindowMs: e.PASS_CHECK_BATCH_WINDOW_MS ?? null,
+    executionSliceMs: e.EXECUTION_SLICE_MS === 'none' ? null : Number(e.EXECUTION_SLICE_MS.trim() || DEFAULT_EXECUTION_SLICE_MS),
+    trustProxy: trustProxyOf(e.TRUST_PROXY),
+    retentionDays: e.RETENTION_DAYS,
+    redisUrl: e.REDIS_URL ?? null,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    selfService: { maxIdsPerDay: e.SELF_SERVICE_MAX_IDS_PER_DAY, requestsPerMinute: e.SELF_SERVICE_RATE_PER_MINUTE },
+    // operation limits and trusted documents
+    limits: operationLimitsOf(e),
+    trustedDocuments: {
+      roles: ROLES.filter((r) => e.TRUSTED_DOCUMENTS_ROLES.split(',').map((s) => s.trim()).includes(r)),
+      manifestPath: e.TRUSTED_DOCUMENTS_MANIFEST ?? null,
+    },
+    explorer: e.EXPLORER ? e.EXPLORER === 'on' : !isProduction,
+    benchDisableBatching: e.BENCH_DISABLE_BATCHING === '1',
+    exportStatementTimeoutMs: e.EXPORT_STATEMENT_TIMEOUT_MS,
+    executor: e.GRAPHQL_EXECUTOR,
+    workers: e.WORKERS === 'auto' ? 'auto' : Number(e.WORKERS),
+    classLimits: classLimitsOf(e),
+    migrationLockTimeoutMs: e.MIGRATION_LOCK_TIMEOUT_MS,
+    httpTimeouts: { headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS },
+    ingest: ingestLimitsOf(e),
+  };
+}
+
+type ParsedEnv = z.infer<typeof Env>;
+
+function parseEnv(env: NodeJS.ProcessEnv): ParsedEnv {
   const parsed = Env.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`Invalid environment:\n${lines.join('\n')}`);
   }
-  const e = parsed.data;
-  const isProduction = e.NODE_ENV === 'production';
+  return parsed.data;
+}
+
+/** Each source's primary URL (null: all on the embedded PostgreSQL) and read replica URL. */
+function databaseUrlsOf(e: ParsedEnv): Pick<Config, 'databaseUrls' | 'readDatabaseUrls'> {
   const base = e.DATABASE_URL;
   const perSource = {
     region: e.REGION_DATABASE_URL ?? base,
@@ -254,7 +311,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!allSet && Object.keys(readDatabaseUrls).length > 0) {
     throw new ConfigError('*_READ_DATABASE_URL needs DATABASE_URL (or the per-source URLs): a replica of the embedded PostgreSQL does not exist.');
   }
-  if ((e.MIGRATION_DATABASE_USER || e.MIGRATION_DATABASE_PASSWORD) && !allSet) {
+  return { databaseUrls: allSet ? (perSource as Record<SourceName, string>) : null, readDatabaseUrls };
+}
+
+/** Variables valid one by one but not together; `external`: the databases are given by URL. */
+function checkCombinations(e: ParsedEnv, external: boolean): void {
+  if ((e.MIGRATION_DATABASE_USER || e.MIGRATION_DATABASE_PASSWORD) && !external) {
     throw new ConfigError('MIGRATION_DATABASE_USER and MIGRATION_DATABASE_PASSWORD go with DATABASE_URL (the embedded PostgreSQL makes its own owner and application roles).');
   }
   if (e.MIGRATION_DATABASE_PASSWORD && !e.MIGRATION_DATABASE_USER) {
@@ -263,9 +325,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
     throw new ConfigError(`HTTP_HEADERS_TIMEOUT_MS (${e.HTTP_HEADERS_TIMEOUT_MS}) must not exceed HTTP_REQUEST_TIMEOUT_MS (${e.HTTP_REQUEST_TIMEOUT_MS}): the headers are part of the request.`);
   }
-  if (isProduction) {
+  if (e.NODE_ENV === 'production') {
     const missing = [
-      !allSet && 'DATABASE_URL (the embedded PostgreSQL is for development only)',
+      !external && 'DATABASE_URL (the embedded PostgreSQL is for development only)',
       !e.ID_HASH_SECRET && 'ID_HASH_SECRET (≥ 32 random characters; keys the hash of resident ID numbers)',
       !e.PASS_SIGNING_KEY && 'PASS_SIGNING_KEY (the private key that signs 畅行码 passes)',
     ].filter(Boolean);
@@ -273,76 +335,43 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       throw new ConfigError(`NODE_ENV=production requires:\n  ${missing.join('\n  ')}`);
     }
   }
+}
+
+function responseCacheOf(e: ParsedEnv): Config['responseCache'] {
   return {
-    env: e.NODE_ENV,
-    isProduction,
-    port: e.PORT,
-    host: e.HOST,
-    databaseUrls: allSet ? (perSource as Record<SourceName, string>) : null,
-    readDatabaseUrls,
-    migrationCredentials: e.MIGRATION_DATABASE_USER ? { user: e.MIGRATION_DATABASE_USER, password: e.MIGRATION_DATABASE_PASSWORD ?? null } : null,
-    dataDir: e.DATA_DIR,
-    embeddedPgPort: e.EMBEDDED_PG_PORT,
-    seedOnStart: isProduction ? 'never' : e.SEED_ON_START,
-    seedScale: e.SEED_SCALE,
-    pgPoolMax: e.PG_POOL_MAX,
-    pgStatementTimeoutMs: e.PG_STATEMENT_TIMEOUT_MS,
-    pgConnectionTimeoutMs: e.PG_CONNECTION_TIMEOUT_MS,
-    logLevel: e.LOG_LEVEL,
-    idHashSecret: e.ID_HASH_SECRET ?? null,
-    passSigningKey: e.PASS_SIGNING_KEY ?? null,
-    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
-    responseCache: {
-      enabled: e.RESPONSE_CACHE === 'on',
-      maxEntries: e.RESPONSE_CACHE_MAX_ENTRIES,
-      maxBytes: bytesOf(e.RESPONSE_CACHE_MAX_BYTES),
-      ttlSeconds: e.RESPONSE_CACHE_TTL_SECONDS,
-      coalesce: { maxKeys: e.RESPONSE_CACHE_COALESCE_KEYS, maxWaitersPerKey: e.RESPONSE_CACHE_COALESCE_WAITERS },
-    },
-    apqTtlSeconds: e.APQ_TTL_SECONDS,
-    apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
-    passCheckBatchWindowMs: e.PASS_CHECK_BATCH_WINDOW_MS ?? null,
-    executionSliceMs: e.EXECUTION_SLICE_MS === 'none' ? null : Number(e.EXECUTION_SLICE_MS.trim() || DEFAULT_EXECUTION_SLICE_MS),
-    trustProxy: trustProxyOf(e.TRUST_PROXY),
-    retentionDays: e.RETENTION_DAYS,
-    redisUrl: e.REDIS_URL ?? null,
-    redisKeyPrefix: e.REDIS_KEY_PREFIX,
-    selfService: { maxIdsPerDay: e.SELF_SERVICE_MAX_IDS_PER_DAY, requestsPerMinute: e.SELF_SERVICE_RATE_PER_MINUTE },
-    // operation limits and trusted documents
-    limits: {
-      maxDepth: e.GRAPHQL_MAX_DEPTH,
-      maxAliases: e.GRAPHQL_MAX_ALIASES,
-      maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
-      maxTokens: e.GRAPHQL_MAX_TOKENS,
-      bodyLimit: e.GRAPHQL_BODY_LIMIT,
-      maxCost: { ...DEFAULT_LIMITS.maxCost, ...perRole(e.GRAPHQL_MAX_COST, Number) },
-      maxResponseBytes: { ...DEFAULT_LIMITS.maxResponseBytes, ...perRole(e.GRAPHQL_MAX_RESPONSE_BYTES, bytesOf) },
-    },
-    trustedDocuments: {
-      roles: ROLES.filter((r) => e.TRUSTED_DOCUMENTS_ROLES.split(',').map((s) => s.trim()).includes(r)),
-      manifestPath: e.TRUSTED_DOCUMENTS_MANIFEST ?? null,
-    },
-    explorer: e.EXPLORER ? e.EXPLORER === 'on' : !isProduction,
-    benchDisableBatching: e.BENCH_DISABLE_BATCHING === '1',
-    exportStatementTimeoutMs: e.EXPORT_STATEMENT_TIMEOUT_MS,
-    executor: e.GRAPHQL_EXECUTOR,
-    workers: e.WORKERS === 'auto' ? 'auto' : Number(e.WORKERS),
-    classLimits: classLimitsOf(e),
-    migrationLockTimeoutMs: e.MIGRATION_LOCK_TIMEOUT_MS,
-    httpTimeouts: { headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS },
-    ingest: {
-      maxBytes: bytesOf(e.INGEST_MAX_BYTES),
-      maxRows: e.INGEST_MAX_ROWS,
-      maxErrors: e.INGEST_MAX_ERRORS,
-      timeoutMs: e.INGEST_TIMEOUT_MS,
-      minBytesPerSecond: e.INGEST_MIN_BYTES_PER_SECOND,
-      graceMs: e.INGEST_RATE_GRACE_MS,
-    },
+    enabled: e.RESPONSE_CACHE === 'on',
+    maxEntries: e.RESPONSE_CACHE_MAX_ENTRIES,
+    maxBytes: bytesOf(e.RESPONSE_CACHE_MAX_BYTES),
+    ttlSeconds: e.RESPONSE_CACHE_TTL_SECONDS,
+    coalesce: { maxKeys: e.RESPONSE_CACHE_COALESCE_KEYS, maxWaitersPerKey: e.RESPONSE_CACHE_COALESCE_WAITERS },
+  };
+}
+
+function operationLimitsOf(e: ParsedEnv): OperationLimits {
+  return {
+    maxDepth: e.GRAPHQL_MAX_DEPTH,
+    maxAliases: e.GRAPHQL_MAX_ALIASES,
+    maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
+    maxTokens: e.GRAPHQL_MAX_TOKENS,
+    bodyLimit: e.GRAPHQL_BODY_LIMIT,
+    maxCost: { ...DEFAULT_LIMITS.maxCost, ...perRole(e.GRAPHQL_MAX_COST, Number) },
+    maxResponseBytes: { ...DEFAULT_LIMITS.maxResponseBytes, ...perRole(e.GRAPHQL_MAX_RESPONSE_BYTES, bytesOf) },
+  };
+}
+
+function ingestLimitsOf(e: ParsedEnv): IngestLimits {
+  return {
+    maxBytes: bytesOf(e.INGEST_MAX_BYTES),
+    maxRows: e.INGEST_MAX_ROWS,
+    maxErrors: e.INGEST_MAX_ERRORS,
+    timeoutMs: e.INGEST_TIMEOUT_MS,
+    minBytesPerSecond: e.INGEST_MIN_BYTES_PER_SECOND,
+    graceMs: e.INGEST_RATE_GRACE_MS,
   };
 }
 
 /** The classes' limits: the defaults, with what REQUEST_DEADLINE_MS … PG_POOL_SHARES name. */
-function classLimitsOf(e: z.infer<typeof Env>): Record<RequestClass, ClassLimits> {
+function classLimitsOf(e: ParsedEnv): Record<RequestClass, ClassLimits> {
   const limits = Object.fromEntries(REQUEST_CLASSES.map((c) => [c, { ...DEFAULT_CLASS_LIMITS[c] }])) as Record<RequestClass, ClassLimits>;
   const apply = (spec: string, variable: string, set: (l: ClassLimits, value: number | null) => void) => {
     for (const pair of spec.split(',').map((p) => p.trim()).filter(Boolean)) {

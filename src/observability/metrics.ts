@@ -5,6 +5,10 @@ import type { Pools } from '../db/pools';
 import { labelledClassPools, labelledPools } from '../db/pools';
 import { PROCESS_FAULTS, processFaultCounts } from './processFaults';
 
+type Admission = { snapshot(): Record<string, { running: number; waiting: number }> };
+type LoopLag = { lagMs(): number };
+type Flights = { snapshot(): { computing: number; waiting: number } };
+
 /**
  * Prometheus metrics of one app. A Registry per app, not prom-client's global one: tests start
  * several servers in one process, and the global registry refuses a second metric of the same name.
@@ -25,11 +29,11 @@ export interface Metrics {
   /** One cacheable request, by how the response cache answered it (src/cache/responseCache.ts). */
   observeCacheLookup(result: CacheLookupResult): void;
   /** Reads the answers being computed and the requests waiting for them (src/cache/singleFlight.ts) on every scrape. */
-  watchCoalescing(flights: { snapshot(): { computing: number; waiting: number } }): void;
+  watchCoalescing(flights: Flights): void;
   /** One request refused, or stopped at its deadline, by the bulkheads (docs/limits.md, "Bulkheads and load shedding"). */
   observeRefused(requestClass: string, reason: string): void;
   /** Reads the requests running and waiting per class, and the event-loop lag, on every scrape. */
-  watchAdmission(admission: { snapshot(): Record<string, { running: number; waiting: number }> }, lag: { lagMs(): number }): void;
+  watchAdmission(admission: Admission, lag: LoopLag): void;
   /** One operation executed by graphql-jit or graphql-js (src/executor.ts; with GRAPHQL_EXECUTOR=js none is counted). */
   observeExecution(engine: 'jit' | 'js'): void;
   /** GET /metrics */
@@ -59,6 +63,58 @@ export function createMetrics(pools: Pools, options: { defaultMetrics?: boolean;
   // Process metrics, including nodejs_eventloop_lag_seconds (and its percentiles).
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
 
+  // registration order is the order of the series in /metrics: keep it when adding
+  const graphql = registerGraphqlMetrics(registry);
+  registerPoolGauges(registry, pools);
+  const coalescing = registerCoalescingMetrics(registry);
+  const bulkheads = registerBulkheadMetrics(registry);
+  registerProcessFaults(registry);
+  const operationLabel = operationLabeller();
+
+  return {
+    registry,
+    observeRequest({ operation, outcome, durationSeconds, sqlStatements }) {
+      const op = operationLabel(operation);
+      graphql.requests.inc({ operation: op, outcome });
+      graphql.duration.observe({ operation: op, outcome }, durationSeconds);
+      graphql.statements.observe({ operation: op }, sqlStatements);
+    },
+    observeBatch(loader, size) {
+      graphql.batches.observe({ loader }, size);
+    },
+    // an arrow function: handed to the batches as a callback
+    observeSharedBatch: (batch, requests) => {
+      graphql.sharedBatches.observe({ batch }, requests);
+    },
+    observeExecution(engine) {
+      graphql.executions.inc({ engine });
+    },
+    watchResponseCache(cache) {
+      registerResponseCacheGauges(registry, cache);
+    },
+    observeCacheLookup(result) {
+      coalescing.lookups.inc({ result });
+    },
+    watchCoalescing(watched) {
+      coalescing.watch(watched);
+    },
+    observeRefused: (requestClass, reason) => {
+      bulkheads.refused.inc({ class: requestClass, reason });
+    },
+    watchAdmission(watched, loopLag) {
+      bulkheads.watch(watched, loopLag);
+    },
+    handler: async (_req, res, next) => {
+      try {
+        res.set('content-type', registry.contentType).send(await registry.metrics());
+      } catch (err) {
+        next(err);
+      }
+    },
+  };
+}
+
+function registerGraphqlMetrics(registry: Registry) {
   const requests = new Counter({
     name: 'changxing_graphql_requests_total',
     help: 'GraphQL requests by operation name and outcome (ok, error, or the error code when no data was returned).',
@@ -99,9 +155,15 @@ export function createMetrics(pools: Pools, options: { defaultMetrics?: boolean;
     buckets: BATCH_BUCKETS,
     registers: [registry],
   });
-  // Pool gauges are read on scrape: the pools already know their numbers.
-  // `source` is the datasource, or e.g. `cases:read` for its read replica's pool.
-  // `source` is also e.g. `cases/public`: a request class's own pool of that datasource (docs/limits.md, "Bulkheads and load shedding")
+  return { requests, duration, statements, batches, executions, sharedBatches };
+}
+
+/**
+ * Pool gauges are read on scrape: the pools already know their numbers.
+ * `source` is the datasource, or e.g. `cases:read` for its read replica's pool.
+ * `source` is also e.g. `cases/public`: a request class's own pool of that datasource (docs/limits.md, "Bulkheads and load shedding")
+ */
+function registerPoolGauges(registry: Registry, pools: Pools): void {
   const poolGauge = (name: string, help: string, read: (p: pg.Pool) => number) =>
     new Gauge({
       name,
@@ -115,14 +177,17 @@ export function createMetrics(pools: Pools, options: { defaultMetrics?: boolean;
   poolGauge('changxing_pg_pool_connections', 'Open connections of the pg pool of each datasource.', (p) => p.totalCount);
   poolGauge('changxing_pg_pool_idle_connections', 'Idle connections of the pg pool of each datasource.', (p) => p.idleCount);
   poolGauge('changxing_pg_pool_waiting_requests', 'Queries waiting for a connection of the pg pool of each datasource.', (p) => p.waitingCount);
+}
 
-  const cacheLookups = new Counter({
+/** How the response cache answered, and the coalesced answers in flight once the app calls `watch`. */
+function registerCoalescingMetrics(registry: Registry) {
+  const lookups = new Counter({
     name: 'changxing_response_cache_requests_total',
     help: 'Cacheable GraphQL requests by how the response cache answered them: hit (a stored answer), coalesced (the answer another request was computing, the same bytes), coalesced_failure (that computation failed: its answer), miss (computed), uncoalesced (computed: the bounds of waiting requests were reached), deadline (waited past its deadline).',
     labelNames: ['result'] as const,
     registers: [registry],
   });
-  let flights: { snapshot(): { computing: number; waiting: number } } | null = null;
+  let flights: Flights | null = null;
   new Gauge({
     name: 'changxing_response_cache_in_flight',
     help: 'Answers of the response cache being computed (computing: one request each) and requests waiting for them (waiting), bounded by RESPONSE_CACHE_COALESCE_KEYS and RESPONSE_CACHE_COALESCE_WAITERS.',
@@ -135,15 +200,22 @@ export function createMetrics(pools: Pools, options: { defaultMetrics?: boolean;
       this.set({ state: 'waiting' }, waiting);
     },
   });
+  const watch = (watched: Flights) => {
+    flights = watched;
+  };
+  return { lookups, watch };
+}
 
+/** The refusals, and gauges of what the bulkheads are watching, which exist only once the app calls `watch`. */
+function registerBulkheadMetrics(registry: Registry) {
   const refused = new Counter({
     name: 'changxing_requests_refused_total',
     help: 'Requests refused by the bulkheads before running (caller_limit: 429; event_loop_lag, pool_saturated, queue_full, deadline: 503), or stopped at their deadline, by request class and reason.',
     labelNames: ['class', 'reason'] as const,
     registers: [registry],
   });
-  let admission: { snapshot(): Record<string, { running: number; waiting: number }> } | null = null;
-  let lag: { lagMs(): number } | null = null;
+  let admission: Admission | null = null;
+  let lag: LoopLag | null = null;
   new Gauge({
     name: 'changxing_requests_in_flight',
     help: 'Requests running (admitted) and waiting for a turn, by request class.',
@@ -164,8 +236,15 @@ export function createMetrics(pools: Pools, options: { defaultMetrics?: boolean;
       if (lag) this.set(lag.lagMs() / 1000);
     },
   });
+  const watch = (watched: Admission, loopLag: LoopLag) => {
+    admission = watched;
+    lag = loopLag;
+  };
+  return { refused, watch };
+}
 
-  // counted process-wide (src/observability/processFaults.ts); each registry reports what it has not yet
+/** Counted process-wide (src/observability/processFaults.ts); each registry reports what it has not yet. */
+function registerProcessFaults(registry: Registry): void {
   const faultsReported = Object.fromEntries(PROCESS_FAULTS.map((k) => [k, 0])) as Record<string, number>;
   new Counter({
     name: 'changxing_process_faults_total',
@@ -180,74 +259,37 @@ export function createMetrics(pools: Pools, options: { defaultMetrics?: boolean;
       }
     },
   });
+}
 
+/** Client-chosen operation names become labels: cap their number so a client cannot explode the series. */
+function operationLabeller(): (name: string | null) => string {
   const seen = new Set<string>();
-  /** Client-chosen operation names become labels: cap their number so a client cannot explode the series. */
-  const operationLabel = (name: string | null): string => {
+  return (name) => {
     if (!name) return 'anonymous';
     if (seen.has(name)) return name;
     if (seen.size >= MAX_OPERATION_NAMES) return 'other';
     seen.add(name);
     return name;
   };
+}
 
-  return {
-    registry,
-    observeRequest({ operation, outcome, durationSeconds, sqlStatements }) {
-      const op = operationLabel(operation);
-      requests.inc({ operation: op, outcome });
-      duration.observe({ operation: op, outcome }, durationSeconds);
-      statements.observe({ operation: op }, sqlStatements);
+function registerResponseCacheGauges(registry: Registry, cache: { readonly calculatedSize: number; readonly size: number }): void {
+  new Gauge({
+    name: 'changxing_response_cache_bytes',
+    help: 'Bytes of answer text held by the response cache of this process (2 per character; bounded by RESPONSE_CACHE_MAX_BYTES).',
+    registers: [registry],
+    collect() {
+      this.set(cache.calculatedSize);
     },
-    observeBatch(loader, size) {
-      batches.observe({ loader }, size);
+  });
+  new Gauge({
+    name: 'changxing_response_cache_entries',
+    help: 'Answers held by the response cache of this process (bounded by RESPONSE_CACHE_MAX_ENTRIES).',
+    registers: [registry],
+    collect() {
+      this.set(cache.size);
     },
-    // an arrow function: handed to the batches as a callback
-    observeSharedBatch: (batch, requests) => {
-      sharedBatches.observe({ batch }, requests);
-    },
-    observeExecution(engine) {
-      executions.inc({ engine });
-    },
-    watchResponseCache(cache) {
-      new Gauge({
-        name: 'changxing_response_cache_bytes',
-        help: 'Bytes of answer text held by the response cache of this process (2 per character; bounded by RESPONSE_CACHE_MAX_BYTES).',
-        registers: [registry],
-        collect() {
-          this.set(cache.calculatedSize);
-        },
-      });
-      new Gauge({
-        name: 'changxing_response_cache_entries',
-        help: 'Answers held by the response cache of this process (bounded by RESPONSE_CACHE_MAX_ENTRIES).',
-        registers: [registry],
-        collect() {
-          this.set(cache.size);
-        },
-      });
-    },
-    observeCacheLookup(result) {
-      cacheLookups.inc({ result });
-    },
-    watchCoalescing(watched) {
-      flights = watched;
-    },
-    observeRefused: (requestClass, reason) => {
-      refused.inc({ class: requestClass, reason });
-    },
-    watchAdmission(watched, loopLag) {
-      admission = watched;
-      lag = loopLag;
-    },
-    handler: async (_req, res, next) => {
-      try {
-        res.set('content-type', registry.contentType).send(await registry.metrics());
-      } catch (err) {
-        next(err);
-      }
-    },
-  };
+  });
 }
 
 const MAX_OPERATION_NAMES = 200;

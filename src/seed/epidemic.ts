@@ -59,137 +59,28 @@ const SETTINGS = ['家庭', '社区', '工作场所', '医疗机构', '学校', 
 export const WUCHANG_OUTBREAK = { infectedDaysBeforeEnd: 12, confirmedDaysBeforeEnd: 6, cases: 6, setting: '农贸市场' };
 
 export function simulateEpidemic(regions: RegionSet, network: MobilityNetwork, timeline: Timeline): EpidemicSimulation {
-  const counties = regions.counties;
-  const C = counties.length;
-  const D = timeline.days;
-  const { responseDay, normalisedDay } = timeline;
-  const rng = new Prng(seedFrom('epidemic', timeline.scale));
-
-  const population = Float64Array.from(counties, (c) => Math.max(1, c.population));
-  const inWuhan = Uint8Array.from(counties, (c) => (c.parentCode === OUTBREAK_CITY_CODE ? 1 : 0));
-  const inHubei = Uint8Array.from(counties, (c) => (c.provinceCode === '420000' ? 1 : 0));
-  // Crowding and habits differ between counties: a fixed ±15 % on R, seeded by the code.
-  const localR = Float64Array.from(counties, (c) => Math.exp(0.12 * new Prng(seedFrom('local-r', c.code)).normal()));
-  const wuchang = counties.findIndex((c) => c.code === OUTBREAK_COUNTY_CODE);
-  if (wuchang < 0) throw new Error(`the outbreak county ${OUTBREAK_COUNTY_CODE} is missing from the regions`);
-
-  const series = () => new Int32Array(C * D);
-  const infections = series();
-  const confirmed = series();
-  const asymptomatic = series();
-  const suspected = series();
-  const recovered = series();
-  const deaths = series();
-  const everInfected = new Float64Array(C);
-  const at = (c: number, t: number) => c * D + t;
-
-  /** Reporting of one infection in county c on day t: who is found, when, and how it ends. */
-  const report = (c: number, t: number) => {
-    const early = t < responseDay + 7;
-    if (rng.chance(0.75)) {
-      // Symptomatic. Early on, Wuhan could test only a fraction of them, and slowly.
-      const found = early ? (inWuhan[c] ? 0.35 : 0.6) : 0.92;
-      if (!rng.chance(found)) return;
-      const incubation = Math.min(14, Math.max(2, Math.round(5.2 * Math.exp(0.4 * rng.normal()))));
-      const delay = t < responseDay ? rng.int(4, 10) : t < normalisedDay ? rng.int(2, 6) : rng.int(1, 3);
-      recordConfirmed(c, t + incubation + delay);
-    } else if (rng.chance(early ? 0.02 : 0.35)) {
-      // Asymptomatic, found by contact tracing and screening once those exist.
-      const day = t + rng.int(3, 8);
-      if (day < D) asymptomatic[at(c, day)]++;
-    }
-  };
-  const recordConfirmed = (c: number, day: number) => {
-    if (day >= D) return;
-    confirmed[at(c, day)]++;
-    if (rng.chance(0.85)) suspected[at(c, Math.max(0, day - rng.int(1, 2)))]++;
-    const fatality = day < responseDay + 20 ? (inWuhan[c] ? 0.045 : inHubei[c] ? 0.025 : 0.008) : 0.005;
-    if (rng.chance(fatality)) {
-      const end = day + rng.int(5, 20);
-      if (end < D) deaths[at(c, end)]++;
-    } else {
-      const end = day + rng.int(12, 28);
-      if (end < D) recovered[at(c, end)]++;
-    }
-  };
-
-  /** R on day t in county c: the phase of the response, local alert, local habits. */
-  const reproduction = (c: number, t: number, alert: boolean) => {
-    let r: number;
-    if (t < responseDay) r = 2.6;
-    else if (t < normalisedDay) {
-      const target = inWuhan[c] ? 0.5 : inHubei[c] ? 0.6 : 0.75;
-      const ramp = Math.min(1, (t - responseDay) / (inWuhan[c] ? 20 : 7));
-      r = 2.6 + (target - 2.6) * ramp;
-    } else r = 1.15; // masks and distance, but no lockdown: a spark can grow until it is detected
-    // Counties with recent confirmed cases test, trace and isolate (Wuhan's overwhelmed system less so at first).
-    if (alert) r *= t < responseDay ? 0.9 : inWuhan[c] && t < normalisedDay ? 0.8 : 0.5;
-    return r * localR[c];
-  };
-
-  // Sparks after normalisation (imported cases, cold chain): mostly at the hubs, anywhere else by population.
-  const sparkWeights = new Float64Array(C);
-  let sparkTotal = 0;
-  counties.forEach((c, i) => {
-    sparkTotal += population[i] * (c.parentCode === '110100' || c.parentCode === '310100' || c.parentCode === '440300' ? 10 : 1);
-    sparkWeights[i] = sparkTotal;
-  });
-  const sparkCounty = () => {
-    const target = rng.next() * sparkTotal;
-    let i = 0;
-    while (sparkWeights[i] <= target) i++;
-    return i;
-  };
-
-  const importPressure = new Float64Array(C);
-  const prevalence = new Float64Array(C);
+  const run = startEpidemic(regions, timeline);
+  const { C, D, rng, wuchang } = run;
+  const nextSpark = sparkPicker(run, regions);
   const outbreakInfectedDay = D - 1 - WUCHANG_OUTBREAK.infectedDaysBeforeEnd;
   const outbreakConfirmedDay = D - 1 - WUCHANG_OUTBREAK.confirmedDaysBeforeEnd;
 
   for (let t = 0; t < D; t++) {
-    for (let c = 0; c < C; c++) {
-      let infectious = 0;
-      for (let s = INFECTIOUS_FROM; s <= INFECTIOUS_TO && s <= t; s++) infectious += infections[at(c, t - s)];
-      prevalence[c] = infectious / population[c];
-    }
-    importPressure.fill(0);
-    for (let p = 0; p < network.size; p++) {
-      const o = network.origin[p];
-      if (prevalence[o] === 0) continue;
-      importPressure[network.dest[p]] += tripsOn(network, timeline, p, t) * prevalence[o];
-    }
-    for (let c = 0; c < C; c++) {
-      let pressure = 0;
-      for (let s = 1; s <= GENERATION_WEIGHTS.length && s <= t; s++) pressure += GENERATION_WEIGHTS[s - 1] * infections[at(c, t - s)];
-      let alert = false;
-      for (let s = 1; s <= 14 && s <= t && !alert; s++) alert = confirmed[at(c, t - s)] > 0;
-      const r = reproduction(c, t, alert);
-      const susceptible = Math.max(0, 1 - everInfected[c] / population[c]);
-      let n = rng.poisson((r * pressure + TRAVEL_COUPLING * r * importPressure[c]) * susceptible);
-      // Day 0: the outbreak is already under way in Wuhan, centred on 武昌区.
-      if (t < 7 && inWuhan[c]) n += rng.poisson(c === wuchang ? 25 : 4);
-      if (n > 0) {
-        infections[at(c, t)] += n;
-        everInfected[c] += n;
-        for (let k = 0; k < n; k++) report(c, t);
-      }
-    }
-    if (t >= normalisedDay && rng.chance(0.35)) {
-      const c = sparkCounty();
-      const n = rng.int(3, 8);
-      infections[at(c, t)] += n;
-      everInfected[c] += n;
-      for (let k = 0; k < n; k++) report(c, t);
+    spreadWithinCounties(run, importPressure(run, network, t), t);
+    if (t >= timeline.normalisedDay && rng.chance(0.35)) {
+      const c = nextSpark();
+      infect(run, c, t, rng.int(3, 8));
     }
     if (t === outbreakInfectedDay) {
       // Found together at once through one positive test; their reports bypass the random ones.
-      infections[at(wuchang, t)] += WUCHANG_OUTBREAK.cases;
-      everInfected[wuchang] += WUCHANG_OUTBREAK.cases;
-      for (let k = 0; k < WUCHANG_OUTBREAK.cases; k++) recordConfirmed(wuchang, outbreakConfirmedDay);
+      run.infections[run.at(wuchang, t)] += WUCHANG_OUTBREAK.cases;
+      run.everInfected[wuchang] += WUCHANG_OUTBREAK.cases;
+      for (let k = 0; k < WUCHANG_OUTBREAK.cases; k++) recordConfirmed(run, wuchang, outbreakConfirmedDay);
     }
   }
 
   // Fever clinics also report suspected cases that are ruled out, more where cases are being found.
+  const { confirmed, suspected } = run;
   for (let i = 0; i < C * D; i++) if (confirmed[i] > 0) suspected[i] += rng.poisson(0.3 * confirmed[i]);
 
   const clusters = detectClusters(confirmed, C, D, rng);
@@ -198,15 +89,176 @@ export function simulateEpidemic(regions: RegionSet, network: MobilityNetwork, t
 
   return {
     timeline,
-    countyCodes: counties.map((c) => c.code),
-    infections,
+    countyCodes: regions.counties.map((c) => c.code),
+    infections: run.infections,
     confirmed,
-    asymptomatic,
+    asymptomatic: run.asymptomatic,
     suspected,
-    recovered,
-    deaths,
+    recovered: run.recovered,
+    deaths: run.deaths,
     clusters,
   };
+}
+
+/**
+ * What the steps of one simulation share: the fixed per-county traits, the series being filled
+ * and the one generator. Every step draws from that generator in a fixed order, so moving a draw
+ * changes every series after it.
+ */
+interface EpidemicRun extends Omit<EpidemicSimulation, 'countyCodes' | 'clusters'> {
+  C: number;
+  D: number;
+  rng: Prng;
+  population: Float64Array;
+  inWuhan: Uint8Array;
+  inHubei: Uint8Array;
+  localR: Float64Array;
+  /** County index of 武昌区. */
+  wuchang: number;
+  everInfected: Float64Array;
+  /** Scratch for one day's import pressure, reused day after day. */
+  prevalence: Float64Array;
+  imported: Float64Array;
+  /** Index of county c, day t in the flat series. */
+  at: (c: number, t: number) => number;
+}
+
+function startEpidemic(regions: RegionSet, timeline: Timeline): EpidemicRun {
+  const counties = regions.counties;
+  const C = counties.length;
+  const D = timeline.days;
+  const wuchang = counties.findIndex((c) => c.code === OUTBREAK_COUNTY_CODE);
+  if (wuchang < 0) throw new Error(`the outbreak county ${OUTBREAK_COUNTY_CODE} is missing from the regions`);
+  const series = () => new Int32Array(C * D);
+  return {
+    timeline,
+    C,
+    D,
+    rng: new Prng(seedFrom('epidemic', timeline.scale)),
+    population: Float64Array.from(counties, (c) => Math.max(1, c.population)),
+    inWuhan: Uint8Array.from(counties, (c) => (c.parentCode === OUTBREAK_CITY_CODE ? 1 : 0)),
+    inHubei: Uint8Array.from(counties, (c) => (c.provinceCode === '420000' ? 1 : 0)),
+    // Crowding and habits differ between counties: a fixed ±15 % on R, seeded by the code.
+    localR: Float64Array.from(counties, (c) => Math.exp(0.12 * new Prng(seedFrom('local-r', c.code)).normal())),
+    wuchang,
+    infections: series(),
+    confirmed: series(),
+    asymptomatic: series(),
+    suspected: series(),
+    recovered: series(),
+    deaths: series(),
+    everInfected: new Float64Array(C),
+    prevalence: new Float64Array(C),
+    imported: new Float64Array(C),
+    at: (c, t) => c * D + t,
+  };
+}
+
+/** n new infections in county c on day t, each then reported or not. */
+function infect(run: EpidemicRun, c: number, t: number, n: number): void {
+  run.infections[run.at(c, t)] += n;
+  run.everInfected[c] += n;
+  for (let k = 0; k < n; k++) reportInfection(run, c, t);
+}
+
+/** Reporting of one infection in county c on day t: who is found, when, and how it ends. */
+function reportInfection(run: EpidemicRun, c: number, t: number): void {
+  const { rng } = run;
+  const { responseDay, normalisedDay } = run.timeline;
+  const early = t < responseDay + 7;
+  if (rng.chance(0.75)) {
+    // Symptomatic. Early on, Wuhan could test only a fraction of them, and slowly.
+    const found = early ? (run.inWuhan[c] ? 0.35 : 0.6) : 0.92;
+    if (!rng.chance(found)) return;
+    const incubation = Math.min(14, Math.max(2, Math.round(5.2 * Math.exp(0.4 * rng.normal()))));
+    const delay = t < responseDay ? rng.int(4, 10) : t < normalisedDay ? rng.int(2, 6) : rng.int(1, 3);
+    recordConfirmed(run, c, t + incubation + delay);
+  } else if (rng.chance(early ? 0.02 : 0.35)) {
+    // Asymptomatic, found by contact tracing and screening once those exist.
+    const day = t + rng.int(3, 8);
+    if (day < run.D) run.asymptomatic[run.at(c, day)]++;
+  }
+}
+
+function recordConfirmed(run: EpidemicRun, c: number, day: number): void {
+  const { rng, at } = run;
+  if (day >= run.D) return;
+  run.confirmed[at(c, day)]++;
+  if (rng.chance(0.85)) run.suspected[at(c, Math.max(0, day - rng.int(1, 2)))]++;
+  const fatality = day < run.timeline.responseDay + 20 ? (run.inWuhan[c] ? 0.045 : run.inHubei[c] ? 0.025 : 0.008) : 0.005;
+  if (rng.chance(fatality)) {
+    const end = day + rng.int(5, 20);
+    if (end < run.D) run.deaths[at(c, end)]++;
+  } else {
+    const end = day + rng.int(12, 28);
+    if (end < run.D) run.recovered[at(c, end)]++;
+  }
+}
+
+/** R on day t in county c: the phase of the response, local alert, local habits. */
+function reproduction(run: EpidemicRun, c: number, t: number, alert: boolean): number {
+  const { inWuhan, inHubei } = run;
+  const { responseDay, normalisedDay } = run.timeline;
+  let r: number;
+  if (t < responseDay) r = 2.6;
+  else if (t < normalisedDay) {
+    const target = inWuhan[c] ? 0.5 : inHubei[c] ? 0.6 : 0.75;
+    const ramp = Math.min(1, (t - responseDay) / (inWuhan[c] ? 20 : 7));
+    r = 2.6 + (target - 2.6) * ramp;
+  } else r = 1.15; // masks and distance, but no lockdown: a spark can grow until it is detected
+  // Counties with recent confirmed cases test, trace and isolate (Wuhan's overwhelmed system less so at first).
+  if (alert) r *= t < responseDay ? 0.9 : inWuhan[c] && t < normalisedDay ? 0.8 : 0.5;
+  return r * run.localR[c];
+}
+
+/** Sparks after normalisation (imported cases, cold chain): mostly at the hubs, anywhere else by population. */
+function sparkPicker(run: EpidemicRun, regions: RegionSet): () => number {
+  const sparkWeights = new Float64Array(run.C);
+  let sparkTotal = 0;
+  regions.counties.forEach((c, i) => {
+    sparkTotal += run.population[i] * (c.parentCode === '110100' || c.parentCode === '310100' || c.parentCode === '440300' ? 10 : 1);
+    sparkWeights[i] = sparkTotal;
+  });
+  return () => {
+    const target = run.rng.next() * sparkTotal;
+    let i = 0;
+    while (sparkWeights[i] <= target) i++;
+    return i;
+  };
+}
+
+/** Per county on day t: Σ_origins trips(origin → county) × prevalence(origin). */
+function importPressure(run: EpidemicRun, network: MobilityNetwork, t: number): Float64Array {
+  const { C, infections, population, prevalence, imported, at } = run;
+  for (let c = 0; c < C; c++) {
+    let infectious = 0;
+    for (let s = INFECTIOUS_FROM; s <= INFECTIOUS_TO && s <= t; s++) infectious += infections[at(c, t - s)];
+    prevalence[c] = infectious / population[c];
+  }
+  imported.fill(0);
+  for (let p = 0; p < network.size; p++) {
+    const o = network.origin[p];
+    if (prevalence[o] === 0) continue;
+    imported[network.dest[p]] += tripsOn(network, run.timeline, p, t) * prevalence[o];
+  }
+  return imported;
+}
+
+/** Day t's new infections in each county, from its own past infections and the imported ones. */
+function spreadWithinCounties(run: EpidemicRun, imported: Float64Array, t: number): void {
+  const { C, rng, infections, confirmed, at } = run;
+  for (let c = 0; c < C; c++) {
+    let pressure = 0;
+    for (let s = 1; s <= GENERATION_WEIGHTS.length && s <= t; s++) pressure += GENERATION_WEIGHTS[s - 1] * infections[at(c, t - s)];
+    let alert = false;
+    for (let s = 1; s <= 14 && s <= t && !alert; s++) alert = confirmed[at(c, t - s)] > 0;
+    const r = reproduction(run, c, t, alert);
+    const susceptible = Math.max(0, 1 - run.everInfected[c] / run.population[c]);
+    let n = rng.poisson((r * pressure + TRAVEL_COUPLING * r * imported[c]) * susceptible);
+    // Day 0: the outbreak is already under way in Wuhan, centred on 武昌区.
+    if (t < 7 && run.inWuhan[c]) n += rng.poisson(c === run.wuchang ? 25 : 4);
+    if (n > 0) infect(run, c, t, n);
+  }
 }
 
 /**

@@ -59,50 +59,86 @@ const CASE_SHARE = 0.06;
 /**
  * Persons, their case records and close-contact links: the demo people with their fixed facts,
  * a sample of the simulated reported cases as persons, and a population to draw contacts from.
+ *
+ * The phases share one generator and run in a fixed order: each draws from it, so reordering
+ * them would change every row after the first moved draw.
  */
 export function generatePeople(regions: RegionSet, sim: EpidemicSimulation): PeopleData {
+  const run = startPeople(regions, sim);
+  const demo = addDemoPeople(run);
+  const clusters = clusterRows(sim, regions);
+  const { caseRecords, contacts, linked } = outbreakRecords(run, demo, clusters);
+  addSampledCases(run, clusters, linked, caseRecords);
+  const population = addGeneralPopulation(run);
+  addCloseContacts(run, population, caseRecords, contacts);
+  return { clusters, persons: run.persons, caseRecords, contacts, demo };
+}
+
+/** What the phases of generatePeople share: the inputs, the one generator, the persons so far. */
+interface PeopleRun {
+  sim: EpidemicSimulation;
+  dates: string[];
+  /** The last simulated day's index. */
+  last: number;
+  /** How many persons the scale asks for. */
+  target: number;
+  rng: Prng;
+  counties: RegionSet['counties'];
+  countyIndex: Map<string, number>;
+  issuer: ResidentIdIssuer;
+  addressCode: string[];
+  persons: Person[];
+}
+
+function startPeople(regions: RegionSet, sim: EpidemicSimulation): PeopleRun {
   const { timeline } = sim;
-  const { dates, days: D } = timeline;
-  const last = D - 1;
-  const target = SCALE_PROFILES[timeline.scale].persons;
-  const rng = new Prng(seedFrom('persons', timeline.scale));
   const counties = regions.counties;
-  const countyIndex = new Map(counties.map((c, i) => [c.code, i]));
-  const issuer = new ResidentIdIssuer(timeline.seedDay, [...DEMO_PEOPLE.map((p) => p.idNumber), NOBODY_ID_NUMBER]);
-  const addressCode = idAddressCodes(regions);
-
-  const persons: Person[] = [];
-  const newPerson = (homeCounty: number): Person => {
-    const person = {
-      id: rng.uuid(),
-      name: randomChineseName(rng),
-      idNumber: issuer.issue(addressCode[homeCounty], rng),
-      homeCode: counties[homeCounty].code,
-      homeCounty,
-    };
-    persons.push(person);
-    return person;
+  return {
+    sim,
+    dates: timeline.dates,
+    last: timeline.days - 1,
+    target: SCALE_PROFILES[timeline.scale].persons,
+    rng: new Prng(seedFrom('persons', timeline.scale)),
+    counties,
+    countyIndex: new Map(counties.map((c, i) => [c.code, i])),
+    issuer: new ResidentIdIssuer(timeline.seedDay, [...DEMO_PEOPLE.map((p) => p.idNumber), NOBODY_ID_NUMBER]),
+    addressCode: idAddressCodes(regions),
+    persons: [],
   };
+}
 
+/** A generated person living in homeCounty, with a fresh name and a valid ID number issued there. */
+function newPerson(run: PeopleRun, homeCounty: number): Person {
+  const { rng } = run;
+  const person = {
+    id: rng.uuid(),
+    name: randomChineseName(rng),
+    idNumber: run.issuer.issue(run.addressCode[homeCounty], rng),
+    homeCode: run.counties[homeCounty].code,
+    homeCounty,
+  };
+  run.persons.push(person);
+  return person;
+}
+
+function addDemoPeople(run: PeopleRun): Record<DemoPerson['key'], Person> {
   const demoEntries = DEMO_PEOPLE.map((p): [DemoPerson['key'], Person] => {
-    const homeCounty = countyIndex.get(p.homeCode);
+    const homeCounty = run.countyIndex.get(p.homeCode);
     if (homeCounty === undefined) throw new Error(`demo person ${p.key}: home county ${p.homeCode} is not among the regions`);
-    const person = { id: rng.uuid(), name: p.name, idNumber: p.idNumber, homeCode: p.homeCode, homeCounty };
-    persons.push(person);
+    const person = { id: run.rng.uuid(), name: p.name, idNumber: p.idNumber, homeCode: p.homeCode, homeCounty };
+    run.persons.push(person);
     return [p.key, person];
   });
-  const demo = Object.fromEntries(demoEntries) as Record<DemoPerson['key'], Person>;
+  return Object.fromEntries(demoEntries) as Record<DemoPerson['key'], Person>;
+}
 
-  const clusters = clusterRows(sim, regions);
-  const clustersOf = new Map<number, ClusterRow[]>();
-  for (const cluster of clusters) {
-    const list = clustersOf.get(cluster.county) ?? [];
-    list.push(cluster);
-    clustersOf.set(cluster.county, list);
-  }
-  const linked = new Map<number, number>(); // cluster id → records linked so far
-
-  // 王红: one of the index cases of the late Wuchang cluster, confirmed 6 days before the seed day.
+/**
+ * 王红: one of the index cases of the late Wuchang cluster, confirmed 6 days before the seed day,
+ * and 李成 her contact. The record lists start with them; `linked` counts records per cluster id.
+ */
+function outbreakRecords(run: PeopleRun, demo: Record<DemoPerson['key'], Person>, clusters: ClusterRow[]) {
+  const { dates, last } = run;
+  const linked = new Map<number, number>();
   const outbreakDay = last - WUCHANG_OUTBREAK.confirmedDaysBeforeEnd;
   const outbreakCluster = clusters.find((k) => k.regionCode === OUTBREAK_COUNTY_CODE && k.day === outbreakDay);
   if (!outbreakCluster) throw new Error('the simulation has no Wuchang cluster 6 days before the seed day');
@@ -123,18 +159,38 @@ export function generatePeople(regions: RegionSet, sim: EpidemicSimulation): Peo
   const contacts: ContactRow[] = [
     { id: 1, personId: demo.liCheng.id, caseId: 1, exposureDate: dates[last - 5], regionCode: OUTBREAK_COUNTY_CODE, setting: 'WORKPLACE' },
   ];
+  return { caseRecords, contacts, linked };
+}
 
-  // Case records: a sample of the reported cases, each a person living where it was reported.
+function clustersByCounty(clusters: ClusterRow[]): Map<number, ClusterRow[]> {
+  const clustersOf = new Map<number, ClusterRow[]>();
+  for (const cluster of clusters) {
+    const list = clustersOf.get(cluster.county) ?? [];
+    list.push(cluster);
+    clustersOf.set(cluster.county, list);
+  }
+  return clustersOf;
+}
+
+/** Deaths per confirmed case over the whole simulation: the outcome model's fatality. */
+function simulatedFatality(sim: EpidemicSimulation): number {
   let confirmedTotal = 0;
   let deathTotal = 0;
   for (let i = 0; i < sim.confirmed.length; i++) {
     confirmedTotal += sim.confirmed[i];
     deathTotal += sim.deaths[i];
   }
-  const fatality = confirmedTotal === 0 ? 0 : deathTotal / confirmedTotal;
-  const sampled = sampleCases(sim, Math.round(target * CASE_SHARE), rng);
+  return confirmedTotal === 0 ? 0 : deathTotal / confirmedTotal;
+}
+
+/** Case records: a sample of the reported cases, each a person living where it was reported. */
+function addSampledCases(run: PeopleRun, clusters: ClusterRow[], linked: Map<number, number>, caseRecords: CaseRecordRow[]): void {
+  const { sim, rng, dates, last } = run;
+  const clustersOf = clustersByCounty(clusters);
+  const fatality = simulatedFatality(sim);
+  const sampled = sampleCases(sim, Math.round(run.target * CASE_SHARE), rng);
   for (const sample of sampled) {
-    const person = newPerson(sample.county);
+    const person = newPerson(run, sample.county);
     const outcome = caseOutcome(sample, last, fatality, rng);
     // Confirmed cases around a cluster's detection are likely its members, up to its size.
     const cluster =
@@ -147,7 +203,7 @@ export function generatePeople(regions: RegionSet, sim: EpidemicSimulation): Peo
       id: caseRecords.length + 1,
       reference: caseReference(caseRecords.length + 1),
       personId: person.id,
-      regionCode: counties[sample.county].code,
+      regionCode: run.counties[sample.county].code,
       status: outcome.status,
       reportedOn: dates[outcome.reportedDay],
       confirmedOn: outcome.confirmedDay === null ? null : dates[outcome.confirmedDay],
@@ -155,27 +211,45 @@ export function generatePeople(regions: RegionSet, sim: EpidemicSimulation): Peo
       clusterId,
     });
   }
+}
 
-  // Everyone else lives where people live: home counties drawn by population.
+interface GeneralPopulation {
+  general: Person[];
+  byCounty: Map<number, Person[]>;
+}
+
+/** Everyone else, up to the scale's target: home counties drawn by population. */
+function addGeneralPopulation(run: PeopleRun): GeneralPopulation {
+  const { counties, persons, rng } = run;
   const cumulativePopulation = new Float64Array(counties.length);
   counties.reduce((sum, c, i) => (cumulativePopulation[i] = sum + c.population), 0);
   const firstGeneral = persons.length;
-  const generalByCounty = new Map<number, Person[]>();
-  while (persons.length < target) {
-    const person = newPerson(pickCumulative(cumulativePopulation, rng));
-    const list = generalByCounty.get(person.homeCounty) ?? [];
+  const byCounty = new Map<number, Person[]>();
+  while (persons.length < run.target) {
+    const person = newPerson(run, pickCumulative(cumulativePopulation, rng));
+    const list = byCounty.get(person.homeCounty) ?? [];
     list.push(person);
-    generalByCounty.set(person.homeCounty, list);
+    byCounty.set(person.homeCounty, list);
   }
-  const general = persons.slice(firstGeneral);
+  return { general: persons.slice(firstGeneral), byCounty };
+}
 
+/**
+ * Close contacts: people of the case's county where there are any (else anyone), exposed in the
+ * days before the case was isolated. Demo people are never drawn.
+ */
+function addCloseContacts(
+  run: PeopleRun,
+  { general, byCounty }: GeneralPopulation,
+  caseRecords: CaseRecordRow[],
+  contacts: ContactRow[],
+): void {
+  const { rng, dates } = run;
   const dayOf = new Map(dates.map((date, t) => [date, t]));
-  // Close contacts: people of the case's county where there are any (else anyone), exposed in the
-  // days before the case was isolated. Demo people are never drawn.
   for (const record of caseRecords.slice(1)) {
     if (general.length === 0) break;
-    const county = countyIndex.get(record.regionCode) as number;
-    const candidates = generalByCounty.get(county) ?? general;
+    const county = run.countyIndex.get(record.regionCode) as number;
+    const candidates = byCounty.get(county) ?? general;
     const count = record.status === 'SUSPECTED' || record.status === 'RULED_OUT' ? rng.int(0, 1) : rng.int(0, 5);
     const isolatedDay = dayOf.get(record.confirmedOn ?? record.reportedOn) as number;
     const chosen = new Set<string>();
@@ -193,8 +267,6 @@ export function generatePeople(regions: RegionSet, sim: EpidemicSimulation): Peo
       });
     }
   }
-
-  return { clusters, persons, caseRecords, contacts, demo };
 }
 
 /**
