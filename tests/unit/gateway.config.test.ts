@@ -1,0 +1,25 @@
+import { loadGatewayConfig } from '../../gateway/config';
+
+/**
+ * The gateway reads the environment `npm run start:federated` gives every process of the stack; what
+ * only the subgraphs use must not stop it (it did: production's migration role).
+ */
+describe('the gateway\'s configuration', () => {
+  const production = {
+    NODE_ENV: 'production',
+    DATABASE_URL: 'postgresql://changxing_api:secret@db.internal:5432/changxing',
+    ID_HASH_SECRET: 'x'.repeat(48),
+    PASS_SIGNING_KEY: 'y'.repeat(48),
+    SUBGRAPH_SECRET: 'z'.repeat(48),
+  };
+
+  it('starts in production beside a migration role (MIGRATION_DATABASE_USER/PASSWORD are the subgraphs\')', () => {
+    const config = loadGatewayConfig({ ...production, MIGRATION_DATABASE_USER: 'changxing_owner', MIGRATION_DATABASE_PASSWORD: 'owner-secret' });
+    expect(config.accessDatabaseUrl).toBe(production.DATABASE_URL);
+  });
+
+  it('still refuses what is wrong for the gateway itself: no database for the API keys', () => {
+    const { DATABASE_URL: _omitted, ...withoutDatabase } = production;
+    expect(() => loadGatewayConfig({ ...withoutDatabase, MIGRATION_DATABASE_USER: 'changxing_owner' })).toThrow(/ACCESS_DATABASE_URL/);
+  });
+});
