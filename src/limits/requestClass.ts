@@ -127,9 +127,9 @@ export interface ClassLimits {
 
 export const DEFAULT_CLASS_LIMITS: Readonly<Record<RequestClass, ClassLimits>> = {
   pass: { deadlineMs: 2_000, concurrency: 128, perCaller: 128, shedLagMs: null, shedBusyPercent: null, poolShare: 3 },
-  self: { deadlineMs: 3_000, concurrency: 16, perCaller: 2, shedLagMs: 1_000, shedBusyPercent: 95, poolShare: 2 },
-  official: { deadlineMs: 30_000, concurrency: 16, perCaller: 8, shedLagMs: 500, shedBusyPercent: 85, poolShare: 2 },
-  public: { deadlineMs: 4_000, concurrency: 8, perCaller: 2, shedLagMs: 200, shedBusyPercent: 75, poolShare: 3 },
+  self: { deadlineMs: 3_000, concurrency: 16, perCaller: 2, shedLagMs: 1_000, shedBusyPercent: 90, poolShare: 2 },
+  official: { deadlineMs: 30_000, concurrency: 16, perCaller: 8, shedLagMs: 500, shedBusyPercent: 65, poolShare: 2 },
+  public: { deadlineMs: 4_000, concurrency: 8, perCaller: 2, shedLagMs: 200, shedBusyPercent: 50, poolShare: 3 },
 };
 
 /**

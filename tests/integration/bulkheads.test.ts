@@ -183,7 +183,8 @@ describe('answers of the expensive classes built in slices (EXECUTION_SLICE_MS)'
   let unpaced: TestServer;
   beforeAll(async () => {
     lag.ms = 0;
-    [paced, unpaced] = await Promise.all([startTestServer({ env: { ...PRODUCTION, EXECUTION_SLICE_MS: '1' }, load: lag }), startTestServer()]);
+    // no response cache: an answer kept by an earlier run (in Redis, across processes) would be served, not built
+    [paced, unpaced] = await Promise.all([startTestServer({ env: { ...PRODUCTION, EXECUTION_SLICE_MS: '1', RESPONSE_CACHE: 'off' }, load: lag }), startTestServer({ env: { RESPONSE_CACHE: 'off' } })]);
   });
   afterAll(async () => {
     await Promise.all([paced?.close(), unpaced?.close()]);
@@ -273,7 +274,7 @@ describe('through the gateway, with production bulkheads', () => {
       await issuer.close();
     }
     // the gateway is a process of its own on a shared machine: it sheds by lag in production, not here
-    stack = await startFederatedStack(undefined, { env: { ...PRODUCTION, PG_STATEMENT_TIMEOUT_MS: '5000', REQUEST_DEADLINE_MS: 'public=1500' }, gatewayEnv: { SHED_LAG_MS: 'self=none,official=none,public=none' }, pgPoolMax: 10, load: lag });
+    stack = await startFederatedStack(undefined, { env: { ...PRODUCTION, PG_STATEMENT_TIMEOUT_MS: '5000', REQUEST_DEADLINE_MS: 'public=1500' }, gatewayEnv: { SHED_LAG_MS: 'self=none,official=none,public=none', SHED_BUSY_PERCENT: 'self=none,official=none,public=none' }, pgPoolMax: 10, load: lag });
   }, 60_000);
   afterAll(async () => {
     lag.ms = 0;

@@ -88,7 +88,7 @@ describe('Admission', () => {
     expect(await shed(-1)).toEqual({ pass: 'admitted', self: 'pool_saturated', official: 'pool_saturated', public: 'pool_saturated' });
   });
 
-  it('sheds by a busy event loop only while pass checks are being served: public at 75 %, official at 85 %, self at 95 %, never pass checks', async () => {
+  it('sheds by a busy event loop only while pass checks are being served: public at 50 %, official at 65 %, self at 90 %, never pass checks', async () => {
     let busy = 0;
     let now = 1_000_000;
     const admission = new Admission(DEFAULT_CLASS_LIMITS, { lag: { lagMs: () => 0, busy: () => busy }, now: () => now });
@@ -110,10 +110,10 @@ describe('Admission', () => {
     await expect(noChecks.admit('public', 'p', now + 60_000)).resolves.toBeDefined();
     // outcomes() admits a pass check first (REQUEST_CLASSES begins with pass): they are being served
     expect(REQUEST_CLASSES[0]).toBe('pass');
-    expect(await outcomes(0.7)).toEqual({ pass: 'admitted', self: 'admitted', official: 'admitted', public: 'admitted' });
-    expect(await outcomes(0.8)).toEqual({ pass: 'admitted', self: 'admitted', official: 'admitted', public: 'event_loop_busy 503 1' });
-    expect(await outcomes(0.9)).toEqual({ pass: 'admitted', self: 'admitted', official: 'event_loop_busy 503 1', public: 'event_loop_busy 503 1' });
-    expect(await outcomes(1)).toEqual({ pass: 'admitted', self: 'event_loop_busy 503 1', official: 'event_loop_busy 503 1', public: 'event_loop_busy 503 1' });
+    expect(await outcomes(0.45)).toEqual({ pass: 'admitted', self: 'admitted', official: 'admitted', public: 'admitted' });
+    expect(await outcomes(0.55)).toEqual({ pass: 'admitted', self: 'admitted', official: 'admitted', public: 'event_loop_busy 503 1' });
+    expect(await outcomes(0.7)).toEqual({ pass: 'admitted', self: 'admitted', official: 'event_loop_busy 503 1', public: 'event_loop_busy 503 1' });
+    expect(await outcomes(0.95)).toEqual({ pass: 'admitted', self: 'event_loop_busy 503 1', official: 'event_loop_busy 503 1', public: 'event_loop_busy 503 1' });
     // a second after the last pass check, the busy loop is the dashboards' again
     now += 1_001;
     busy = 1;
