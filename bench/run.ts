@@ -182,6 +182,13 @@ function childPids(pid: number): number[] {
 }
 const childPid = (pid: number): number | null => childPids(pid)[0] ?? null;
 
+/**
+ * A pause before each workload: while pass checks were served in the last second and the loop was
+ * busy, the expensive classes are shed (SHED_BUSY_PERCENT, docs/limits.md) — the workload after a
+ * pass-check run would otherwise meet 503s for its first second.
+ */
+const settle = () => new Promise((r) => setTimeout(r, 2000));
+
 /** Untimed load before a timed run (WARMUP_SECONDS, --warmup). */
 async function warmUp(url: string, body: string, connections: number, headers: Record<string, string> = {}): Promise<void> {
   if (WARMUP_SECONDS > 0) await cannon(url, body, connections, headers, WARMUP_SECONDS);
@@ -189,6 +196,7 @@ async function warmUp(url: string, body: string, connections: number, headers: R
 
 /** `gatewayPid`: also sample the gateway's process; `tree`: the server's process and its children (workers). */
 async function workload(server: BenchServer, op: string, run: () => Promise<Measured>, { gatewayPid, tree = false }: { gatewayPid?: number | null; tree?: boolean } = {}): Promise<Measured> {
+  await settle();
   const before = (await statementTotals(server)).get(op) ?? { sum: 0, count: 0 };
   // through the gateway, its own process is sampled too (sampled() around sampled())
   const gateway: { cpuPercent?: number; peakRssMb?: number } = {};
@@ -568,6 +576,7 @@ async function federated(run: BenchRun, gatewayCache: 'on' | 'off'): Promise<voi
   }
   if (want('W1')) {
     // two untimed maps (one at a time) compile the gateway's path for the large answer (and fill its cache)
+    await settle();
     for (let i = 0; i < 2; i++) await post(gatewayUrl, b.W1, { 'accept-encoding': 'br, gzip' }).then((r) => r.arrayBuffer());
     if (gatewayCache === 'off') {
       workloads.W1.gateway = { ...(await workload(stack, 'NationalRiskMap', () => cannon(gatewayUrl, json(b.W1), 8), { gatewayPid })), note: 'gateway + subgraphs, gateway answer cache off: every map computed by the subgraphs (their own response cache off)' };
