@@ -73,7 +73,7 @@ const NOTHING: Ticket = { release: () => undefined };
 export class Admission {
   private readonly state: Record<RequestClass, ClassState>;
   private readonly now: () => number;
-  /** When a request of a never-shed class (pass checks) was last admitted. */
+  /** When a pass check was last admitted (not "a class never shed for lag": SHED_LAG_MS=none may make any class so). */
   private priorityAdmittedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -147,7 +147,7 @@ export class Admission {
 
   private take(requestClass: RequestClass, caller: string | null, counted = false): Ticket {
     const state = this.state[requestClass];
-    if (this.limits[requestClass].shedLagMs === null) this.priorityAdmittedAt = this.now();
+    if (requestClass === 'pass') this.priorityAdmittedAt = this.now();
     state.running++;
     if (!counted) this.count(requestClass, caller, +1);
     let released = false;

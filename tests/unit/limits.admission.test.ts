@@ -118,6 +118,11 @@ describe('Admission', () => {
     now += 1_001;
     busy = 1;
     await expect(admission.admit('public', 'later', now + 60_000)).resolves.toBeDefined();
+    // only pass checks make the loop the gates': a class that is never shed for lag (SHED_LAG_MS=none) does not
+    now += 1_001;
+    const lagless = new Admission(limits({ shedLagMs: null }), { lag: { lagMs: () => 0, busy: () => 1 }, now: () => now });
+    (await lagless.admit('public', 'p1', now + 60_000)).release();
+    await expect(lagless.admit('public', 'p2', now + 60_000)).resolves.toBeDefined();
     // SHED_BUSY_PERCENT none: never
     const never = new Admission(limits({ shedBusyPercent: null }), { lag: { lagMs: () => 0, busy: () => 1 }, now: () => now });
     (await never.admit('pass', 'gate', now + 60_000)).release();
