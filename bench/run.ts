@@ -544,7 +544,7 @@ async function uncachedMap(run: BenchRun): Promise<void> {
   // No lag shedding: one uncached map blocks the loop for ≈ 250 ms (its rows parsed, its JSON written),
   // so production's 200 ms PUBLIC threshold refuses every other map of a single sequential client —
   // this measures what computing the map costs, not the shedding (docs/benchmarks.md).
-  const uncached = await started(run, run.serverEnv({ RESPONSE_CACHE: 'off', SHED_LAG_MS: NO_SHEDDING }), PORT + 1);
+  const uncached = await started(run, run.serverEnv({ RESPONSE_CACHE: 'off', SHED_LAG_MS: NO_SHEDDING, CALLER_CONCURRENCY: MANY_CALLERS }), PORT + 1);
   const W1 = json(b.W1);
   workloads.W1.uncached = await workload(uncached, 'NationalRiskMap', () => cannon(`${uncached.url}/graphql`, W1, 8));
   // One dashboard alone: the latency of computing the map, without queueing behind others.
@@ -576,7 +576,7 @@ async function federated(run: BenchRun, gatewayCache: 'on' | 'off'): Promise<voi
   const { bodies: b, workloads, partner } = run;
   log(`federated (GATEWAY_RESPONSE_CACHE=${gatewayCache}): W3 and W1 through the gateway`);
   // with the gateway's cache off every map is computed by the subgraphs: no lag shedding, as for W1.uncached
-  const shedding: Record<string, string> = gatewayCache === 'off' ? { SHED_LAG_MS: NO_SHEDDING } : {};
+  const shedding: Record<string, string> = gatewayCache === 'off' ? { SHED_LAG_MS: NO_SHEDDING, CALLER_CONCURRENCY: MANY_CALLERS } : {};
   const stack = await started(run, run.serverEnv({ SUBGRAPH_SECRET: randomBytes(24).toString('hex'), GATEWAY_RESPONSE_CACHE: gatewayCache, ...shedding }), PORT + 6, ['src/federation/run.ts', '--all']);
   const gatewayUrl = `${stack.url}/graphql`;
   const gatewayPid = childPid(stack.child.pid!);
