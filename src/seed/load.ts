@@ -190,8 +190,16 @@ function checked<T>(rows: Iterable<T>, problemsOf: (row: T) => RowProblem[], wha
   })();
 }
 
+/**
+ * The upload rules as of the end of the seed's last day (China Standard Time), or now if later: the
+ * simulated stays of the day before may run past midnight into the seed day, and a seed made just
+ * after midnight (16:00 UTC) refused them as "in the future" — the seed writes its days as if
+ * uploaded once they were over.
+ */
 function seedRules(data: SeedData): IngestRules {
-  return ingestRules(new Set(data.regions.counties.map((c) => c.code)));
+  const { dates, days } = data.sim.timeline;
+  const endOfLastDay = Date.parse(`${dates[days - 1]}T23:59:59.999+08:00`);
+  return ingestRules(new Set(data.regions.counties.map((c) => c.code)), new Date(Math.max(Date.now(), endOfLastDay)));
 }
 
 const seedFlow = ([date, origin, destination, trips]: readonly [string, string, string, number]): Flow => ({ date, origin, destination, trips, mode: SEED_FLOW_MODE });

@@ -2,6 +2,7 @@ import { startTestServer, type TestServer } from '../helpers/server';
 import { Fixtures, freshDatabase, type OwnDatabase } from '../helpers/fixtures';
 import { todayCst } from '../../src/clock';
 import { addDays } from '../../src/risk/dates';
+import type { DailyFigures as Figures } from '../../datasources/caseReads';
 
 /**
  * `Region.daily` (datasources/caseReads.ts, DAILY_SQL) against a plain reading of its rule, on
@@ -16,16 +17,6 @@ const day = (n: number) => addDays(today, -n);
 const JIANGAN = '420102';
 const WUCHANG = '420106';
 const HONGSHAN = '420111';
-
-interface Figures {
-  date: string;
-  newConfirmed: number;
-  newAsymptomatic: number;
-  newSuspected: number;
-  newRecovered: number;
-  newDeaths: number;
-  cumulativeConfirmed: number;
-}
 
 describe('daily series of a scope, with gaps in its counties\' reports', () => {
   let db: OwnDatabase;

@@ -65,6 +65,8 @@ beforeAll(async () => {
     DATA_DIR: path.join(scratch, 'data'),
     SEED_ON_START: 'auto',
     LOG_LEVEL: 'info',
+    // its self-service counts (a day long, per address) apart from whatever else this Redis holds
+    REDIS_KEY_PREFIX: `cx-roles-${process.pid}-${Date.now()}:`,
   });
   await waitFor(async () => server!.child.exitCode !== null || (await fetch(`${base}/readyz`).then((r) => r.ok, () => false)), 120_000, 'the server as its own role');
   if (server.child.exitCode !== null) throw new Error(`the server exited with ${server.child.exitCode}:\n${server.output()}`);
