@@ -57,9 +57,10 @@ export class ExecutionSlices {
   }
 
   /**
-   * Stops letting waiting fields go until the returned function is called: the answers being built
-   * stay unfinished (new slices still open for lists not yet waiting, and pass checks are never
-   * paced). What tests use to hold an answer mid-build without racing its end.
+   * Stops the expensive classes' answers until the returned function is called: every list paced
+   * meanwhile waits, and no waiting one is let go (pass checks are never paced). What tests use to
+   * hold an answer mid-build without racing its end: on a fast machine a whole answer's lists can be
+   * decided within one slice, so waiting for a slice to run out is not deterministic.
    */
   hold(): () => void {
     this.holds++;
@@ -80,6 +81,14 @@ export class ExecutionSlices {
   }
 
   private spent(): boolean {
+    // held: every paced list waits, whatever the clock (a slice's length decides nothing then)
+    if (this.holds > 0) {
+      if (!this.over) {
+        this.over = true;
+        this.spentSlices++;
+      }
+      return true;
+    }
     if (this.endsAt === 0) {
       this.open();
       return false;
