@@ -388,8 +388,8 @@ async function main() {
   const db = await openBenchDatabase(log);
   const run = await prepare(db);
   try {
-    const tokens = await singleServer(run);
-    if (want('W3')) await allWorkers(run, tokens);
+    await singleServer(run);
+    if (want('W3')) await allWorkers(run);
     if (want('W1')) await uncachedMap(run);
     if (want('W1') || want('W3')) {
       // the gateway as deployed by default, then with its answer cache and wire handling on
@@ -456,8 +456,8 @@ async function stopped(run: BenchRun, server: BenchServer): Promise<void> {
 const post = (url: string, b: Body, headers: Record<string, string> = {}) =>
   fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: json(b) });
 
-/** W1–W6 on the production server (response cache on), and the wire: returns the demo people's pass tokens. */
-async function singleServer(run: BenchRun): Promise<string[]> {
+/** W1–W6 on the production server (response cache on), and the wire; issues the passes W3 and W4 check. */
+async function singleServer(run: BenchRun): Promise<void> {
   const { bodies: b, workloads, partner, gov } = run;
   log(`production server (response cache on), ${SECONDS} s per workload`);
   // One load generator stands for many callers: the per-caller caps (2 self-service lookups or
@@ -521,11 +521,10 @@ async function singleServer(run: BenchRun): Promise<string[]> {
     await measureWire({ single: server.url, bodies: wireBodies, workloads, seconds: SECONDS, log });
   }
   await stopped(run, server);
-  return tokens;
 }
 
 /** W3 with WORKERS=auto (issue 18 item 3): every core of the machine serving pass checks. */
-async function allWorkers(run: BenchRun, _tokens: string[]): Promise<void> {
+async function allWorkers(run: BenchRun): Promise<void> {
   const workers = String(cpus().length);
   log(`W3 CheckPass on all workers (WORKERS=${workers}), 64 connections`);
   const server = await started(run, run.serverEnv({ WORKERS: workers }), PORT + 3);

@@ -11,7 +11,7 @@ import { performance as nodePerformance } from 'node:perf_hooks';
  * give the timer its turn every 10 ms, so the loop is never late by much while it runs nothing but
  * dashboards' work, and a pass check waits behind a slice, the writing of finished answers and their
  * garbage at every turn. So the same timer also reads the loop's utilization (the share of time it
- * ran callbacks rather than waited for I/O, `nodePerformance.eventLoopUtilization`) over the same half
+ * ran callbacks rather than waited for I/O, `eventLoopUtilization` of node:perf_hooks) over the same half
  * second: `busy()`.
  * One per process (every app of `npm run start:federated` shares the loop); the timer is unref'd.
  */
