@@ -146,6 +146,9 @@ export class IngestJobStore {
   }
 }
 
+/** SQLSTATE of a duplicate key in a unique index. */
+const UNIQUE_VIOLATION = '23505';
+
 /** The staging table of each kind, its columns in COPY order, and the key a row must not repeat within a file. */
 const STAGING = {
   FLOWS: {
@@ -175,12 +178,18 @@ export interface StagedPerson {
 
 /**
  * One upload's transaction on one mobility connection: rows are copied into a temporary table
- * (dropped at commit), checked there as a whole (duplicates), and then, under a lock per
- * (operator, kind), the operator's rows of the days in the file are replaced by them. Until
- * `commit` nothing is visible; `abandon` rolls back and discards the connection (it may be mid-COPY).
+ * (dropped at commit) and, under a lock per (operator, kind), replace the operator's rows of the
+ * days in the file — flows segment by segment while the rest of the file is still arriving
+ * (`applyFlowSegment`), stays at the end (`replaceStays`), after their duplicates are checked as a
+ * whole and their persons registered. Until `commit` nothing is visible; `abandon` rolls back and
+ * discards the connection (it may be mid-COPY).
  */
 export class UploadStaging {
   private released = false;
+  /** Flows: the lock per (operator, kind) is held (taken by the first segment). */
+  private locked = false;
+  /** Flows: the days whose operator's rows were deleted by an earlier segment (not to be deleted again). */
+  private readonly replacedDays = new Set<string>();
 
   private constructor(
     private readonly client: pg.PoolClient,
@@ -262,30 +271,71 @@ export class UploadStaging {
   }
 
   /**
-   * Replaces the operator's rows of the staged days with the staged rows: flows by date, stays by
-   * the day (Asia/Shanghai) they began. One lock per (operator, kind) serialises two uploads of
-   * the same operator, so each day ends up as one of them sent it, never a mix.
+   * Flows: applies the staged rows numbered after `afterRow` — one segment of the upload
+   * (services/ingestion/segments.ts) — to mobility.flows. The operator's rows of the segment's days
+   * that no earlier segment met are deleted first, so that the operator's day ends up as the file
+   * has it; then the segment is inserted in primary-key order, so the B-tree fills left to right.
+   * A row whose key an earlier row of the file already has (a duplicate) is left out and counted
+   * in `conflicts`: the insert runs in a savepoint and, when a key repeats, again with ON CONFLICT
+   * DO NOTHING, which keeps the earlier row (earlier segment, or lower row number within one).
+   * The first call takes the lock per (operator, kind) that serialises two uploads of one operator.
    */
-  async replace(operator: string): Promise<{ applied: number; replaced: number; dates: string[] }> {
+  async applyFlowSegment(operator: string, afterRow: number): Promise<{ lastRow: number; applied: number; replaced: number; conflicts: number }> {
     const q = this.client;
-    await q.query(`/* UploadStaging.lock */ SELECT pg_advisory_xact_lock(hashtextextended('mobility.ingest:' || $1 || ':' || $2, 0))`, [operator, this.kind]);
-    if (this.kind === 'FLOWS') {
-      const { rows: [span] } = await q.query<{ dates: string[] | null; lo: string | null; hi: string | null }>(
-        `/* UploadStaging.flowDays */ SELECT array_agg(DISTINCT date ORDER BY date)::text[] AS dates, min(date)::text AS lo, max(date)::text AS hi FROM pg_temp.ingest_rows`,
-      );
-      const dates = span.dates ?? [];
-      if (dates.length === 0) return { applied: 0, replaced: 0, dates };
+    if (!this.locked) {
+      await this.lock(operator);
+      this.locked = true;
+    }
+    const { rows: [span] } = await q.query<{ dates: string[] | null; lo: string | null; hi: string | null; last: string | null; n: string }>(
+      `/* UploadStaging.flowSegment */
+       SELECT array_agg(DISTINCT date ORDER BY date)::text[] AS dates, min(date)::text AS lo, max(date)::text AS hi, max(row) AS last, count(*) AS n
+         FROM pg_temp.ingest_rows WHERE row > $1`,
+      [afterRow],
+    );
+    const rows = Number(span.n);
+    if (rows === 0) return { lastRow: afterRow, applied: 0, replaced: 0, conflicts: 0 };
+    const fresh = (span.dates ?? []).filter((d) => !this.replacedDays.has(d));
+    let replaced = 0;
+    if (fresh.length > 0) {
       await q.query('/* UploadStaging.partitions */ SELECT mobility.ensure_month_partitions($1, $2)', [span.lo, span.hi]);
-      const deleted = await q.query('/* UploadStaging.deleteFlows */ DELETE FROM mobility.flows WHERE operator = $1 AND date = ANY($2::date[])', [operator, dates]);
-      // In primary-key order, so the B-tree fills left to right.
-      const inserted = await q.query(
+      const deleted = await q.query('/* UploadStaging.deleteFlows */ DELETE FROM mobility.flows WHERE operator = $1 AND date = ANY($2::date[])', [operator, fresh]);
+      replaced = deleted.rowCount ?? 0;
+      for (const d of fresh) this.replacedDays.add(d);
+    }
+    const insert = (onConflict: string) =>
+      q.query(
         `/* UploadStaging.insertFlows */
          INSERT INTO mobility.flows (date, origin_code, dest_code, trips, operator, mode)
-         SELECT date, origin_code, dest_code, trips, $1, mode FROM pg_temp.ingest_rows ORDER BY dest_code, date, origin_code, mode`,
-        [operator],
+         SELECT date, origin_code, dest_code, trips, $1, mode FROM pg_temp.ingest_rows WHERE row > $2
+          ORDER BY dest_code, date, origin_code, mode, row ${onConflict}`,
+        [operator, afterRow],
       );
-      return { applied: inserted.rowCount ?? 0, replaced: deleted.rowCount ?? 0, dates };
+    let inserted: pg.QueryResult;
+    await q.query('/* UploadStaging.savepoint */ SAVEPOINT flow_segment');
+    try {
+      inserted = await insert('');
+      await q.query('/* UploadStaging.release */ RELEASE SAVEPOINT flow_segment');
+    } catch (err) {
+      if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+      await q.query('/* UploadStaging.rollbackSegment */ ROLLBACK TO SAVEPOINT flow_segment');
+      inserted = await insert('ON CONFLICT DO NOTHING');
     }
+    const applied = inserted.rowCount ?? 0;
+    return { lastRow: Number(span.last), applied, replaced, conflicts: rows - applied };
+  }
+
+  /** The days whose rows of the operator `applyFlowSegment` replaced, in order. */
+  flowDays(): string[] {
+    return [...this.replacedDays].sort();
+  }
+
+  /**
+   * Stays: replaces the operator's stays that began on the staged days (Asia/Shanghai) with the
+   * staged rows, under the lock per (operator, kind), so each day ends up as one upload sent it.
+   */
+  async replaceStays(operator: string): Promise<{ applied: number; replaced: number; dates: string[] }> {
+    const q = this.client;
+    await this.lock(operator);
     const { rows: [span] } = await q.query<{ dates: string[] | null; lo: string | null; hi: string | null }>(
       `/* UploadStaging.stayDays */
        SELECT array_agg(DISTINCT (arrived_at AT TIME ZONE 'Asia/Shanghai')::date ORDER BY (arrived_at AT TIME ZONE 'Asia/Shanghai')::date)::text[] AS dates,
@@ -312,6 +362,10 @@ export class UploadStaging {
       [operator],
     );
     return { applied: inserted.rowCount ?? 0, replaced: deleted.rowCount ?? 0, dates };
+  }
+
+  private async lock(operator: string): Promise<void> {
+    await this.client.query(`/* UploadStaging.lock */ SELECT pg_advisory_xact_lock(hashtextextended('mobility.ingest:' || $1 || ':' || $2, 0))`, [operator, this.kind]);
   }
 
   async commit(): Promise<void> {

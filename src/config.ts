@@ -131,6 +131,7 @@ const Env = z.object({
   INGEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(600_000),
   INGEST_MIN_BYTES_PER_SECOND: z.coerce.number().int().min(0).max(100_000_000).default(65_536),
   INGEST_RATE_GRACE_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  INGEST_SEGMENT_ROWS: z.coerce.number().int().min(1).max(10_000_000).default(50_000),
 });
 
 export interface Config {
@@ -367,6 +368,7 @@ function ingestLimitsOf(e: ParsedEnv): IngestLimits {
     timeoutMs: e.INGEST_TIMEOUT_MS,
     minBytesPerSecond: e.INGEST_MIN_BYTES_PER_SECOND,
     graceMs: e.INGEST_RATE_GRACE_MS,
+    segmentRows: e.INGEST_SEGMENT_ROWS,
   };
 }
 

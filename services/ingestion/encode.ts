@@ -29,6 +29,8 @@ export interface EncoderOptions {
  */
 export class RowEncoder extends Transform {
   rows = 0;
+  /** Rows sent on as COPY text (checked good, and sent while the upload still could succeed). */
+  sent = 0;
   private chunk = '';
   private readonly columns: ReadonlySet<string>;
 
@@ -81,12 +83,14 @@ export class RowEncoder extends Transform {
     if (this.o.kind === 'FLOWS') {
       const { flow, problems } = readFlow(this.o.rules, fields);
       if (problems.length === 0 && sending) {
+        this.sent++;
         this.chunk += `${row}\t${flow.date}\t${flow.origin}\t${flow.destination}\t${flow.trips}\t${flow.mode}\n`;
       }
       return problems;
     }
     const { stay, problems } = readStay(this.o.rules, fields);
     if (problems.length === 0 && sending) {
+      this.sent++;
       const idNumber = stay.idNumber.toUpperCase();
       const hash = byteaText(hashIdNumber(idNumber, this.o.idHashSecret));
       this.chunk +=

@@ -8,6 +8,7 @@ import { UploadStaging, uploadStores, type IngestFormat, type IngestJob, type In
 import { COLUMNS, ingestRules } from './rows';
 import { RowEncoder } from './encode';
 import { ByteCounter, csvRecords, ErrorReport, IngestRefusal, NdjsonLines, RecordReader } from './stream';
+import { SegmentedFlowCopy } from './segments';
 
 /** The bounds of one upload (INGEST_* variables, docs/configuration.md). */
 export interface IngestLimits {
@@ -21,6 +22,8 @@ export interface IngestLimits {
   /** Slowest average transfer accepted once `graceMs` have passed (bytes per second): a slow body holds a connection. */
   minBytesPerSecond: number;
   graceMs: number;
+  /** Flows are applied every this many rows while the rest of the file arrives (services/ingestion/segments.ts). */
+  segmentRows: number;
 }
 
 export interface IngestDeps {
@@ -114,8 +117,19 @@ export async function runUpload(deps: IngestDeps, req: UploadRequest): Promise<U
     if (req.gzip) stages.push(createGunzip(), new ByteCounter(limits.maxBytes, 'The upload once decompressed'));
     stages.push(req.format === 'CSV' ? csvRecords(MAX_RECORD_CHARS) : new NdjsonLines(MAX_RECORD_CHARS));
     stages.push(new RecordReader(req.format, COLUMNS[req.kind === 'FLOWS' ? 'flows' : 'stays']), encoder);
+    // Flows are applied segment by segment as they arrive, until the upload can no longer succeed;
+    // stays wait for the whole file (their persons are registered in another datasource first).
+    const flows: SegmentedFlowCopy | null =
+      req.kind === 'FLOWS'
+        ? new SegmentedFlowCopy({
+            staging,
+            operator: req.operator,
+            segmentRows: limits.segmentRows,
+            shouldApply: (): boolean => req.partial || (report.count === 0 && flows!.totals.conflicts === 0),
+          })
+        : null;
     try {
-      await pipeline([req.body, ...stages, staging.copyIn()]);
+      await pipeline([req.body, ...stages, flows ?? staging.copyIn()]);
     } catch (err) {
       throw asRefusal(err);
     } finally {
@@ -126,7 +140,13 @@ export async function runUpload(deps: IngestDeps, req: UploadRequest): Promise<U
       staging = null;
       return await finish(outcome('REJECTED'), null);
     }
-    const duplicates = await staging.duplicates(limits.maxErrors, req.partial);
+    // Flows: a repeated key showed as a conflict while the segments were inserted (the earlier row
+    // kept); the whole file is searched for the report only then. Stays: searched, and with
+    // `partial` dropped, before anything is applied.
+    const duplicates =
+      flows === null || flows.totals.conflicts > 0
+        ? await staging.duplicates(limits.maxErrors, flows === null && req.partial)
+        : { count: 0, first: [] };
     const keyColumn = req.kind === 'FLOWS' ? 'mode' : 'arrived';
     for (const d of duplicates.first) {
       report.add({ row: d.row, column: keyColumn, message: req.kind === 'FLOWS' ? `repeats row ${d.earlier}: same date, origin, destination and mode.` : `repeats row ${d.earlier}: same person and arrival.` });
@@ -140,7 +160,11 @@ export async function runUpload(deps: IngestDeps, req: UploadRequest): Promise<U
     if (req.kind === 'STAYS') {
       for await (const batch of staging.persons(PERSON_BATCH)) await staging.assignPersons(await stores.registerPersons(batch));
     }
-    const applied = await staging.replace(req.operator);
+    if (flows && flows.totals.applied + flows.totals.conflicts !== encoder.sent) {
+      // every row sent must have gone into flows or been a repeat: anything else is our bug, not the file's
+      throw new Error(`flows upload: ${encoder.sent} rows sent, ${flows.totals.applied} applied and ${flows.totals.conflicts} repeats`);
+    }
+    const applied = flows ? { ...flows.totals, dates: staging.flowDays() } : await staging.replaceStays(req.operator);
     await staging.commit();
     staging = null;
     // Flows feed import risk, whose answers the response cache keys by the case data version.

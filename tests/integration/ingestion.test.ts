@@ -21,7 +21,8 @@ import { addDays } from '../../src/risk/dates';
 const OPERATOR = 'test-rail';
 const STRANGER_ID = '510107199506063211'; // a valid number that belongs to nobody in the demo
 const wang = DEMO_PEOPLE.find((p) => p.key === 'wangHong')!;
-const LIMITS = { INGEST_MAX_BYTES: '1mb', INGEST_MAX_ROWS: '20000', INGEST_MAX_ERRORS: '3' };
+// INGEST_SEGMENT_ROWS: a file of more than one 64 kB COPY chunk (≈ 1,800 flow rows) is applied in segments
+const LIMITS = { INGEST_MAX_BYTES: '1mb', INGEST_MAX_ROWS: '20000', INGEST_MAX_ERRORS: '3', INGEST_SEGMENT_ROWS: '1000' };
 
 let server: TestServer;
 let key: string;
@@ -311,6 +312,67 @@ describe('POST /ingest/stays', () => {
       expect(r.status).toBe(422);
       expect(r.body.job!.errors).toEqual([{ row: 2, column: 'arrived', message: 'repeats row 1: same person and arrival.' }]);
     });
+  });
+});
+
+/**
+ * Flows applied segment by segment while the file arrives (services/ingestion/segments.ts; here every
+ * ≈ 1,800 rows, one COPY chunk past INGEST_SEGMENT_ROWS): the outcome is the whole file's.
+ */
+describe('large files, applied in segments', () => {
+  let codes: string[];
+  beforeAll(async () => {
+    codes = (await server.pools.region.query<{ code: string }>(`SELECT code FROM region.regions WHERE level = 'COUNTY' ORDER BY code LIMIT 200`)).rows.map((r) => r.code);
+  });
+  /** `n` distinct rows over `days` (row i on day i % days), trips from `trips(i)`. */
+  const rows = (n: number, days: string[], trips: (i: number) => number = (i) => 1 + (i % 97)) =>
+    Array.from({ length: n }, (_, i) => {
+      const k = Math.floor(i / days.length);
+      return `${days[i % days.length]},${codes[k % codes.length]},${codes[(k + 1 + Math.floor(k / codes.length)) % codes.length]},${trips(i)},ROAD`;
+    });
+  const count = async (days: string[]) =>
+    Number((await server.pools.mobility.query(`SELECT count(*) AS n FROM mobility.flows WHERE operator = $1 AND date = ANY($2::date[])`, [OPERATOR, days])).rows[0].n);
+  const DAYS = ['2020-03-20', '2020-03-21'];
+
+  it('a day spread over several segments is replaced once and ends up as the file has it', async () => {
+    const first = await upload('flows', csv(FLOW_HEADER, ...rows(8000, DAYS)));
+    expect(first.body.job).toMatchObject({ status: 'SUCCEEDED', rowsReceived: 8000, rowsApplied: 8000, rowsReplaced: 0, dates: DAYS });
+    expect(await count(DAYS)).toBe(8000);
+    const again = await upload('flows', csv(FLOW_HEADER, ...rows(6000, DAYS, () => 5)));
+    expect(again.body.job).toMatchObject({ status: 'SUCCEEDED', rowsApplied: 6000, rowsReplaced: 8000, dates: DAYS });
+    expect(await count(DAYS)).toBe(6000);
+    const { rows: [t] } = await server.pools.mobility.query(`SELECT min(trips) AS lo, max(trips) AS hi FROM mobility.flows WHERE operator = $1 AND date = ANY($2::date[])`, [OPERATOR, DAYS]);
+    expect(t).toEqual({ lo: 5, hi: 5 });
+  });
+
+  describe('nothing applied when the file fails after segments went in', () => {
+    expectNothingApplied();
+
+    it('a row repeating one of an earlier segment: rejected, naming both rows', async () => {
+      const body = rows(6000, DAYS);
+      body.push(body[10]);
+      const r = await upload('flows', csv(FLOW_HEADER, ...body));
+      expect(r.status).toBe(422);
+      expect(r.body.job).toMatchObject({ status: 'REJECTED', rowsApplied: 0, errorCount: 1 });
+      expect(r.body.job!.errors).toEqual([{ row: 6001, column: 'mode', message: 'repeats row 11: same date, origin, destination and mode.' }]);
+    });
+
+    it('a bad last row', async () => {
+      const r = await upload('flows', csv(FLOW_HEADER, ...rows(6000, ['2020-03-22']), '2020-03-22,420106,999999,3,ROAD'));
+      expect(r.status).toBe(422);
+      expect(r.body.job).toMatchObject({ status: 'REJECTED', rowsApplied: 0, errors: [{ row: 6001, column: 'destination', message: expect.stringMatching(/999999/) }] });
+    });
+  });
+
+  it('partial: a repeat across segments keeps the earlier row and is reported', async () => {
+    const body = rows(6000, ['2020-03-23'], () => 7);
+    const repeat = body[3].replace(/,7,ROAD$/, ',9,ROAD');
+    const r = await upload('flows', csv(FLOW_HEADER, ...body, repeat), { query: '?partial=true' });
+    expect(r.body.job).toMatchObject({ status: 'SUCCEEDED', rowsReceived: 6001, rowsApplied: 6000, errorCount: 1 });
+    expect(r.body.job!.errors).toEqual([{ row: 6001, column: 'mode', message: 'repeats row 4: same date, origin, destination and mode.' }]);
+    const [date, origin, destination] = body[3].split(',');
+    const { rows: kept } = await server.pools.mobility.query(`SELECT trips FROM mobility.flows WHERE operator = $1 AND date = $2 AND origin_code = $3 AND dest_code = $4`, [OPERATOR, date, origin, destination]);
+    expect(kept).toEqual([{ trips: 7 }]);
   });
 });
 
