@@ -29,4 +29,24 @@ describe('rows parsed at the store boundary', () => {
     await expect(queryRows(db, 'Test.query', Row, 'SELECT 1')).resolves.toEqual([{ region_code: '420106', level: 'PROVINCE', n: 2, on: '2026-01-31' }]);
     expect(calls).toEqual(['Test.query']);
   });
+
+  it('parses a large result in slices, giving the event loop turns between them, with the same rows and errors', async () => {
+    const rows = Array.from({ length: 50_000 }, (_, i) => ({ region_code: String(110101 + i), level: 'COUNTY', n: i, on: '2026-01-31' }));
+    const db = { query: async () => rows };
+    let turns = 0;
+    const ticker = setInterval(() => turns++, 0);
+    let immediateRan = false;
+    const parsed = queryRows(db, 'Test.big', Row, 'SELECT 1');
+    setImmediate(() => (immediateRan = true));
+    const result = await parsed;
+    const turnsMeanwhile = turns;
+    clearInterval(ticker);
+    // 50,000 rows take far longer than one 5 ms slice on any machine: the loop turned meanwhile
+    expect(immediateRan).toBe(true);
+    expect(turnsMeanwhile).toBeGreaterThan(0);
+    expect(result).toEqual(parseRows('Test.big', Row, rows));
+    const bad = [...rows];
+    bad[40_000] = { ...rows[40_000], n: -1 };
+    await expect(queryRows({ query: async () => bad }, 'Test.big', Row, 'SELECT 1')).rejects.toThrow(/^Test\.big: row 40000 has an unexpected n: /);
+  });
 });
