@@ -2,6 +2,7 @@ import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import { createGatewayRuntime, usePrometheus } from '@graphql-hive/gateway';
+import { unifiedGraphHandler as rustQueryPlanner } from '@graphql-hive/router-runtime';
 import { passthroughRoutes } from './passthrough';
 import { CLIENT_ADDRESS_HEADER, DEADLINE_HEADER, REQUEST_CLASS_HEADER, SUBGRAPH_NAMES, SUBGRAPH_SECRET_HEADER, SUPERGRAPH_PATH, type SubgraphName } from '../src/federation/names';
 import { DEFAULT_MANIFEST_PATH, documentsById, readManifest } from '../src/documents/manifest';
@@ -160,6 +161,8 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
   const trustProxy = trustFunction(config.trustProxy);
   const gateway = createGatewayRuntime({
     supergraph,
+    // GATEWAY_QUERY_PLANNER (gateway/config.ts): Hive Router's planner and executor, or Hive Gateway's own
+    ...(config.queryPlanner === 'rust' ? { unifiedGraphHandler: rustQueryPlanner } : {}),
     graphqlEndpoint,
     healthCheckEndpoint: '/healthz',
     readinessCheckEndpoint: '/readyz',

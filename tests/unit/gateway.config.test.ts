@@ -22,4 +22,10 @@ describe('the gateway\'s configuration', () => {
     const { DATABASE_URL: _omitted, ...withoutDatabase } = production;
     expect(() => loadGatewayConfig({ ...withoutDatabase, MIGRATION_DATABASE_USER: 'changxing_owner' })).toThrow(/ACCESS_DATABASE_URL/);
   });
+
+  it('plans with Hive Router\'s Rust query planner unless GATEWAY_QUERY_PLANNER=js, and refuses anything else', () => {
+    expect(loadGatewayConfig(production).queryPlanner).toBe('rust');
+    expect(loadGatewayConfig({ ...production, GATEWAY_QUERY_PLANNER: 'js' }).queryPlanner).toBe('js');
+    expect(() => loadGatewayConfig({ ...production, GATEWAY_QUERY_PLANNER: 'go' })).toThrow(/GATEWAY_QUERY_PLANNER must be rust or js/);
+  });
 });
