@@ -115,7 +115,7 @@ async function sampled<T>(pid: number, run: () => Promise<T>, tree = false): Pro
 
 // ---- load ------------------------------------------------------------------------------------
 async function cannon(url: string, body: string, connections: number, headers: Record<string, string> = {}, seconds = SECONDS): Promise<Measured> {
-  const { result: r, graphqlErrors } = await postLoad(url, body, connections, seconds, headers);
+  const { result: r, graphqlErrors, firstError } = await postLoad(url, body, connections, seconds, headers);
   return {
     rps: Math.round(r.requests.average * 10) / 10,
     p50Ms: r.latency.p50,
@@ -125,6 +125,8 @@ async function cannon(url: string, body: string, connections: number, headers: R
     requests: r.requests.total,
     connections,
     seconds,
+    // what the errors were: the first one's status and body
+    ...(firstError ? { firstError } : {}),
   };
 }
 
