@@ -131,7 +131,10 @@ const Env = z.object({
   INGEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(600_000),
   INGEST_MIN_BYTES_PER_SECOND: z.coerce.number().int().min(0).max(100_000_000).default(65_536),
   INGEST_RATE_GRACE_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
-  INGEST_SEGMENT_ROWS: z.coerce.number().int().min(1).max(10_000_000).default(50_000),
+  // a segment is also what waits in memory while the one before is inserted (≈ 40 bytes a row):
+  // at most 1,000,000 rows ≈ 40 MB; each segment scans the upload's staged rows once, so few rows
+  // per segment would make a large upload quadratic
+  INGEST_SEGMENT_ROWS: z.coerce.number().int().min(1_000).max(1_000_000).default(50_000),
 });
 
 export interface Config {

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { UploadStaging } from '../../datasources/uploads';
@@ -20,7 +21,7 @@ export interface SegmentOptions {
 }
 
 /**
- * The end of a flows upload's pipeline (docs/ingestion.md, "How an upload is applied"): COPY text
+ * The end of a flows upload's pipeline (docs/ingestion.md, "Answers and jobs": how each kind is applied): COPY text
  * into the staging table, applied to mobility.flows every `segmentRows` rows while the next
  * segment is still being received, parsed and checked. Reading a file (Node) and inserting it
  * (PostgreSQL) then use a core each, one beside the other, instead of one after the other: a
@@ -81,20 +82,8 @@ export class SegmentedFlowCopy extends Writable {
     this.waiting = [];
     this.waitingRows = 0;
     this.copy ??= this.o.staging.copyIn();
-    for (const part of parts) {
-      if (!this.copy.write(part)) await new Promise<void>((resolve, reject) => {
-        const copy = this.copy!;
-        const onDrain = () => {
-          copy.off('error', onError);
-          resolve();
-        };
-        const onError = (err: Error) => {
-          copy.off('drain', onDrain);
-          reject(err);
-        };
-        copy.once('drain', onDrain).once('error', onError);
-      });
-    }
+    // once() rejects if the COPY fails meanwhile
+    for (const part of parts) if (!this.copy.write(part)) await once(this.copy, 'drain');
     if (this.rowsInCopy >= this.o.segmentRows) {
       await this.endCopy();
       if (this.o.shouldApply()) this.applying = this.apply().finally(() => (this.applying = null));
