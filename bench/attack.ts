@@ -160,6 +160,8 @@ interface LegitResult {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** The seconds of the run with the slowest answers (second from the start, answers, p50, max): stalls or a spread tail. */
+  slowestSeconds: { second: number; n: number; p50Ms: number; maxMs: number }[];
 }
 
 function percentile(sorted: number[], q: number): number {
@@ -172,6 +174,7 @@ async function steady(base: string, w: Legit, seconds: number): Promise<LegitRes
   const n = Math.max(1, Math.round(w.rate * seconds));
   const start = performance.now();
   const times: number[] = [];
+  const bySecond = new Map<number, number[]>();
   const errorKinds: Record<string, number> = {};
   let ok = 0;
   const pending: Promise<void>[] = [];
@@ -181,7 +184,10 @@ async function steady(base: string, w: Legit, seconds: number): Promise<LegitRes
     if (wait > 1) await sleep(wait);
     pending.push(
       send(base, w.spec(i), 30_000).then((r) => {
-        times.push(performance.now() - at);
+        const ms = performance.now() - at;
+        times.push(ms);
+        const second = Math.floor((at - start) / 1000);
+        bySecond.set(second, [...(bySecond.get(second) ?? []), ms]);
         if (r.outcome === 'ok') ok++;
         else errorKinds[r.outcome] = (errorKinds[r.outcome] ?? 0) + 1;
       }),
@@ -200,6 +206,13 @@ async function steady(base: string, w: Legit, seconds: number): Promise<LegitRes
     p50Ms: percentile(times, 0.5),
     p99Ms: percentile(times, 0.99),
     maxMs: Math.round((times[times.length - 1] ?? 0) * 10) / 10,
+    slowestSeconds: [...bySecond]
+      .map(([second, ms]) => {
+        ms.sort((a, b) => a - b);
+        return { second, n: ms.length, p50Ms: percentile(ms, 0.5), maxMs: Math.round(ms[ms.length - 1] * 10) / 10 };
+      })
+      .sort((a, b) => b.maxMs - a.maxMs)
+      .slice(0, 8),
   };
 }
 

@@ -6,6 +6,7 @@ import { ROLES, type Role } from './auth/viewer';
 import { DEFAULT_LIMITS, type OperationLimits } from './limits';
 import type { IngestLimits } from '../services/ingestion/upload';
 import { DEFAULT_EXECUTION_SLICE_MS } from './limits/slices';
+import { DEFAULT_SHARED_STATEMENTS } from './db/statementShare';
 import { DEFAULT_CLASS_LIMITS, REQUEST_CLASSES, type ClassLimits, type RequestClass } from './limits/requestClass';
 import type { SingleFlightLimits } from './cache/singleFlight';
 
@@ -105,6 +106,11 @@ const Env = z.object({
     .string()
     .regex(/^\s*$|^none$|^([1-9]\d{0,2}|1000)$/, 'expected milliseconds from 1 to 1000, or none')
     .default(''),
+  // while pass checks are served, statements the expensive classes (official, public) have in flight at once (src/db/statementShare.ts)
+  SHARED_STATEMENTS: z
+    .string()
+    .regex(/^\s*$|^none$|^([1-9]\d{0,2})$/, 'expected a count from 1 to 999, or none')
+    .default(''),
   // instances starting together wait this long for another one's migrations (or demo seed) of the same database
   MIGRATION_LOCK_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(120_000),
   // slow clients (docs/operations.md): a request's headers, and the whole request, must arrive within these
@@ -181,6 +187,8 @@ export interface Config {
   passCheckBatchWindowMs: number | null;
   /** Milliseconds of answer building per turn of the event loop for every class but pass checks (src/limits/slices.ts); null: not paced. */
   executionSliceMs: number | null;
+  /** Statements official and public requests have in flight at once while pass checks are served (src/db/statementShare.ts); null: not held. */
+  sharedStatements: number | null;
   /** Proxies believed in X-Forwarded-For (src/http/clientAddress.ts). */
   trustProxy: TrustProxy;
   /** Itinerary stays older than this are purged (at least 14: the pass rule looks back 14 days). */
@@ -252,6 +260,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
     passCheckBatchWindowMs: e.PASS_CHECK_BATCH_WINDOW_MS ?? null,
     executionSliceMs: e.EXECUTION_SLICE_MS === 'none' ? null : Number(e.EXECUTION_SLICE_MS.trim() || DEFAULT_EXECUTION_SLICE_MS),
+    sharedStatements: e.SHARED_STATEMENTS === 'none' ? null : Number(e.SHARED_STATEMENTS.trim() || DEFAULT_SHARED_STATEMENTS),
     trustProxy: trustProxyOf(e.TRUST_PROXY),
     retentionDays: e.RETENTION_DAYS,
     redisUrl: e.REDIS_URL ?? null,

@@ -13,6 +13,7 @@ import type { Authenticator } from '../auth/authenticate';
 import { responseBudgetFor } from '../limits';
 import { RequestLane } from '../db/lane';
 import { executionSlices } from '../limits/slices';
+import { statementShare } from '../db/statementShare';
 import type { Metrics } from '../observability/metrics';
 import { acceptedRequestId } from '../observability/logging';
 import { graphqlHttpConformance } from '../http/graphqlHttp';
@@ -47,6 +48,8 @@ export interface GraphqlRouteParts {
 export function graphqlRoute({ apollo, config, pools, services, authenticator, metrics, subgraph, batch, cachedAnswers }: GraphqlRouteParts): (express.RequestHandler | express.ErrorRequestHandler)[] {
   // the expensive classes' answers built a slice per turn of the loop, so pass checks are read between (src/limits/slices.ts)
   const slices = config.executionSliceMs === null ? null : executionSlices(config.executionSliceMs);
+  // while pass checks are served, the expensive classes' statements take turns for the database's cores (src/db/statementShare.ts)
+  const share = config.sharedStatements === null ? null : statementShare(config.sharedStatements);
   return [
     // GraphQL-over-HTTP details Apollo leaves out, and the body limit (413 above it)
     ...graphqlHttpConformance(config.limits),
@@ -61,7 +64,7 @@ export function graphqlRoute({ apollo, config, pools, services, authenticator, m
         const viewer = await authenticator.viewerFor(req.headers.authorization, address, sql);
         const responseBudget = responseBudgetFor(config.limits, viewer.role);
         // its statements: the system pools until its class is known, then the class's (src/db/lane.ts)
-        const lane = new RequestLane(pools, (requestClass) => metrics.observeRefused(requestClass ?? 'none', 'deadline'));
+        const lane = new RequestLane(pools, (requestClass) => metrics.observeRefused(requestClass ?? 'none', 'deadline'), Date.now, share);
         const forwarded = subgraph?.forwarded?.(req);
         return createContext(pools, services, { batch, requestId: requestIdOf(req.headers['x-request-id']), viewer, sql, responseBudget, lane, slices, ...(forwarded ? { forwarded } : {}) });
       },

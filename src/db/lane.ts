@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { SOURCES, type Pools, type SourceName } from './pools';
 import type { RequestClass } from '../limits/requestClass';
+import { SHARED_CLASSES, type StatementShare } from './statementShare';
 
 /**
  * Which connections one request's statements use, and until when (docs/limits.md, "Bulkheads and load shedding").
@@ -17,6 +18,8 @@ import type { RequestClass } from '../limits/requestClass';
  *   `perCaller` requests of one caller hold at most `perCaller` of them. Statements of one request
  *   that were sent together cost their round trips one after another.
  *   Transactions (`connect`) are not queued behind: they hold their connection themselves.
+ * - with a `share` (src/db/statementShare.ts): a pass check entering tells it pass checks are
+ *   being served, and the expensive classes' statements take their turn in it (until the deadline).
  */
 export class RequestLane {
   requestClass: RequestClass | null = null;
@@ -32,6 +35,7 @@ export class RequestLane {
     /** Called once, when a statement is refused for the deadline (metrics). */
     private readonly onDeadline: (requestClass: RequestClass | null) => void = () => undefined,
     private readonly now: () => number = Date.now,
+    private readonly share: StatementShare | null = null,
   ) {
     this.arrivedAt = now();
   }
@@ -41,6 +45,8 @@ export class RequestLane {
     this.requestClass = requestClass;
     this.deadlineAt = this.arrivedAt + deadlineMs;
     this.deadlineMs = deadlineMs;
+    // pass checks' statements go through a shared batch, not the lane (src/db/sharedBatch.ts): counted here
+    if (requestClass === 'pass') this.share?.notePassCheck();
   }
 
   /** The pools the request's datasources use. */
@@ -60,10 +66,22 @@ export class RequestLane {
 
   /** The refusal of a statement past the deadline (the first one is counted), else null. */
   private pastDeadline(): DeadlineExceeded | null {
-    if (this.now() <= this.deadlineAt) return null;
+    return this.now() <= this.deadlineAt ? null : this.expire();
+  }
+
+  /** The request's deadline has passed: the refusal of its statements (the first one is counted). */
+  private expire(): DeadlineExceeded {
     if (!this.expired) this.onDeadline(this.requestClass);
     this.expired = true;
     return new DeadlineExceeded(this.requestClass, this.deadlineMs);
+  }
+
+  /** Sends a statement, in the share's turn for the expensive classes. */
+  private send<T>(query: () => Promise<T>): Promise<T> {
+    const requestClass = this.requestClass;
+    if (!this.share || !requestClass) return query();
+    if (!SHARED_CLASSES.has(requestClass)) return query();
+    return this.share.run(query, this.deadlineAt - this.now(), () => this.expire());
   }
 
   private pool(source: SourceName, read: boolean): pg.Pool {
@@ -72,7 +90,7 @@ export class RequestLane {
       const late = this.pastDeadline();
       if (late) return Promise.reject(late);
       const pool = this.target(source, read);
-      return pool.query(text as string, params as unknown[]).catch((err: { code?: string }) => {
+      return this.send(() => pool.query(text as string, params as unknown[])).catch((err: { code?: string }) => {
         // a class's statement_timeout is its deadline (at most): say so, not "a database is unavailable"
         if (err?.code !== '57014' || !this.requestClass || !this.base.classes?.[this.requestClass]) throw err;
         if (!this.expired) this.onDeadline(this.requestClass);

@@ -21,7 +21,7 @@ import type { LoadSignal } from './load';
 export type RefusalReason = 'caller_limit' | 'event_loop_lag' | 'event_loop_busy' | 'pool_saturated' | 'queue_full' | 'deadline';
 
 /** Pass checks admitted within this long count as "being served" (`shedBusyPercent`). */
-const PRIORITY_RECENT_MS = 1_000;
+export const PASS_RECENT_MS = 1_000;
 
 export class AdmissionRefusal extends Error {
   override name = 'AdmissionRefusal';
@@ -105,7 +105,7 @@ export class Admission {
     if (limits.shedLagMs !== null && lag >= limits.shedLagMs) {
       return this.refuse(requestClass, 'event_loop_lag', 503, 2, `The server is overloaded (${Math.round(lag)} ms behind): ${describe(requestClass)} are refused for now; retry in 2 s.`);
     }
-    if (limits.shedBusyPercent !== null && this.now() - this.priorityAdmittedAt < PRIORITY_RECENT_MS) {
+    if (limits.shedBusyPercent !== null && this.now() - this.priorityAdmittedAt < PASS_RECENT_MS) {
       const busy = this.options.lag.busy?.() ?? 0;
       if (busy * 100 >= limits.shedBusyPercent) {
         return this.refuse(

@@ -13,4 +13,6 @@ export const TEST_BULKHEADS: Record<string, string> = {
   // answers built in one run, as without pacing: a list completed in two slices may take one more
   // batch, and the round-trip suites count batches on a machine whose load decides where slices end
   EXECUTION_SLICE_MS: 'none',
+  // dashboards' statements not held behind one another while a suite's pass checks run (src/db/statementShare.ts)
+  SHARED_STATEMENTS: 'none',
 };
