@@ -1,5 +1,7 @@
 import pg from 'pg';
 import { DEFAULT_CLASS_LIMITS, poolSizes, REQUEST_CLASSES, type RequestClass } from '../limits/requestClass';
+import { paceReads, socketOf } from './pacedReads';
+import { SHARED_CLASSES } from './statementShare';
 
 /**
  * The three datasources, plus `access`: the API's own records (API keys, issued passes, the audit
@@ -62,6 +64,8 @@ export interface PoolOptions {
    * src/limits/requestClass.ts. `false`: none (requests use the pools above).
    */
   classes?: false | { sizes: Record<RequestClass, number>; statementTimeoutMs: Record<RequestClass, number> };
+  /** Each connection's answers read one chunk per turn of the event loop (src/db/pacedReads.ts): the expensive classes' pools. */
+  pacedReads?: boolean;
 }
 
 /** The request classes' pool settings from PG_POOL_MAX, PG_STATEMENT_TIMEOUT_MS and the classes' limits. */
@@ -105,6 +109,8 @@ export function createPool(options: PoolOptions, source: SourceName, read = fals
   // pool discards the client on release.
   pool.on('connect', (client) => {
     client.on('error', () => undefined);
+    const socket = options.pacedReads ? socketOf(client) : undefined;
+    if (socket) paceReads(socket);
   });
   return pool;
 }
@@ -128,6 +134,7 @@ export function createPools(options: PoolOptions): Pools {
           statementTimeoutMs: settings.statementTimeoutMs[c],
           applicationName: `${options.applicationName}/${c}`,
           classes: false,
+          pacedReads: SHARED_CLASSES.has(c),
         }),
       ]),
     ) as Record<RequestClass, Pools>;
