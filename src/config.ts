@@ -106,7 +106,7 @@ const Env = z.object({
     .string()
     .regex(/^\s*$|^none$|^([1-9]\d{0,2}|1000)$/, 'expected milliseconds from 1 to 1000, or none')
     .default(''),
-  // while pass checks are served, statements the expensive classes (official, public) have in flight at once (src/db/statementShare.ts)
+  // while pass checks are served, statements each expensive class (official, public) has in flight at once (src/db/statementShare.ts)
   SHARED_STATEMENTS: z
     .string()
     .regex(/^\s*$|^none$|^([1-9]\d{0,2})$/, 'expected a count from 1 to 999, or none')
@@ -187,7 +187,7 @@ export interface Config {
   passCheckBatchWindowMs: number | null;
   /** Milliseconds of answer building per turn of the event loop for every class but pass checks (src/limits/slices.ts); null: not paced. */
   executionSliceMs: number | null;
-  /** Statements official and public requests have in flight at once while pass checks are served (src/db/statementShare.ts); null: not held. */
+  /** Statements each of official and public has in flight at once while pass checks are served (src/db/statementShare.ts); null: not held. */
   sharedStatements: number | null;
   /** Proxies believed in X-Forwarded-For (src/http/clientAddress.ts). */
   trustProxy: TrustProxy;

@@ -81,7 +81,7 @@ export class RequestLane {
     const requestClass = this.requestClass;
     if (!this.share || !requestClass) return query();
     if (!SHARED_CLASSES.has(requestClass)) return query();
-    return this.share.run(query, this.deadlineAt - this.now(), () => this.expire());
+    return this.share.run(requestClass, query, this.deadlineAt - this.now(), () => this.expire());
   }
 
   private pool(source: SourceName, read: boolean): pg.Pool {

@@ -3,23 +3,24 @@ import { PASS_RECENT_MS } from '../limits/admission';
 
 /**
  * The database's cores for pass checks (docs/limits.md, "Bulkheads and load shedding"): while pass
- * checks are being served (a pass check's statement was sent in the last second), the expensive
- * classes — official and public — have at most `width` statements in flight at once in this
- * process; the others wait, first come first served, until their request's deadline.
+ * checks are being served (a pass check entered in the last second), each expensive class —
+ * official, public — has at most `width` statements in flight at once in this process; its others
+ * wait, first come first served, until their request's deadline. Per class, so that a flood of
+ * one (anonymous callers' heavy reads) never holds the other's dashboards in its line.
  *
  * Why: busy-loop shedding and the class pools bound what the *server* does, not what the database
  * does for it. One admitted heavy read (a country's 366 days, every county over a month) is
  * 0.6–0.9 s of a PostgreSQL core, and the class pools let 2 official and 3 public ones run at once:
  * on a machine whose cores the database shares, a pass check's statement then waits in the run
  * queue behind them (the attack bench: p99 0.3–1 s while the server's loop was half idle). Holding
- * the expensive classes to one statement at a time leaves the other cores to pass checks and keeps
- * the expensive work going, one statement after another, instead of refusing it.
+ * each expensive class to one statement at a time leaves a core to pass checks and keeps the
+ * expensive work going, one statement after another, instead of refusing it.
  * When no pass check is being served, nothing waits here: dashboards have every connection of their pools.
  * Self-service is not held: its lookups are single-person index probes.
  *
  * One per process (`statementShare`): every app of `npm run start:federated` sends to the same database.
  */
-/** One: on the 2-core machine of the attack bench, two heavy statements at once were enough to hold both cores. */
+/** One per class: on the 2-core machine of the attack bench, the class pools' five heavy statements at once held both cores. */
 export const DEFAULT_SHARED_STATEMENTS = 1;
 
 export const SHARED_CLASSES: ReadonlySet<RequestClass> = new Set(['official', 'public']);
@@ -29,9 +30,14 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
+/** One class's statements: in flight, and waiting for a turn. */
+interface Line {
+  running: number;
+  queue: Waiter[];
+}
+
 export class StatementShare {
-  private running = 0;
-  private readonly queue: Waiter[] = [];
+  private readonly lines = new Map<RequestClass, Line>();
   private passAt = Number.NEGATIVE_INFINITY;
   /** Statements that waited for the share (metrics, tests). */
   waited = 0;
@@ -41,7 +47,7 @@ export class StatementShare {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  /** A pass check's statement is being sent: the expensive classes share `width` for the next second. */
+  /** A pass check is being served: the expensive classes hold to `width` for the next second. */
   notePassCheck(): void {
     this.passAt = this.now();
   }
@@ -51,32 +57,36 @@ export class StatementShare {
     return this.now() - this.passAt < PASS_RECENT_MS;
   }
 
-  /** Statements of the expensive classes in flight, and waiting for the share. */
-  get inFlight(): { running: number; waiting: number } {
-    return { running: this.running, waiting: this.queue.length };
+  /** A class's statements in flight, and waiting for the share. */
+  inFlight(requestClass: RequestClass): { running: number; waiting: number } {
+    const line = this.lines.get(requestClass);
+    return { running: line?.running ?? 0, waiting: line?.queue.length ?? 0 };
   }
 
   /**
-   * Sends an expensive class's statement when the share has room: at once unless pass checks are
-   * being served and `width` are in flight; else in turn. Rejects with `late()` when `waitMs` passes first.
+   * Sends a statement of `requestClass` when its line has room: at once unless pass checks are being
+   * served and `width` of the class are in flight; else in turn. Rejects with `late()` when `waitMs` passes first.
    */
-  run<T>(send: () => Promise<T>, waitMs: number, late: () => Error): Promise<T> {
-    if (this.queue.length === 0 && (this.running < this.width || !this.holding)) return this.start(send);
+  run<T>(requestClass: RequestClass, send: () => Promise<T>, waitMs: number, late: () => Error): Promise<T> {
+    let line = this.lines.get(requestClass);
+    if (!line) this.lines.set(requestClass, (line = { running: 0, queue: [] }));
+    const own = line;
+    if (own.queue.length === 0 && (own.running < this.width || !this.holding)) return this.start(own, send);
     this.waited++;
     return new Promise<T>((resolve, reject) => {
       const waiter: Waiter = {
-        start: () => this.start(send).then(resolve, reject),
+        start: () => this.start(own, send).then(resolve, reject),
         timer: setTimeout(() => {
-          this.queue.splice(this.queue.indexOf(waiter), 1);
+          own.queue.splice(own.queue.indexOf(waiter), 1);
           reject(late());
         }, Math.max(0, waitMs)),
       };
-      this.queue.push(waiter);
+      own.queue.push(waiter);
     });
   }
 
-  private start<T>(send: () => Promise<T>): Promise<T> {
-    this.running++;
+  private start<T>(line: Line, send: () => Promise<T>): Promise<T> {
+    line.running++;
     let result: Promise<T>;
     try {
       result = send();
@@ -84,16 +94,16 @@ export class StatementShare {
       result = Promise.reject(err);
     }
     const done = () => {
-      this.running--;
-      this.next();
+      line.running--;
+      this.next(line);
     };
     result.then(done, done);
     return result;
   }
 
-  private next(): void {
-    while (this.queue.length > 0 && (this.running < this.width || !this.holding)) {
-      const waiter = this.queue.shift()!;
+  private next(line: Line): void {
+    while (line.queue.length > 0 && (line.running < this.width || !this.holding)) {
+      const waiter = line.queue.shift()!;
       clearTimeout(waiter.timer);
       waiter.start();
     }

@@ -24,9 +24,9 @@ describe('StatementShare', () => {
   it('lets every statement through at once while no pass check is being served', async () => {
     const share = new StatementShare(1);
     const { started, statement, finish } = pending();
-    const all = ['a', 'b', 'c'].map((n) => share.run(statement(n), 10_000, late));
+    const all = ['a', 'b', 'c'].map((n) => share.run('public', statement(n), 10_000, late));
     expect(started).toEqual(['a', 'b', 'c']);
-    expect(share.inFlight).toEqual({ running: 3, waiting: 0 });
+    expect(share.inFlight('public')).toEqual({ running: 3, waiting: 0 });
     for (const n of ['a', 'b', 'c']) await finish(n);
     await expect(Promise.all(all)).resolves.toEqual(['a', 'b', 'c']);
     expect(share.waited).toBe(0);
@@ -36,11 +36,11 @@ describe('StatementShare', () => {
     const share = new StatementShare(1);
     share.notePassCheck();
     const { started, statement, finish } = pending();
-    const a = share.run(statement('a'), 10_000, late);
-    const b = share.run(statement('b'), 10_000, late);
-    const c = share.run(statement('c'), 10_000, late);
+    const a = share.run('public', statement('a'), 10_000, late);
+    const b = share.run('public', statement('b'), 10_000, late);
+    const c = share.run('public', statement('c'), 10_000, late);
     expect(started).toEqual(['a']);
-    expect(share.inFlight).toEqual({ running: 1, waiting: 2 });
+    expect(share.inFlight('public')).toEqual({ running: 1, waiting: 2 });
     await finish('a');
     expect(started).toEqual(['a', 'b']);
     await finish('b');
@@ -48,16 +48,16 @@ describe('StatementShare', () => {
     await finish('c');
     await expect(Promise.all([a, b, c])).resolves.toEqual(['a', 'b', 'c']);
     expect(share.waited).toBe(2);
-    expect(share.inFlight).toEqual({ running: 0, waiting: 0 });
+    expect(share.inFlight('public')).toEqual({ running: 0, waiting: 0 });
   });
 
   it('counts statements already running when pass checks start: a second waits for them', async () => {
     let now = 0;
     const share = new StatementShare(2, () => now);
     const { started, statement, finish } = pending();
-    for (const n of ['a', 'b', 'c']) void share.run(statement(n), 10_000, late);
+    for (const n of ['a', 'b', 'c']) void share.run('public', statement(n), 10_000, late);
     share.notePassCheck();
-    void share.run(statement('d'), 10_000, late);
+    void share.run('public', statement('d'), 10_000, late);
     expect(started).toEqual(['a', 'b', 'c']);
     await finish('a');
     expect(started).toEqual(['a', 'b', 'c']); // b and c still hold the width of 2
@@ -65,7 +65,7 @@ describe('StatementShare', () => {
     expect(started).toEqual(['a', 'b', 'c', 'd']);
     // a second later with no pass check, nothing is held
     now = 2_000;
-    void share.run(statement('e'), 10_000, late);
+    void share.run('public', statement('e'), 10_000, late);
     expect(started).toEqual(['a', 'b', 'c', 'd', 'e']);
   });
 
@@ -75,12 +75,12 @@ describe('StatementShare', () => {
       const share = new StatementShare(1);
       share.notePassCheck();
       const { started, statement } = pending();
-      void share.run(statement('a'), 10_000, late);
-      const b = share.run(statement('b'), 50, late);
+      void share.run('public', statement('a'), 10_000, late);
+      const b = share.run('public', statement('b'), 50, late);
       const refused = expect(b).rejects.toThrow('late');
       jest.advanceTimersByTime(60);
       await refused;
-      expect(share.inFlight).toEqual({ running: 1, waiting: 0 });
+      expect(share.inFlight('public')).toEqual({ running: 1, waiting: 0 });
       expect(started).toEqual(['a']);
     } finally {
       jest.useRealTimers();
@@ -91,13 +91,13 @@ describe('StatementShare', () => {
     const share = new StatementShare(1);
     share.notePassCheck();
     const failing = () => Promise.reject(new Error('boom'));
-    await expect(share.run(failing, 1_000, late)).rejects.toThrow('boom');
+    await expect(share.run('public', failing, 1_000, late)).rejects.toThrow('boom');
     const thrown = () => {
       throw new Error('sync');
     };
-    await expect(share.run(thrown, 1_000, late)).rejects.toThrow('sync');
-    expect(share.inFlight).toEqual({ running: 0, waiting: 0 });
-    await expect(share.run(async () => 'ok', 1_000, late)).resolves.toBe('ok');
+    await expect(share.run('public', thrown, 1_000, late)).rejects.toThrow('sync');
+    expect(share.inFlight('public')).toEqual({ running: 0, waiting: 0 });
+    await expect(share.run('public', async () => 'ok', 1_000, late)).resolves.toBe('ok');
   });
 });
 
@@ -117,7 +117,7 @@ describe('RequestLane with a StatementShare', () => {
     return all;
   }
 
-  it('a pass check starts the holding; official and public take turns, self-service does not wait', async () => {
+  it('a pass check starts the holding; each expensive class takes turns in its own line, self-service does not wait', async () => {
     const started: string[] = [];
     const finishers: (() => void)[] = [];
     const pools = lanePools(started, finishers);
@@ -127,16 +127,21 @@ describe('RequestLane with a StatementShare', () => {
       l.enter(requestClass, 10_000);
       return l.view();
     };
-    void lane('official').cases.query('official-1'); // no pass check yet: sent
+    void lane('public').cases.query('public-1'); // no pass check yet: sent
     lane('pass'); // its statements go through a shared batch, not the lane: entering is what counts
     void lane('pass').access.query('pass-1');
-    void lane('public').cases.query('public-1'); // waits: official-1 holds the width
+    void lane('public').cases.query('public-2'); // waits: public-1 holds public's line
+    void lane('official').cases.query('official-1'); // its own line: sent
+    void lane('official').cases.query('official-2'); // waits behind official-1
     void lane('self').cases.query('self-1'); // not held
     void lane('pass').access.query('pass-2'); // never held
-    expect(started).toEqual(['official-1', 'pass-1', 'self-1', 'pass-2']);
-    finishers[0](); // official-1 ends
+    expect(started).toEqual(['public-1', 'pass-1', 'official-1', 'self-1', 'pass-2']);
+    finishers[0](); // public-1 ends
     await new Promise((r) => setImmediate(r));
-    expect(started).toEqual(['official-1', 'pass-1', 'self-1', 'pass-2', 'public-1']);
+    expect(started).toEqual(['public-1', 'pass-1', 'official-1', 'self-1', 'pass-2', 'public-2']);
+    finishers[2](); // official-1 ends
+    await new Promise((r) => setImmediate(r));
+    expect(started.at(-1)).toBe('official-2');
   });
 
   it('a statement that waits past its request deadline fails as the deadline does, and is counted once', async () => {
