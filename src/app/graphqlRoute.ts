@@ -50,6 +50,7 @@ export function graphqlRoute({ apollo, config, pools, services, authenticator, m
   const slices = config.executionSliceMs === null ? null : executionSlices(config.executionSliceMs);
   // while pass checks are served, the expensive classes' statements take turns for the database's cores (src/db/statementShare.ts)
   const share = config.sharedStatements === null ? null : statementShare(config.sharedStatements);
+  if (share) metrics.watchStatementShare(share);
   return [
     // GraphQL-over-HTTP details Apollo leaves out, and the body limit (413 above it)
     ...graphqlHttpConformance(config.limits),

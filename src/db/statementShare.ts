@@ -79,7 +79,8 @@ export class StatementShare {
         timer: setTimeout(() => {
           own.queue.splice(own.queue.indexOf(waiter), 1);
           reject(late());
-        }, Math.max(0, waitMs)),
+          // setTimeout takes at most 2^31 - 1 ms (a longer wait would fire at once)
+        }, Math.min(Math.max(0, waitMs), 2_147_483_647)),
       };
       own.queue.push(waiter);
     });

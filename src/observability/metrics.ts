@@ -4,10 +4,13 @@ import type pg from 'pg';
 import type { Pools } from '../db/pools';
 import { labelledClassPools, labelledPools } from '../db/pools';
 import { PROCESS_FAULTS, processFaultCounts } from './processFaults';
+import { SHARED_CLASSES } from '../db/statementShare';
+import type { RequestClass } from '../limits/requestClass';
 
 type Admission = { snapshot(): Record<string, { running: number; waiting: number }> };
 type LoopLag = { lagMs(): number };
 type Flights = { snapshot(): { computing: number; waiting: number } };
+type StatementLines = { inFlight(requestClass: RequestClass): { running: number; waiting: number } };
 
 /**
  * Prometheus metrics of one app. A Registry per app, not prom-client's global one: tests start
@@ -34,6 +37,8 @@ export interface Metrics {
   observeRefused(requestClass: string, reason: string): void;
   /** Reads the requests running and waiting per class, and the event-loop lag, on every scrape. */
   watchAdmission(admission: Admission, lag: LoopLag): void;
+  /** The expensive classes' statements taking turns while pass checks are served (src/db/statementShare.ts). */
+  watchStatementShare(share: StatementLines): void;
   /** One operation executed by graphql-jit or graphql-js (src/executor.ts; with GRAPHQL_EXECUTOR=js none is counted). */
   observeExecution(engine: 'jit' | 'js'): void;
   /** GET /metrics */
@@ -103,6 +108,9 @@ export function createMetrics(pools: Pools, options: { defaultMetrics?: boolean;
     },
     watchAdmission(watched, loopLag) {
       bulkheads.watch(watched, loopLag);
+    },
+    watchStatementShare(share) {
+      bulkheads.watchShare(share);
     },
     handler: async (_req, res, next) => {
       try {
@@ -236,11 +244,29 @@ function registerBulkheadMetrics(registry: Registry) {
       if (lag) this.set(lag.lagMs() / 1000);
     },
   });
+  let share: StatementLines | null = null;
+  new Gauge({
+    name: 'changxing_shared_statements',
+    help: 'Statements of the expensive classes in flight (running) and waiting for their turn while pass checks are served (SHARED_STATEMENTS), by request class.',
+    labelNames: ['class', 'state'] as const,
+    registers: [registry],
+    collect() {
+      if (!share) return;
+      for (const c of SHARED_CLASSES) {
+        const { running, waiting } = share.inFlight(c);
+        this.set({ class: c, state: 'running' }, running);
+        this.set({ class: c, state: 'waiting' }, waiting);
+      }
+    },
+  });
   const watch = (watched: Admission, loopLag: LoopLag) => {
     admission = watched;
     lag = loopLag;
   };
-  return { refused, watch };
+  const watchShare = (watched: StatementLines) => {
+    share = watched;
+  };
+  return { refused, watch, watchShare };
 }
 
 /** Counted process-wide (src/observability/processFaults.ts); each registry reports what it has not yet. */

@@ -18,7 +18,7 @@ import { executionSlices } from '../../src/limits/slices';
  * machine. Measuring the real lag is tests/unit/limits.admission.test.ts's.
  */
 const lag = { ms: 0, lagMs() { return this.ms; } };
-const PRODUCTION: Record<string, string> = { REQUEST_DEADLINE_MS: '', CLASS_CONCURRENCY: '', CALLER_CONCURRENCY: '', SHED_LAG_MS: '', SHED_BUSY_PERCENT: '', PG_POOL_SHARES: '' };
+const PRODUCTION: Record<string, string> = { REQUEST_DEADLINE_MS: '', CLASS_CONCURRENCY: '', CALLER_CONCURRENCY: '', SHED_LAG_MS: '', SHED_BUSY_PERCENT: '', PG_POOL_SHARES: '', SHARED_STATEMENTS: '' };
 const PARTNER = { authorization: 'Bearer demo-partner' };
 const GOV = { authorization: 'Bearer demo-gov' };
 const today = todayCst();
@@ -108,6 +108,9 @@ describe('npm start with production bulkheads (PG_POOL_MAX 10)', () => {
     // the two admitted ran in their class's pools, to their end or to its deadline
     for (const r of replies.filter((x) => !refused.includes(x))) expect(r.status === 200 || r.reasons[0] === 'deadline').toBe(true);
     expect((await refusedCount(server.url, 'public', 'caller_limit')) + (await refusedCount(server.url, 'public', 'pool_saturated'))).toBe(10);
+    // the statements that took turns behind the pass check (src/db/statementShare.ts): none left in flight
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    for (const c of ['official', 'public']) for (const state of ['running', 'waiting']) expect(metrics).toContain(`changxing_shared_statements{class="${c}",state="${state}"} 0`);
   }, 60_000);
 
   it('when the event loop lags, refuses the public class first with 503 and Retry-After; official, self-service and pass checks go on', async () => {
