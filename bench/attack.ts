@@ -146,6 +146,8 @@ interface Legit {
   /** Requests per second. */
   rate: number;
   spec: (i: number) => RequestSpec;
+  /** Sent here instead of the attacked instance (`--pass-instance`: the pass checks' own instance). */
+  base?: string;
 }
 
 interface LegitResult {
@@ -217,7 +219,7 @@ async function steady(base: string, w: Legit, seconds: number): Promise<LegitRes
 }
 
 async function legitMix(base: string, mix: Legit[], seconds: number): Promise<Record<string, LegitResult>> {
-  const results = await Promise.all(mix.map((w) => steady(base, w, seconds)));
+  const results = await Promise.all(mix.map((w) => steady(w.base ?? base, w, seconds)));
   return Object.fromEntries(mix.map((w, i) => [w.name, results[i]]));
 }
 
@@ -468,14 +470,14 @@ function freePort(): Promise<number> {
 export async function runAttackBench(argv: string[] = process.argv.slice(2)): Promise<void> {
   const run = await prepareAttack(await attackOptions(argv));
   try {
-    const { server, instances } = await startInstances(run);
+    const { server, passServer, instances } = await startInstances(run);
     const base = server.url;
     const keys = await attackerKeys(run);
-    const { mix, passCheck, cachedBodies } = await legitimateMix(run, base);
+    const { mix, passCheck, cachedBodies } = await legitimateMix(run, base, passServer?.url);
     await warmUp(base, mix, cachedBodies);
     const quiet = await measureQuiet(server, base, mix, run.options.quietSeconds);
     const attack = await measureUnderAttack(run, server, base, mix, keys);
-    const afterwards = await checkAfterwards(base, passCheck);
+    const afterwards = await checkAfterwards(base, passCheck, passServer?.url);
     writeAttackReport(run, { server, instances, mix, ...quiet, ...attack, ...afterwards });
   } finally {
     run.attacker?.kill('SIGTERM');
@@ -494,6 +496,8 @@ interface AttackOptions {
   ports: number[];
   scale: number;
   skip: string | null;
+  /** The second instance stays up serving only pass checks (PASS_CHECKS=dedicated), the attacked one PASS_CHECKS=elsewhere. */
+  passInstance: boolean;
 }
 
 async function attackOptions(argv: string[]): Promise<AttackOptions> {
@@ -512,6 +516,8 @@ async function attackOptions(argv: string[]): Promise<AttackOptions> {
       scale: { type: 'string', default: '1' },
       // a pattern of attack kinds to leave out, e.g. --skip 'CheckPasses' (diagnosis; the proof runs them all)
       skip: { type: 'string' },
+      // pass checks on an instance of their own (docs/scaling.md, "Pass checks on instances of their own")
+      'pass-instance': { type: 'boolean', default: false },
     },
   });
   return {
@@ -522,6 +528,7 @@ async function attackOptions(argv: string[]): Promise<AttackOptions> {
     ports: values.port ? [Number(values.port), Number(values.port) + 1] : [await freePort(), await freePort()],
     scale: Number(values.scale),
     skip: typeof values.skip === 'string' ? values.skip : null,
+    passInstance: values['pass-instance'] === true,
   };
 }
 
@@ -575,12 +582,17 @@ interface Instances {
   errors: string[];
 }
 
-/** Two instances started at once; the first is the one attacked, the second stopped once it has shown it starts. */
-async function startInstances(run: AttackRun): Promise<{ server: BenchServer; instances: Instances }> {
+/**
+ * Two instances started at once; the first is the one attacked, the second stopped once it has shown
+ * it starts — or, with `--pass-instance`, kept serving the partner's pass checks only.
+ */
+async function startInstances(run: AttackRun): Promise<{ server: BenchServer; passServer: BenchServer | null; instances: Instances }> {
   const { serverEnv, options, nodeArgs, logFile, secondLog, servers } = run;
   // issue 15: "starting two instances at once, the second died with Another migration is already running"
-  log('two production instances started at once');
-  const started = await Promise.allSettled([startBenchServer(serverEnv, options.ports[0], undefined, { nodeArgs, output: logFile }), startBenchServer(serverEnv, options.ports[1], undefined, { nodeArgs, output: secondLog })]);
+  log(`two production instances started at once${options.passInstance ? ' (the second serving pass checks only)' : ''}`);
+  const firstEnv = options.passInstance ? { ...serverEnv, PASS_CHECKS: 'elsewhere' } : serverEnv;
+  const secondEnv = options.passInstance ? { ...serverEnv, PASS_CHECKS: 'dedicated' } : serverEnv;
+  const started = await Promise.allSettled([startBenchServer(firstEnv, options.ports[0], undefined, { nodeArgs, output: logFile }), startBenchServer(secondEnv, options.ports[1], undefined, { nodeArgs, output: secondLog })]);
   for (const s of started) if (s.status === 'fulfilled') servers.push(s.value);
   // a failed instance's error with the last lines it wrote
   const failure = (s: PromiseSettledResult<BenchServer>, file: string) =>
@@ -588,8 +600,12 @@ async function startInstances(run: AttackRun): Promise<{ server: BenchServer; in
   const instances = { startedTogether: 2, ready: servers.length, errors: [failure(started[0], logFile), failure(started[1], secondLog)].filter((e) => e !== null) };
   if (started[0].status === 'rejected') throw started[0].reason;
   const server = servers[0];
+  if (options.passInstance) {
+    if (started[1].status === 'rejected') throw started[1].reason;
+    return { server, passServer: started[1].value, instances };
+  }
   if (servers[1]) await servers[1].stop();
-  return { server, instances };
+  return { server, passServer: null, instances };
 }
 
 /** API keys for the attacker: the first of each role is the one-key attacker, the others the many-keys attacker. */
@@ -604,7 +620,7 @@ async function attackerKeys(run: AttackRun): Promise<AttackPlan['keys']> {
  * The legitimate mix; the partner's pass check it sends (sent once more after the attack); the
  * bodies the response cache answers.
  */
-async function legitimateMix(run: AttackRun, base: string): Promise<{ mix: Legit[]; passCheck: () => RequestSpec; cachedBodies: string[] }> {
+async function legitimateMix(run: AttackRun, base: string, passBase?: string): Promise<{ mix: Legit[]; passCheck: () => RequestSpec; cachedBodies: string[] }> {
   const partner = { authorization: `Bearer ${run.db.keys.partner}` };
   // passes for the partner's checks, each issued from an address of its own (3 ID numbers per address and day)
   const tokens: string[] = [];
@@ -622,7 +638,7 @@ async function legitimateMix(run: AttackRun, base: string): Promise<{ mix: Legit
   const passCheck = () => ({ body: check, headers: partner, from: '127.0.0.2' });
   // dashboards are a few dozen addresses; the partner's gates are one key
   const mix: Legit[] = [
-    { name: 'passCheck', rate: run.options.passRate, spec: passCheck },
+    { name: 'passCheck', rate: run.options.passRate, spec: passCheck, ...(passBase ? { base: passBase } : {}) },
     { name: 'nationalMap', rate: 2, spec: (i) => ({ body: nationalMap, from: `127.0.2.${1 + (i % 50)}` }) },
     { name: 'drilldown', rate: 2, spec: (i) => ({ body: drilldowns[i % drilldowns.length], from: `127.0.3.${1 + (i % 50)}` }) },
   ];
@@ -687,10 +703,10 @@ interface Afterwards {
 }
 
 /** Afterwards: still up, still ready, still checking passes; the server's counters. */
-async function checkAfterwards(base: string, passCheck: () => RequestSpec): Promise<Afterwards> {
+async function checkAfterwards(base: string, passCheck: () => RequestSpec, passBase?: string): Promise<Afterwards> {
   await sleep(1000);
   const readyz = await fetch(`${base}/readyz`).then((r) => r.status, () => null);
-  const after = await send(base, passCheck());
+  const after = await send(passBase ?? base, passCheck());
   const counters = await serverCounters(base);
   return { readyz, after, counters, loadAfter: loadavg() };
 }
@@ -774,7 +790,7 @@ function attackReportJson(
   const refusedByKind = Object.fromEntries(Object.entries(attackReport.byKind).map(([kind, outcomes]) => [kind, outcomes]));
   return {
     when: new Date().toISOString(),
-    command: `npm run bench -- --attack --quiet-seconds ${o.quietSeconds} --attack-seconds ${o.attackSeconds} --pass-rate ${o.passRate} --attack-rate ${o.attackRate} --scale ${o.scale}`,
+    command: `npm run bench -- --attack --quiet-seconds ${o.quietSeconds} --attack-seconds ${o.attackSeconds} --pass-rate ${o.passRate} --attack-rate ${o.attackRate} --scale ${o.scale}${o.passInstance ? ' --pass-instance' : ''}`,
     totalSeconds: Math.round((Date.now() - run.t0) / 1000),
     machine: {
       cpus: cpus().length,
@@ -799,7 +815,7 @@ function attackReportJson(
       stayedUp,
       metrics: m.counters,
     },
-    settings: { quietSeconds: o.quietSeconds, attackSeconds: o.attackSeconds, legitimate: m.mix.map((w) => ({ name: w.name, rate: w.rate })), attackers: plan.workers, budgets: plan.budgets },
+    settings: { quietSeconds: o.quietSeconds, attackSeconds: o.attackSeconds, passChecks: o.passInstance ? 'an instance of their own (PASS_CHECKS=dedicated; the attacked one PASS_CHECKS=elsewhere)' : 'on the attacked instance', legitimate: m.mix.map((w) => ({ name: w.name, rate: w.rate })), attackers: plan.workers, budgets: plan.budgets },
     legitimate: legit,
     attackRequests: { total: attackReport.requests, perSecond: Math.round(attackReport.requests / plan.seconds), byOutcome: totals, byKind: refusedByKind, byCaller: attackReport.byCaller, msByOutcome: attackReport.msByOutcome },
     edgeOperations: attackReport.edgeOperations,

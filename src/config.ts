@@ -106,6 +106,9 @@ const Env = z.object({
     .string()
     .regex(/^\s*$|^none$|^([1-9]\d{0,2}|1000)$/, 'expected milliseconds from 1 to 1000, or none')
     .default(''),
+  // where pass checks are served (docs/scaling.md, "Pass checks on instances of their own"): beside everything (shared),
+  // on this instance only (dedicated), or on dedicated instances over the same database (elsewhere)
+  PASS_CHECKS: z.enum(['shared', 'dedicated', 'elsewhere']).default('shared'),
   // while pass checks are served, statements each expensive class (official, public) has in flight at once (src/db/statementShare.ts)
   SHARED_STATEMENTS: z
     .string()
@@ -187,6 +190,12 @@ export interface Config {
   passCheckBatchWindowMs: number | null;
   /** Milliseconds of answer building per turn of the event loop for every class but pass checks (src/limits/slices.ts); null: not paced. */
   executionSliceMs: number | null;
+  /**
+   * Where pass checks are served: `shared` beside every other class; `dedicated` this instance serves
+   * only them (others 421 MISDIRECTED_REQUEST); `elsewhere` dedicated instances serve them over the same
+   * database, so the expensive classes' statements here always take turns (src/db/statementShare.ts).
+   */
+  passChecks: 'shared' | 'dedicated' | 'elsewhere';
   /** Statements each of official and public has in flight at once while pass checks are served (src/db/statementShare.ts); null: not held. */
   sharedStatements: number | null;
   /** Proxies believed in X-Forwarded-For (src/http/clientAddress.ts). */
@@ -260,6 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
     passCheckBatchWindowMs: e.PASS_CHECK_BATCH_WINDOW_MS ?? null,
     executionSliceMs: e.EXECUTION_SLICE_MS === 'none' ? null : Number(e.EXECUTION_SLICE_MS.trim() || DEFAULT_EXECUTION_SLICE_MS),
+    passChecks: e.PASS_CHECKS,
     sharedStatements: e.SHARED_STATEMENTS === 'none' ? null : Number(e.SHARED_STATEMENTS.trim() || DEFAULT_SHARED_STATEMENTS),
     trustProxy: trustProxyOf(e.TRUST_PROXY),
     retentionDays: e.RETENTION_DAYS,

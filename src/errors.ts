@@ -16,6 +16,8 @@ export const ErrorCode = {
   /** An automatic persisted query whose `sha256Hash` is not the SHA-256 of the `query` sent with it. */
   PERSISTED_QUERY_HASH_MISMATCH: 'PERSISTED_QUERY_HASH_MISMATCH',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  /** Sent to an instance that does not serve the operation's class (PASS_CHECKS=dedicated serves pass checks only): 421. */
+  MISDIRECTED_REQUEST: 'MISDIRECTED_REQUEST',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -6,7 +6,7 @@ import { makeApp } from './server';
 import { seedIfNeeded } from './seed/onStart';
 import { describePurge, schedulePurge } from './retention';
 import { connectRedis } from './cache/redisText';
-import { exitWithStartFailure, handleProcessFaults, listen, onShutdownSignal } from './startup';
+import { exitWithStartFailure, handleProcessFaults, listen, onShutdownSignal, yieldCpuToPassChecks } from './startup';
 import { superviseWorkers, workerCount, workerDatabaseEnv, workerIndex } from './workers';
 
 /**
@@ -62,6 +62,7 @@ async function serve() {
   const app = makeApp({ config, pools: db.pools, logger, secrets: rt.secrets, redis, ...(config.benchDisableBatching ? { batch: false } : {}) });
   await app.start();
   await listen(app.httpServer, config.port, config.host);
+  if (config.passChecks === 'elsewhere') yieldCpuToPassChecks(logger);
   const worker = workerIndex();
   logger.info(
     // heapLimitMb: V8's limit (npm start's --max-old-space-size, HEAP_LIMIT_MB, plus the young generation)

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { types } from 'node:util';
+import { getPriority, setPriority } from 'node:os';
 import { ConfigError } from './config';
 import { EmbeddedPostgresError } from './db/embeddedErrors';
 import { countProcessFault } from './observability/processFaults';
@@ -135,4 +136,26 @@ export function handleProcessFaults(logger: FaultLogger, stop: (reason: string) 
     logger.fatal({ err, fault: 'uncaught_exception', origin }, 'uncaught exception: stopping gracefully with exit code 1, for the supervisor to restart a clean process');
     stop(`uncaught exception: ${err?.message ?? String(err)}`);
   });
+}
+
+/** Niceness of an instance whose pass checks are served elsewhere (PASS_CHECKS=elsewhere). */
+export const YIELDING_NICENESS = 10;
+
+/**
+ * PASS_CHECKS=elsewhere: this instance serves everything but the pass checks, which dedicated
+ * instances serve over the same database (docs/scaling.md, "Pass checks on instances of their own").
+ * Where both run on one host, the kernel should give a core to a pass check before a dashboard, so
+ * this process lowers its own scheduling priority to nice 10, never raising it. On a host of its own
+ * nothing competes, and the niceness changes nothing. Lowering one's own priority needs no privilege.
+ */
+export function yieldCpuToPassChecks(
+  logger: { warn(obj: object, msg: string): void },
+  os: { getPriority(pid?: number): number; setPriority(pid: number, priority: number): void } = { getPriority, setPriority },
+): void {
+  try {
+    const now = os.getPriority(0);
+    if (now < YIELDING_NICENESS) os.setPriority(0, YIELDING_NICENESS);
+  } catch (err) {
+    logger.warn({ err }, "could not lower this process's scheduling priority (PASS_CHECKS=elsewhere)");
+  }
 }

@@ -95,7 +95,7 @@ export function createApollo(p: ApolloParts): ApolloServer<Context> {
         metrics: p.metrics,
       }),
       // after the response cache: a cached answer, or one another request is computing, takes no turn and is never shed
-      admissionPlugin(p.admission, config.classLimits),
+      admissionPlugin(p.admission, config.classLimits, config.passChecks === 'dedicated' ? 'pass' : null),
       // Cache-Control by what an answer holds (docs/http-caching.md); before the personal rule, which has the last word
       cacheControlPlugin(),
       // ID number lookups over POST only; answers about persons not stored by caches (src/privacy/transport.ts)

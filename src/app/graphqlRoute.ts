@@ -49,7 +49,7 @@ export function graphqlRoute({ apollo, config, pools, services, authenticator, m
   // the expensive classes' answers built a slice per turn of the loop, so pass checks are read between (src/limits/slices.ts)
   const slices = config.executionSliceMs === null ? null : executionSlices(config.executionSliceMs);
   // while pass checks are served, the expensive classes' statements take turns for the database's cores (src/db/statementShare.ts)
-  const share = config.sharedStatements === null ? null : statementShare(config.sharedStatements);
+  const share = config.sharedStatements === null ? null : statementShare(config.sharedStatements, config.passChecks === 'elsewhere');
   if (share) metrics.watchStatementShare(share);
   return [
     // GraphQL-over-HTTP details Apollo leaves out, and the body limit (413 above it)

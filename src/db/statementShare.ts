@@ -16,6 +16,8 @@ import { PASS_RECENT_MS } from '../limits/admission';
  * each expensive class to one statement at a time leaves a core to pass checks and keeps the
  * expensive work going, one statement after another, instead of refusing it.
  * When no pass check is being served, nothing waits here: dashboards have every connection of their pools.
+ * Where dedicated instances serve the pass checks over the same database (PASS_CHECKS=elsewhere), this
+ * instance cannot see them come, and holds at all times.
  * Self-service is not held: its lookups are single-person index probes.
  *
  * One per process (`statementShare`): every app of `npm run start:federated` sends to the same database.
@@ -45,6 +47,8 @@ export class StatementShare {
   constructor(
     readonly width: number,
     private readonly now: () => number = () => performance.now(),
+    /** Hold at all times: pass checks are served by dedicated instances over the same database (PASS_CHECKS=elsewhere). */
+    private readonly always = false,
   ) {}
 
   /** A pass check is being served: the expensive classes hold to `width` for the next second. */
@@ -52,9 +56,9 @@ export class StatementShare {
     this.passAt = this.now();
   }
 
-  /** Pass checks are being served. */
+  /** Pass checks are being served (here, or by dedicated instances: `always`). */
   get holding(): boolean {
-    return this.now() - this.passAt < PASS_RECENT_MS;
+    return this.always || this.now() - this.passAt < PASS_RECENT_MS;
   }
 
   /** A class's statements in flight, and waiting for the share. */
@@ -111,11 +115,12 @@ export class StatementShare {
   }
 }
 
-const processShares = new Map<number, StatementShare>();
+const processShares = new Map<string, StatementShare>();
 
-/** The process's share of `width` statements (one per width, as the execution slices are). */
-export function statementShare(width: number): StatementShare {
-  let share = processShares.get(width);
-  if (!share) processShares.set(width, (share = new StatementShare(width)));
+/** The process's share of `width` statements per class (one per setting, as the execution slices are); `always`: see StatementShare. */
+export function statementShare(width: number, always = false): StatementShare {
+  const key = `${width}:${always}`;
+  let share = processShares.get(key);
+  if (!share) processShares.set(key, (share = new StatementShare(width, undefined, always)));
   return share;
 }

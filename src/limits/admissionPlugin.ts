@@ -1,4 +1,6 @@
 import { HeaderMap, type ApolloServerPlugin, type GraphQLResponse } from '@apollo/server';
+import { GraphQLError } from 'graphql';
+import { ErrorCode } from '../errors';
 import type { Context } from '../context';
 import { Admission, AdmissionRefusal, type Ticket } from './admission';
 import { policyOf, type ClassLimits, type RequestClass } from './requestClass';
@@ -13,8 +15,11 @@ import { policyOf, type ClassLimits, type RequestClass } from './requestClass';
  * the cache (the national map) runs nothing and is never shed. A refusal is the answer itself (429
  * or 503 with Retry-After, `extensions.reason` saying why), no resolver runs; the slot is given
  * back when the answer is sent, whatever it is.
+ *
+ * `only`: the one class this instance serves (PASS_CHECKS=dedicated: `pass`). Any other operation is
+ * answered 421 MISDIRECTED_REQUEST once its class is known, before the response cache or any resolver.
  */
-export function admissionPlugin(admission: Admission, limits: Readonly<Record<RequestClass, ClassLimits>>): ApolloServerPlugin<Context> {
+export function admissionPlugin(admission: Admission, limits: Readonly<Record<RequestClass, ClassLimits>>, only: RequestClass | null = null): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
       let ticket: Ticket | null = null;
@@ -25,6 +30,7 @@ export function admissionPlugin(admission: Admission, limits: Readonly<Record<Re
           if (!operation || !lane) return;
           const forwarded = contextValue.forwarded;
           const requestClass = forwarded?.requestClass ?? policyOf(contextValue, contextValue.viewer.role, document, operation).requestClass;
+          if (only !== null && requestClass !== only) throw misdirected(only);
           // the gateway counted the client per caller; its fetches here only take their class's turn
           caller = forwarded ? null : contextValue.viewer.clientId;
           lane.enter(requestClass, Math.min(forwarded?.deadlineMs ?? Number.POSITIVE_INFINITY, limits[requestClass].deadlineMs));
@@ -46,6 +52,14 @@ export function admissionPlugin(admission: Admission, limits: Readonly<Record<Re
       };
     },
   };
+}
+
+/** An operation of a class this instance does not serve: 421, with where to send it. */
+function misdirected(only: RequestClass): GraphQLError {
+  return new GraphQLError(
+    `This instance serves ${only === 'pass' ? 'pass checks (checkPass, checkPasses)' : `${only} requests`} only (PASS_CHECKS=dedicated); send other operations to the API's general endpoint.`,
+    { extensions: { code: ErrorCode.MISDIRECTED_REQUEST, http: { status: 421 } } },
+  );
 }
 
 /** The answer to a refused request: its error (already public: no formatting needed), status and Retry-After. */

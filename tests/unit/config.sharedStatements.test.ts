@@ -15,3 +15,16 @@ describe('SHARED_STATEMENTS', () => {
     expect(() => loadConfig({ SHARED_STATEMENTS: value })).toThrow(ConfigError);
   });
 });
+
+/** PASS_CHECKS (docs/scaling.md, "Pass checks on instances of their own"). */
+describe('PASS_CHECKS', () => {
+  it('defaults to shared; takes dedicated and elsewhere', () => {
+    expect(loadConfig({}).passChecks).toBe('shared');
+    expect(loadConfig({ PASS_CHECKS: 'dedicated' }).passChecks).toBe('dedicated');
+    expect(loadConfig({ PASS_CHECKS: 'elsewhere' }).passChecks).toBe('elsewhere');
+  });
+
+  it.each(['only', 'PASS', ''])('refuses %j', (value) => {
+    expect(() => loadConfig({ PASS_CHECKS: value })).toThrow(ConfigError);
+  });
+});

@@ -69,6 +69,16 @@ describe('StatementShare', () => {
     expect(started).toEqual(['a', 'b', 'c', 'd', 'e']);
   });
 
+  it('holds at all times where pass checks are served by dedicated instances (PASS_CHECKS=elsewhere)', async () => {
+    const share = new StatementShare(1, undefined, true);
+    const { started, statement, finish } = pending();
+    void share.run('public', statement('a'), 10_000, late);
+    void share.run('public', statement('b'), 10_000, late);
+    expect(started).toEqual(['a']);
+    await finish('a');
+    expect(started).toEqual(['a', 'b']);
+  });
+
   it('refuses a waiting statement when its wait runs out, and never sends it', async () => {
     jest.useFakeTimers();
     try {

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { ConfigError } from '../../src/config';
 import { EmbeddedPostgresError } from '../../src/db/embeddedErrors';
 import { EventEmitter } from 'node:events';
-import { describeStartFailure, handleProcessFaults, listen } from '../../src/startup';
+import { describeStartFailure, handleProcessFaults, listen, yieldCpuToPassChecks, YIELDING_NICENESS } from '../../src/startup';
 import { processFaultCounts } from '../../src/observability/processFaults';
 import { freePort } from '../helpers/processes';
 
@@ -86,5 +86,44 @@ describe('handleProcessFaults', () => {
     expect(lines).toEqual([{ level: 'fatal', obj: { err, fault: 'uncaught_exception', origin: 'uncaughtException' }, msg: expect.stringMatching(/exit code 1/) }]);
     expect(stops).toEqual(['uncaught exception: x is not a function']);
     expect(processFaultCounts().uncaught_exception).toBe(before + 1);
+  });
+});
+
+describe('yieldCpuToPassChecks (PASS_CHECKS=elsewhere)', () => {
+  const fakeOs = (start: number, fail = false) => {
+    let niceness = start;
+    return {
+      get niceness() {
+        return niceness;
+      },
+      getPriority: () => niceness,
+      setPriority: (_pid: number, value: number) => {
+        if (fail) throw new Error('EACCES');
+        niceness = value;
+      },
+    };
+  };
+  const logger = () => {
+    const warnings: string[] = [];
+    return { warnings, warn: (_obj: object, msg: string) => void warnings.push(msg) };
+  };
+
+  it('lowers the process to nice 10', () => {
+    const os = fakeOs(0);
+    yieldCpuToPassChecks(logger(), os);
+    expect(os.niceness).toBe(YIELDING_NICENESS);
+  });
+
+  it('never raises a priority already lower', () => {
+    const os = fakeOs(15);
+    yieldCpuToPassChecks(logger(), os);
+    expect(os.niceness).toBe(15);
+  });
+
+  it('warns and goes on when the system refuses', () => {
+    const os = fakeOs(0, true);
+    const log = logger();
+    expect(() => yieldCpuToPassChecks(log, os)).not.toThrow();
+    expect(log.warnings).toEqual(["could not lower this process's scheduling priority (PASS_CHECKS=elsewhere)"]);
   });
 });
