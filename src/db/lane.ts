@@ -79,8 +79,7 @@ export class RequestLane {
   /** Sends a statement, in the share's turn for the expensive classes. */
   private send<T>(query: () => Promise<T>): Promise<T> {
     const requestClass = this.requestClass;
-    if (!this.share || !requestClass) return query();
-    if (!SHARED_CLASSES.has(requestClass)) return query();
+    if (!this.share || !requestClass || !SHARED_CLASSES.has(requestClass)) return query();
     return this.share.run(requestClass, query, this.deadlineAt - this.now(), () => this.expire());
   }
 

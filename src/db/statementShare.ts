@@ -1,6 +1,23 @@
 import type { RequestClass } from '../limits/requestClass';
 import { PASS_RECENT_MS } from '../limits/admission';
 
+/** One per class: on the 2-core machine of the attack bench, the class pools' five heavy statements at once held both cores. */
+export const DEFAULT_SHARED_STATEMENTS = 1;
+
+/** The expensive classes: their statements take turns here, and their pools' answers are read paced (src/db/pacedReads.ts). */
+export const SHARED_CLASSES: ReadonlySet<RequestClass> = new Set(['official', 'public']);
+
+interface Waiter {
+  start: () => void;
+  timer: NodeJS.Timeout;
+}
+
+/** One class's statements: in flight, and waiting for a turn. */
+interface Line {
+  running: number;
+  queue: Waiter[];
+}
+
 /**
  * The database's cores for pass checks (docs/limits.md, "Bulkheads and load shedding"): while pass
  * checks are being served (a pass check entered in the last second), each expensive class —
@@ -22,26 +39,10 @@ import { PASS_RECENT_MS } from '../limits/admission';
  *
  * One per process (`statementShare`): every app of `npm run start:federated` sends to the same database.
  */
-/** One per class: on the 2-core machine of the attack bench, the class pools' five heavy statements at once held both cores. */
-export const DEFAULT_SHARED_STATEMENTS = 1;
-
-export const SHARED_CLASSES: ReadonlySet<RequestClass> = new Set(['official', 'public']);
-
-interface Waiter {
-  start: () => void;
-  timer: NodeJS.Timeout;
-}
-
-/** One class's statements: in flight, and waiting for a turn. */
-interface Line {
-  running: number;
-  queue: Waiter[];
-}
-
 export class StatementShare {
   private readonly lines = new Map<RequestClass, Line>();
   private passAt = Number.NEGATIVE_INFINITY;
-  /** Statements that waited for the share (metrics, tests). */
+  /** Statements that waited for their turn, since the start (tests). */
   waited = 0;
 
   constructor(

@@ -20,7 +20,7 @@ import type { LoadSignal } from './load';
  */
 export type RefusalReason = 'caller_limit' | 'event_loop_lag' | 'event_loop_busy' | 'pool_saturated' | 'queue_full' | 'deadline';
 
-/** Pass checks admitted within this long count as "being served" (`shedBusyPercent`). */
+/** A pass check admitted within this long means pass checks are being served: `shedBusyPercent` here, the statements' turns in src/db/statementShare.ts. */
 export const PASS_RECENT_MS = 1_000;
 
 export class AdmissionRefusal extends Error {

@@ -7,10 +7,10 @@ import { PROCESS_FAULTS, processFaultCounts } from './processFaults';
 import { SHARED_CLASSES } from '../db/statementShare';
 import type { RequestClass } from '../limits/requestClass';
 
-type Admission = { snapshot(): Record<string, { running: number; waiting: number }> };
+type Admission = { snapshot(): Record<string, InFlight> };
 type LoopLag = { lagMs(): number };
 type Flights = { snapshot(): { computing: number; waiting: number } };
-type StatementLines = { inFlight(requestClass: RequestClass): { running: number; waiting: number } };
+type StatementLines = { inFlight(requestClass: RequestClass): InFlight };
 
 /**
  * Prometheus metrics of one app. A Registry per app, not prom-client's global one: tests start
@@ -224,18 +224,7 @@ function registerBulkheadMetrics(registry: Registry) {
   });
   let admission: Admission | null = null;
   let lag: LoopLag | null = null;
-  new Gauge({
-    name: 'changxing_requests_in_flight',
-    help: 'Requests running (admitted) and waiting for a turn, by request class.',
-    labelNames: ['class', 'state'] as const,
-    registers: [registry],
-    collect() {
-      for (const [c, { running, waiting }] of Object.entries(admission?.snapshot() ?? {})) {
-        this.set({ class: c, state: 'running' }, running);
-        this.set({ class: c, state: 'waiting' }, waiting);
-      }
-    },
-  });
+  inFlightGauge(registry, 'changxing_requests_in_flight', 'Requests running (admitted) and waiting for a turn, by request class.', () => Object.entries(admission?.snapshot() ?? {}));
   new Gauge({
     name: 'changxing_event_loop_lag_seconds',
     help: 'How late the event loop ran recently (the largest delay of the last half second): what the bulkheads shed by.',
@@ -245,20 +234,12 @@ function registerBulkheadMetrics(registry: Registry) {
     },
   });
   let share: StatementLines | null = null;
-  new Gauge({
-    name: 'changxing_shared_statements',
-    help: 'Statements of the expensive classes in flight (running) and waiting for their turn while pass checks are served (SHARED_STATEMENTS), by request class.',
-    labelNames: ['class', 'state'] as const,
-    registers: [registry],
-    collect() {
-      if (!share) return;
-      for (const c of SHARED_CLASSES) {
-        const { running, waiting } = share.inFlight(c);
-        this.set({ class: c, state: 'running' }, running);
-        this.set({ class: c, state: 'waiting' }, waiting);
-      }
-    },
-  });
+  inFlightGauge(
+    registry,
+    'changxing_shared_statements',
+    'Statements of the expensive classes in flight (running) and waiting for their turn while pass checks are served (SHARED_STATEMENTS), by request class.',
+    () => (share ? [...SHARED_CLASSES].map((c): [string, InFlight] => [c, share!.inFlight(c)]) : []),
+  );
   const watch = (watched: Admission, loopLag: LoopLag) => {
     admission = watched;
     lag = loopLag;
@@ -267,6 +248,24 @@ function registerBulkheadMetrics(registry: Registry) {
     share = watched;
   };
   return { refused, watch, watchShare };
+}
+
+type InFlight = { running: number; waiting: number };
+
+/** A gauge of what is running and waiting per request class (`state` label), read from `read` on every scrape. */
+function inFlightGauge(registry: Registry, name: string, help: string, read: () => Iterable<[string, InFlight]>): void {
+  new Gauge({
+    name,
+    help,
+    labelNames: ['class', 'state'] as const,
+    registers: [registry],
+    collect() {
+      for (const [c, { running, waiting }] of read()) {
+        this.set({ class: c, state: 'running' }, running);
+        this.set({ class: c, state: 'waiting' }, waiting);
+      }
+    },
+  });
 }
 
 /** Counted process-wide (src/observability/processFaults.ts); each registry reports what it has not yet. */
