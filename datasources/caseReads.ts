@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { Sql } from '../src/db/sql';
 import { Loader, type LoaderOptions } from './loader';
-import { SCOPE_DAYS, SCOPE_KEYS, scopeKey, unnestScopes, type ScopeWindow } from './scope';
-import { countyRiskInputsCte } from './countyRiskInputs';
+import { SCOPE_DAYS, SCOPE_KEYS, scopeKey, scopeKeys, unnestScopes, type ScopeWindow } from './scope';
+import { countyRiskInputsCte, countyRiskInputsOverRangeCte, isWideWindow } from './countyRiskInputs';
+import { daysBetween } from '../src/risk/dates';
 import { column, queryRows } from '../src/db/rows';
 
 /**
@@ -62,12 +63,19 @@ const SummaryRow = z.object({
   last_cluster_on: column.date.nullable(),
 });
 
-/** Window sums, as-of cumulative figures and clusters per scope: the counties' risk inputs, summed. */
+/**
+ * Window sums, as-of cumulative figures and clusters per scope: the counties' risk inputs, summed.
+ * One statement per batch: the keys of windows asked for by many counties (the national map's) are
+ * read by one range scan per window, the others by probes (datasources/countyRiskInputs.ts).
+ */
 export function summaryLoader(sql: Sql, options: LoaderOptions): Loader<ScopeWindow, CaseSummaryFigures> {
   return new Loader(
     async (keys) => {
+      const { narrow, wide, window } = byWindowWidth(keys);
       const rows = await queryRows(sql, 'CaseSource.summary', SummaryRow,
-        `WITH ${SCOPE_KEYS}, ${countyRiskInputsCte('k')}
+        `WITH ${scopeKeys('k', 1)}, ${scopeKeys('kw', 5)},
+              ${countyRiskInputsCte('k', 'narrow_inputs')},
+              ${countyRiskInputsOverRangeCte('kw', { from: '$9::date', to: '$10::date' }, 'wide_inputs')}
          SELECT scope,
                 sum(new_confirmed_in_window)::int    AS new_confirmed,
                 sum(new_asymptomatic_in_window)::int AS new_asymptomatic,
@@ -78,9 +86,9 @@ export function summaryLoader(sql: Sql, options: LoaderOptions): Loader<ScopeWin
                 max(last_confirmed_on)               AS last_confirmed_on,
                 sum(clusters_in_window)::int         AS cluster_count,
                 max(last_cluster_on)                 AS last_cluster_on
-           FROM county_risk_inputs
+           FROM (SELECT * FROM narrow_inputs UNION ALL SELECT * FROM wide_inputs) county_risk_inputs
           GROUP BY scope`,
-        unnestScopes(keys),
+        [...unnestScopes(narrow), ...unnestScopes(wide), window.from, window.to],
       );
       const byScope = new Map(rows.map((r) => [r.scope, r]));
       return keys.map((k) => {
@@ -105,6 +113,32 @@ export function summaryLoader(sql: Sql, options: LoaderOptions): Loader<ScopeWin
     options,
   );
 }
+
+/**
+ * Keys split by access path: those of the window most counties ask for, when it is wide enough
+ * (`isWideWindow`: the counties asking for it, its days), are read by one range scan; the rest (a
+ * batch seldom mixes windows) by probes.
+ */
+export function byWindowWidth(keys: readonly ScopeWindow[]): { narrow: ScopeWindow[]; wide: ScopeWindow[]; window: { from: string; to: string } } {
+  const countiesByWindow = new Map<string, number>();
+  let widest: ScopeWindow | null = null;
+  let most = 0;
+  for (const k of keys) {
+    const id = `${k.from}|${k.to}`;
+    const counties = (countiesByWindow.get(id) ?? 0) + k.counties.length;
+    countiesByWindow.set(id, counties);
+    if (counties > most) [widest, most] = [k, counties];
+  }
+  if (!widest || !isWideWindow(most, daysBetween(widest.from, widest.to) + 1)) return { narrow: [...keys], wide: [], window: NO_WINDOW };
+  const { from, to } = widest;
+  const narrow: ScopeWindow[] = [];
+  const wide: ScopeWindow[] = [];
+  for (const k of keys) (k.from === from && k.to === to ? wide : narrow).push(k);
+  return { narrow, wide, window: { from, to } };
+}
+
+/** The range bound when no key is read by range: an empty one, never scanned. */
+const NO_WINDOW = { from: '2000-01-02', to: '2000-01-01' };
 
 const DailyRow = z.object({
   scope: column.text,

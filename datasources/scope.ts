@@ -34,8 +34,17 @@ export function unnestScopes<K extends ScopeWindow>(keys: readonly K[], keyOf: (
   return [counties, scopes, froms, tos];
 }
 
+/**
+ * The CTE `name(region_code, scope, from_date, to_date)` over the arrays of `unnestScopes`, bound as
+ * the four parameters from `$first`.
+ */
+export function scopeKeys(name: string, first: number): string {
+  const [a, b, c, d] = [first, first + 1, first + 2, first + 3];
+  return `${name} AS (SELECT * FROM unnest($${a}::text[], $${b}::text[], $${c}::date[], $${d}::date[]) AS ${name}(region_code, scope, from_date, to_date))`;
+}
+
 /** The CTE `k(region_code, scope, from_date, to_date)` over the arrays of `unnestScopes`, bound as $1…$4. */
-export const SCOPE_KEYS = 'k AS (SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::date[]) AS k(region_code, scope, from_date, to_date))';
+export const SCOPE_KEYS = scopeKeys('k', 1);
 
 /** `SCOPE_KEYS` and the CTE `kd(region_code, scope, date)`: every day of each key's window. */
 export const SCOPE_DAYS = `${SCOPE_KEYS}, kd AS (

@@ -7,6 +7,8 @@ import { countyRiskInputsOn } from '../../datasources/riskChanges';
 import { streamCountyDays } from '../../datasources/export';
 import { CN_2020_WINDOW_DAYS, type CountyRiskInputs } from '../../src/risk';
 import { windowEnding } from '../../src/args';
+import { byWindowWidth } from '../../datasources/caseReads';
+import { isWideWindow } from '../../datasources/countyRiskInputs';
 
 const today = todayCst();
 const DAYS = [addDays(today, -20), addDays(today, -7), today];
@@ -79,5 +81,48 @@ describe('the CN_2020_COUNTY inputs of a county and day', () => {
     // The comparison covered counties with recent cases and with clusters, not only quiet ones.
     expect(withCases).toBeGreaterThan(0);
     expect(withClusters).toBeGreaterThan(0);
+  });
+});
+
+describe('the national map\'s range scan (every county over one window)', () => {
+  /** Every county's summary over the rule's window ending `asOf`, asked for all at once (as the map does). */
+  async function everyCounty(asOf: string) {
+    const { rows } = await server.pools.region.query<{ code: string }>("SELECT code FROM region.regions WHERE level = 'COUNTY' ORDER BY code");
+    const window = windowEnding(asOf, CN_2020_WINDOW_DAYS);
+    const keys = rows.map((r) => ({ code: r.code, counties: [r.code], ...window }));
+    // the case this covers: the whole batch is read by the range scan, not by probes
+    expect(byWindowWidth(keys).wide).toHaveLength(keys.length);
+    const cases = new CaseSource(requestSql(server.pools, 'cases', new SqlRecorder()));
+    const summaries = await cases.summary.loadAll(keys);
+    return new Map(keys.map((k, i) => [k.code, summaries[i]]));
+  }
+
+  it('reads for each county what the probes read for it alone', async () => {
+    const first = (await server.pools.cases.query<{ first: string }>("SELECT min(date)::text AS first FROM cases.daily_reports")).rows[0].first;
+    // days with reports, a window after the last report (every county's totals from before it), and one before the first
+    for (const asOf of [...DAYS, addDays(today, 30), addDays(first, -1)]) {
+      const [all, probed] = await Promise.all([everyCounty(asOf), fromSummary(asOf)]);
+      for (const code of counties) {
+        const s = all.get(code)!;
+        const fromRange = { asOf, cumulativeConfirmed: s.cumulativeConfirmed, newConfirmedInWindow: s.newConfirmed, lastConfirmedOn: s.lastConfirmedOn, clustersInWindow: s.clusterCount, lastClusterOn: s.lastClusterOn };
+        expect({ code, ...fromRange }).toEqual({ code, ...probed.get(code) });
+      }
+    }
+  }, 60_000);
+
+  it('is taken for windows asked for by enough counties only', () => {
+    expect(isWideWindow(2978, 14)).toBe(true);
+    expect(isWideWindow(1400, 14)).toBe(true);
+    expect(isWideWindow(999, 7)).toBe(false);
+    expect(isWideWindow(1399, 14)).toBe(false);
+    // a long window scans the whole country for each of its days: the national map's counties still pay, a province's do not
+    expect(isWideWindow(2978, 29)).toBe(true);
+    expect(isWideWindow(2978, 30)).toBe(false);
+    const key = (code: string, from: string, to: string) => ({ code, counties: [code], from, to });
+    const many = Array.from({ length: 1500 }, (_, i) => key(String(110101 + i), '2026-11-01', '2026-11-14'));
+    const other = key('110000', '2026-10-01', '2026-10-14');
+    const split = byWindowWidth([other, ...many]);
+    expect([split.wide.length, split.narrow, split.window]).toEqual([1500, [other], { from: '2026-11-01', to: '2026-11-14' }]);
+    expect(byWindowWidth(many.slice(0, 100)).wide).toEqual([]);
   });
 });
