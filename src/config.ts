@@ -125,9 +125,10 @@ const Env = z.object({
     .regex(/^(auto|[1-9]\d{0,2})$/, 'expected a process count from 1 to 999, or auto (one per core)')
     .default('1'),
   // the engine that executes operations (src/executor.ts): graphql-jit, or graphql-js's interpreter
-  // js by default: graphql-jit's compiled code does not pass through the execution slices (src/limits/slices.ts),
-  // so under jit a dashboard's answer is built in one turn again while pass checks wait (tests/integration/bulkheads.test.ts)
-  GRAPHQL_EXECUTOR: z.enum(['jit', 'js']).default('js'),
+  // trusted by default: the trusted documents (the national map among them) compiled by graphql-jit, in about two thirds of
+  // graphql-js's time (docs/benchmarks.md, "W1 uncached"), any other document on graphql-js; compiled code calls the
+  // same wrapped resolvers, so answers are sliced as under js (tests/integration/bulkheads.test.ts)
+  GRAPHQL_EXECUTOR: z.enum(['trusted', 'jit', 'js']).default('trusted'),
   // bulk export (docs/api.md, "Bulk export")
   EXPORT_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(600_000),
   // carriers' uploads (docs/ingestion.md, "Limits")
@@ -217,7 +218,7 @@ export interface Config {
   benchDisableBatching: boolean;
   /** WORKERS: processes serving the port through node:cluster (src/workers.ts); 1 = this process alone. */
   workers: number | 'auto';
-  /** GRAPHQL_EXECUTOR: `jit` (compiled per document, src/executor.ts) or `js` (graphql-js). */
+  /** GRAPHQL_EXECUTOR: `trusted` (jit for the trusted documents, js for others), `jit` (every document compiled, src/executor.ts) or `js` (graphql-js). */
   executor: ExecutorName;
   /** Timeout of one /export/daily.csv COPY statement (longer than pgStatementTimeoutMs: exports are big). */
   exportStatementTimeoutMs: number;

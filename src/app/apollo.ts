@@ -57,6 +57,7 @@ export function createApollo(p: ApolloParts): ApolloServer<Context> {
       maxCompiled: COMPILED_DOCUMENTS,
       onFallback: (reason) => logger.warn({ reason }, 'graphql-jit cannot compile a document; graphql-js executes it'),
       onExecute: p.metrics.observeExecution,
+      trusted: p.trustedDocuments,
     }),
     introspection: !config.isProduction,
     includeStacktraceInErrorResponses: !config.isProduction,

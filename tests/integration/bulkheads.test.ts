@@ -229,6 +229,28 @@ describe('answers of the expensive classes built in slices (EXECUTION_SLICE_MS)'
   }, 60_000);
 });
 
+describe.each(['jit', 'js'])('with GRAPHQL_EXECUTOR=%s, a large answer is built over several slices', (executor) => {
+  const slices = executionSlices(1);
+  let server: TestServer;
+  beforeAll(async () => {
+    lag.ms = 0;
+    server = await startTestServer({ env: { ...PRODUCTION, EXECUTION_SLICE_MS: '1', RESPONSE_CACHE: 'off', GRAPHQL_EXECUTOR: executor }, load: lag });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('spends more than one slice on the national map, nothing held', async () => {
+    // graphql-jit's compiled code calls the same wrapped resolvers: a list resolved after the slice
+    // is spent waits for the next turn there too
+    const spentBefore = slices.spentSlices;
+    const map = await send(server.url, operation('NationalRiskMap'), {}, GOV);
+    expect([map.status, map.codes]).toEqual([200, []]);
+    expect(slices.spentSlices - spentBefore).toBeGreaterThan(1);
+    expect(slices.waitingCount).toBe(0);
+  }, 60_000);
+});
+
 describe('deadlines per class', () => {
   let server: TestServer;
   beforeAll(async () => {

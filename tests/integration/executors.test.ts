@@ -127,3 +127,29 @@ describe('GRAPHQL_EXECUTOR=jit answers as graphql-js does', () => {
     expect(compared).toBe(12 * 4);
   }, 120_000);
 });
+
+describe('GRAPHQL_EXECUTOR=trusted (the default)', () => {
+  let trusted: TestServer;
+  beforeAll(async () => {
+    trusted = await startTestServer({ env: { RESPONSE_CACHE: 'off' }, apiKeyCacheTtlMs: 3_600_000 });
+    // API keys looked up before (the lookup counts in the answer's `extensions.sql`)
+    for (const headers of Object.values(ROLES)) await trusted.gql('{ __typename }', {}, headers);
+  }, 60_000);
+  afterAll(async () => {
+    await trusted?.close();
+  });
+
+  it('compiles the trusted documents and runs any other on graphql-js, with the same answers', async () => {
+    const before = await executions(trusted);
+    // a trusted document (documents/manifest.json): compiled
+    const map = await raw(trusted, operation('NationalRiskMap'), {}, ROLES.GOV);
+    expect(map).toEqual(await raw(js, operation('NationalRiskMap'), {}, ROLES.GOV));
+    const afterTrusted = await executions(trusted);
+    expect([(afterTrusted.jit ?? 0) - (before.jit ?? 0), (afterTrusted.js ?? 0) - (before.js ?? 0)]).toEqual([1, 0]);
+    // a document of the caller's own: never compiled, whatever it is
+    const own = '{ regions(level: PROVINCE, first: 3) { nodes { code name } } }';
+    expect(await raw(trusted, own, {}, ROLES.GOV)).toEqual(await raw(js, own, {}, ROLES.GOV));
+    const afterOwn = await executions(trusted);
+    expect([(afterOwn.jit ?? 0) - (afterTrusted.jit ?? 0), (afterOwn.js ?? 0) - (afterTrusted.js ?? 0)]).toEqual([0, 1]);
+  }, 60_000);
+});
