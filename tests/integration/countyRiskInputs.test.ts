@@ -110,6 +110,20 @@ describe('the national map\'s range scan (every county over one window)', () => 
     }
   }, 60_000);
 
+  it('answers a batch mixing both paths as each path alone', async () => {
+    const { rows } = await server.pools.region.query<{ code: string }>("SELECT code FROM region.regions WHERE level = 'COUNTY' ORDER BY code");
+    const wideWindow = windowEnding(today, CN_2020_WINDOW_DAYS);
+    const narrowWindow = windowEnding(DAYS[1], CN_2020_WINDOW_DAYS);
+    const wideKeys = rows.map((r) => ({ code: r.code, counties: [r.code], ...wideWindow }));
+    const narrowKeys = counties.map((code) => ({ code, counties: [code], ...narrowWindow }));
+    const split = byWindowWidth([...narrowKeys, ...wideKeys]);
+    expect([split.wide.length, split.narrow.length]).toEqual([wideKeys.length, narrowKeys.length]);
+    const fresh = () => new CaseSource(requestSql(server.pools, 'cases', new SqlRecorder()));
+    const together = await fresh().summary.loadAll([...narrowKeys, ...wideKeys]);
+    const [narrowAlone, wideAlone] = await Promise.all([fresh().summary.loadAll(narrowKeys), fresh().summary.loadAll(wideKeys)]);
+    expect(together).toEqual([...narrowAlone, ...wideAlone]);
+  }, 60_000);
+
   it('is taken for windows asked for by enough counties only', () => {
     expect(isWideWindow(2978, 14)).toBe(true);
     expect(isWideWindow(1400, 14)).toBe(true);
