@@ -6,7 +6,7 @@ import { operation } from '../helpers/operations';
 import { DEMO_PEOPLE } from '../../src/seed/demoPeople';
 import { todayCst } from '../../src/clock';
 import { addDays } from '../../src/risk/dates';
-import { executionSlices } from '../../src/limits/slices';
+import { executionSlices, RESOLVED_PER_SLICE } from '../../src/limits/slices';
 
 /**
  * Bulkheads (issue 15, 4; docs/limits.md, "Bulkheads and load shedding"): request classes with their own connections, turns,
@@ -247,6 +247,19 @@ describe.each(['jit', 'js'])('with GRAPHQL_EXECUTOR=%s, a large answer is built 
     const map = await send(server.url, operation('NationalRiskMap'), {}, GOV);
     expect([map.status, map.codes]).toEqual([200, []]);
     expect(slices.spentSlices - spentBefore).toBeGreaterThan(1);
+    expect(slices.waitingCount).toBe(0);
+  }, 60_000);
+
+  it('spends more than one slice on lists that one DataLoader batch resolves together (2,000 counties × 30 days), nothing held', async () => {
+    // every county's `daily` resolves in the same run of microtasks, before any is built: the clock
+    // alone let all 2,000 into one slice; at most RESOLVED_PER_SLICE go on per slice now
+    const heavyQuery = 'query($from: Date!, $to: Date!) { regions(level: COUNTY, first: 2000) { nodes { code daily(from: $from, to: $to) { date newConfirmed } } } }';
+    const spentBefore = slices.spentSlices;
+    const heavy = await send(server.url, heavyQuery, { from: addDays(today, -29), to: today }, GOV);
+    expect([heavy.status, heavy.codes]).toEqual([200, []]);
+    expect(heavy.body.data.regions.nodes).toHaveLength(2000);
+    expect(heavy.body.data.regions.nodes.every((n: { daily: unknown[] }) => n.daily.length === 30)).toBe(true);
+    expect(slices.spentSlices - spentBefore).toBeGreaterThanOrEqual(2000 / RESOLVED_PER_SLICE - 1);
     expect(slices.waitingCount).toBe(0);
   }, 60_000);
 });
