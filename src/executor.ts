@@ -38,9 +38,10 @@ import type { GatewayExecutor, GatewayInterface } from '@apollo/server-gateway-i
  *   compiler never returned (found by tests/integration/corpus.test.ts's nested-fragment case). A
  *   document whose expanded selections pass `MAX_EXPANDED_SELECTIONS` is run by graphql-js, decided
  *   by a count linear in the document's size (`expandedSelections`), before anything is compiled.
- * Promise-valued properties (a connection's lazy `totalCount`) are not awaited by jit's inlined
- * property reads; every field of this schema has a resolver (the response budget wraps them all,
- * src/limits/responseSize.ts), and a resolver's promise is awaited.
+ * Function- and promise-valued properties (a connection's lazy `totalCount`, `edges`) are not called
+ * or awaited by jit's inlined property reads: such fields keep a resolver (`LAZY_FIELDS`,
+ * src/graphql/pagination.ts; the response budget wraps every field but plain leaves, and refuses a
+ * plain leaf holding a function or a promise), and a resolver's promise is awaited.
  */
 /**
  * `trusted`: jit for the trusted documents (documents/manifest.json: the contract's operations and

@@ -26,6 +26,8 @@ export interface Page<T> {
 /**
  * A connection as resolvers return it. `totalCount` and `edges` may be functions: graphql-js's
  * default resolver calls them, so a count or the edges cost nothing unless the query asks for them.
+ * (graphql-jit does not call a property that is a function: such fields keep a resolver,
+ * `LAZY_FIELDS`.)
  */
 export interface Connection<T> {
   totalCount: number | (() => Promise<number>);
@@ -33,6 +35,9 @@ export interface Connection<T> {
   edges: () => { cursor: string; node: T }[];
   pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
 }
+
+/** Fields whose value may be a function of the object that holds it (`Connection`): they are always resolved through a resolver. */
+export const LAZY_FIELDS: ReadonlySet<string> = new Set(['totalCount', 'edges']);
 
 /** The connection shape `{ totalCount, nodes, edges, pageInfo }` for a page. */
 export function connection<T>(page: Page<T>): Connection<T> {

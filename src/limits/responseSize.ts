@@ -1,7 +1,11 @@
 import {
   defaultFieldResolver,
+  getDirectiveValues,
   getNamedType,
   GraphQLError,
+  GraphQLIncludeDirective,
+  GraphQLSkipDirective,
+  isAbstractType,
   isEnumType,
   isLeafType,
   isListType,
@@ -22,6 +26,7 @@ import { ErrorCode } from '../errors';
 import { checkRange } from '../args';
 import { daysBetween } from '../risk/dates';
 import { declaredListSizes, type ListSize, type ListSizes } from './listSize';
+import { LAZY_FIELDS } from '../graphql/pagination';
 
 /**
  * The response budget (docs/limits.md): a cap on the size of an answer per role,
@@ -29,10 +34,11 @@ import { declaredListSizes, type ListSize, type ListSizes } from './listSize';
  * for; this bounds what they weigh, for the answers the cost lets through (2,900 counties × 60 days
  * of figures fits a cost budget and is ≈ 20 MB of JSON).
  *
- * Every object field's resolver is wrapped (`applyResponseBudget`): after it returns, the bytes its
+ * Object fields' resolvers are wrapped (`applyResponseBudget`): after one returns, the bytes its
  * value adds to the JSON answer — `"key":`, the value (a string's UTF-8 bytes, a number's digits),
- * braces, brackets and commas — are added to the request's count, before graphql-js builds anything
- * under it. Once the count passes the budget, that field and every field resolved after it return a
+ * braces, brackets and commas, and the leaves its objects hold that are read without a resolver
+ * (`plainLeavesByType`: those are not wrapped) — are added to the request's count, before graphql-js
+ * builds anything under it. Once the count passes the budget, that field and every field resolved after it return a
  * placeholder of their type (null, [], {}, 0, '') without running their resolver: no more SQL, no
  * more objects, and a list stops growing. The request then answers with one RESPONSE_TOO_LARGE error
  * and no data (`operationLimitsPlugin`, src/limits/index.ts); the placeholders are never sent.
@@ -127,12 +133,115 @@ function shapeBytes(value: unknown): number {
   return 1;
 }
 
+/**
+ * Leaf fields read straight from their object (no resolver, no directive, not lazy), by object type:
+ * these are not wrapped. Wrapping them made every one of the map's ≈ 30,000 leaf values a resolver
+ * call, and graphql-jit can then not inline the property read (measured: ≈ 7 % of an uncached map).
+ * Their bytes are counted instead by the wrapper of the field that returned their object, when it
+ * returns it (`plainLeafBytes`), by the same estimate. Root types' leaves (no field returns a root
+ * object) and the leaves of types an interface or union may stand for (the selected fields depend on
+ * the runtime type) stay wrapped.
+ */
+function plainLeavesByType(schema: GraphQLSchema): Map<string, Set<string>> {
+  const types = Object.values(schema.getTypeMap());
+  const keepWrapped = new Set<string>([schema.getQueryType()?.name, schema.getMutationType()?.name, schema.getSubscriptionType()?.name].filter((n): n is string => !!n));
+  for (const t of types) if (isAbstractType(t)) for (const member of schema.getPossibleTypes(t)) keepWrapped.add(member.name);
+  const out = new Map<string, Set<string>>();
+  for (const t of types) {
+    if (!isObjectType(t) || t.name.startsWith('__') || keepWrapped.has(t.name)) continue;
+    const names = new Set<string>();
+    for (const f of Object.values(t.getFields())) {
+      if (!f.resolve && !LAZY_FIELDS.has(f.name) && !f.astNode?.directives?.length && isLeafType(getNamedType(f.type))) names.add(f.name);
+    }
+    if (names.size > 0) out.set(t.name, names);
+  }
+  return out;
+}
+
+/** A plain leaf selected on an object: its key in the answer (the alias, if any) and its field. */
+interface SelectedLeaf {
+  key: string;
+  field: string;
+}
+
+/** Selected plain leaves by field node, for selections without @skip/@include (those depend on the variables). */
+const selectedLeavesByNode = new WeakMap<FieldNode, SelectedLeaf[]>();
+
+/**
+ * The plain leaves of `typeName` that the field's selection set asks for, once per response key, as
+ * graphql-js collects them (inline fragments and spreads on that type, @skip/@include applied).
+ */
+function selectedLeaves(info: GraphQLResolveInfo, typeName: string, plain: ReadonlySet<string>): SelectedLeaf[] {
+  const node = info.fieldNodes[0];
+  const known = selectedLeavesByNode.get(node);
+  if (known) return known;
+  const out: SelectedLeaf[] = [];
+  const keys = new Set<string>();
+  let conditional = false;
+  const included = (selection: { directives?: readonly unknown[] }) => {
+    if (!selection.directives?.length) return true;
+    conditional = true;
+    const s = selection as FieldNode;
+    return getDirectiveValues(GraphQLSkipDirective, s, info.variableValues)?.if !== true && getDirectiveValues(GraphQLIncludeDirective, s, info.variableValues)?.if !== false;
+  };
+  // each fragment once per collection, as graphql-js does: a fragment spread twice at every level is
+  // 2^n paths, not n fragments (tests/integration/limits.test.ts, "cost of fragments")
+  const visited = new Set<string>();
+  const visit = (set: SelectionSetNode | undefined) => {
+    for (const selection of set?.selections ?? []) {
+      if (!included(selection)) continue;
+      if (selection.kind === Kind.FIELD) {
+        const key = selection.alias?.value ?? selection.name.value;
+        if (plain.has(selection.name.value) && !keys.has(key)) {
+          keys.add(key);
+          out.push({ key, field: selection.name.value });
+        }
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        if (!selection.typeCondition || selection.typeCondition.name.value === typeName) visit(selection.selectionSet);
+      } else if (!visited.has(selection.name.value)) {
+        visited.add(selection.name.value);
+        const fragment = info.fragments[selection.name.value];
+        if (fragment && fragment.typeCondition.name.value === typeName) visit(fragment.selectionSet);
+      }
+    }
+  };
+  for (const fieldNode of info.fieldNodes) visit(fieldNode.selectionSet);
+  if (!conditional) selectedLeavesByNode.set(node, out);
+  return out;
+}
+
+/** JSON bytes of the selected plain leaves of an object, or of every object of a list (of lists). */
+function plainLeafBytes(value: unknown, leaves: readonly SelectedLeaf[]): number {
+  if (value == null || typeof value !== 'object' || leaves.length === 0) return 0;
+  if (Array.isArray(value)) {
+    let bytes = 0;
+    for (const item of value) bytes += plainLeafBytes(item, leaves);
+    return bytes;
+  }
+  let bytes = 0;
+  for (const { key, field } of leaves) {
+    const leaf = (value as Record<string, unknown>)[field];
+    // graphql-jit reads such a leaf inline: a function or a promise would be sent as it is, not called or awaited
+    if (typeof leaf === 'function' || isPromiseLike(leaf)) {
+      throw new Error(`${field} holds a ${typeof leaf === 'function' ? 'function' : 'promise'}: a leaf without a resolver must hold its value (give it a resolver, or add it to LAZY_FIELDS)`);
+    }
+    bytes += key.length + 4 + leafBytes(leaf);
+  }
+  return bytes;
+}
+
 function counted(
   resolve: GraphQLFieldResolver<unknown, BudgetContext>,
   type: GraphQLOutputType,
   itemsOf: ((args: Record<string, unknown>) => number) | null,
+  plain: ReadonlySet<string> | undefined,
 ): GraphQLFieldResolver<unknown, BudgetContext> {
-  const bytesOf = isLeafType(getNamedType(type)) ? leafBytes : shapeBytes;
+  const named = getNamedType(type);
+  const bytesOf: (value: unknown, info: GraphQLResolveInfo) => number = isLeafType(named)
+    ? leafBytes
+    : plain
+      ? (value, info) => shapeBytes(value) + plainLeafBytes(value, selectedLeaves(info, named.name, plain))
+      : shapeBytes;
   const placeholder = placeholderOf(type);
   return (source, args, context, info) => {
     const budget = context?.responseBudget;
@@ -158,9 +267,9 @@ function counted(
     // `"key":` and a comma; the key is the alias when there is one
     const keyBytes = String(info.path.key).length + 4 - reserved;
     if (isPromiseLike(result)) {
-      return Promise.resolve(result).then((value) => (budget.exceeded || !budget.add(keyBytes + bytesOf(value)) ? placeholder : value), reserved > 0 ? release : undefined);
+      return Promise.resolve(result).then((value) => (budget.exceeded || !budget.add(keyBytes + bytesOf(value, info)) ? placeholder : value), reserved > 0 ? release : undefined);
     }
-    return budget.add(keyBytes + bytesOf(result)) ? result : placeholder;
+    return budget.add(keyBytes + bytesOf(result, info)) ? result : placeholder;
   };
 }
 
@@ -176,15 +285,20 @@ function minItemBytes(info: GraphQLResolveInfo): number {
   let bytes = minItemBytesByNode.get(node);
   if (bytes === undefined) {
     const keys = new Set<string>();
-    const visit = (set: SelectionSetNode | undefined, seen: Set<string>) => {
+    // each fragment once, as graphql-js collects them (a fragment spread twice per level is 2^n paths)
+    const visited = new Set<string>();
+    const visit = (set: SelectionSetNode | undefined) => {
       for (const selection of set?.selections ?? []) {
         if (selection.directives?.length) continue;
         if (selection.kind === Kind.FIELD) keys.add(selection.alias?.value ?? selection.name.value);
-        else if (selection.kind === Kind.INLINE_FRAGMENT) visit(selection.selectionSet, seen);
-        else if (!seen.has(selection.name.value)) visit(info.fragments[selection.name.value]?.selectionSet, new Set([...seen, selection.name.value]));
+        else if (selection.kind === Kind.INLINE_FRAGMENT) visit(selection.selectionSet);
+        else if (!visited.has(selection.name.value)) {
+          visited.add(selection.name.value);
+          visit(info.fragments[selection.name.value]?.selectionSet);
+        }
       }
     };
-    for (const fieldNode of info.fieldNodes) visit(fieldNode.selectionSet, new Set());
+    for (const fieldNode of info.fieldNodes) visit(fieldNode.selectionSet);
     bytes = 2;
     for (const key of keys) bytes += key.length + 5;
     minItemBytesByNode.set(node, bytes);
@@ -240,10 +354,14 @@ function placeholderOf(type: GraphQLOutputType): unknown {
 
 /** The schema with every object field's value counted against the request's `responseBudget`. */
 export function applyResponseBudget(schema: GraphQLSchema, sizes: ListSizes = declaredListSizes()): GraphQLSchema {
+  const plainLeaves = plainLeavesByType(schema);
   return mapSchema(schema, {
     [MapperKind.OBJECT_FIELD]: (fieldConfig, fieldName, typeName) => {
+      // a plain leaf: counted by the field that returned its object
+      if (plainLeaves.get(typeName)?.has(fieldName)) return fieldConfig;
       const rule = sizes.get(`${typeName}.${fieldName}`);
-      return { ...fieldConfig, resolve: counted(fieldConfig.resolve ?? defaultFieldResolver, fieldConfig.type, rule ? daysOf(rule) : null) };
+      const plain = plainLeaves.get(getNamedType(fieldConfig.type).name);
+      return { ...fieldConfig, resolve: counted(fieldConfig.resolve ?? defaultFieldResolver, fieldConfig.type, rule ? daysOf(rule) : null, plain) };
     },
   });
 }

@@ -256,4 +256,19 @@ describe('cost of fragments', () => {
     expect(result.status).toBe(200);
     expect(result.body.data.region.code).toBe('420106');
   });
+
+  it('weighs a fragment once however often it is spread, in a list sized by its dates and in a list of objects', async () => {
+    // the response budget walks these selections too (the smallest item of a list of days; the
+    // leaves each object carries): walked path by path, this document was 2^40 visits
+    const n = 40;
+    const fragments = Array.from({ length: n }, (_, i) =>
+      i < n - 1 ? `fragment D${i} on DailyCaseFigures { ...D${i + 1} ...D${i + 1} }` : `fragment D${i} on DailyCaseFigures { date newConfirmed }`,
+    ).join('\n');
+    const query = `query($from: Date!, $to: Date!) { region(code: "420106") { daily(from: $from, to: $to) { ...D0 } } }\n${fragments}`;
+    const { result, ms } = await timed(() => server.gql(query, { from: '2026-11-01', to: '2026-11-03' }));
+    expect(ms).toBeLessThan(2000);
+    expect([result.status, result.body.errors]).toEqual([200, undefined]);
+    expect(result.body.data.region.daily).toHaveLength(3);
+    expect(Object.keys(result.body.data.region.daily[0]).sort()).toEqual(['date', 'newConfirmed']);
+  });
 });

@@ -52,23 +52,46 @@ describe('the response budget counts the answer while it is built', () => {
     const onRejection = (reason: unknown) => rejections.push(reason);
     process.on('unhandledRejection', onRejection);
     try {
-      const budget = new ResponseBudget(10_000, 'PUBLIC');
+      // The counties' own leaves (code, name, …: ≈ 115 bytes each, read without a resolver) are
+      // counted when the list arrives; then each county's resolved fields (≈ 90 bytes) as they come.
+      const budget = new ResponseBudget(150_000, 'PUBLIC');
       const result = await execute({ schema, document: QUERY, contextValue: { responseBudget: budget } });
       expect(budget.exceeded).toBe(true);
-      // ≈ 200 bytes a county: the budget is gone after ≈ 50 of them; the rest are not loaded
-      expect(resolvedFigures()).toBeLessThan(60);
-      expect(budget.used).toBeLessThan(10_000 + 300);
+      // the budget is gone a few hundred counties into their resolved fields; the rest are not loaded
+      expect(resolvedFigures()).toBeGreaterThan(0);
+      expect(resolvedFigures()).toBeLessThan(700);
+      expect(budget.used).toBeLessThan(150_000 + 300);
       // placeholders after the limit, never sent: the plugin answers with the refusal instead
       expect(result.errors).toBeUndefined();
       const refusal = responseBudgetRefusal(budget)!;
-      expect(refusal.extensions).toMatchObject({ code: 'RESPONSE_TOO_LARGE', limit: 'response', maxBytes: 10_000 });
-      expect(refusal.message).toMatch(/^the answer exceeds the limit of 10000 bytes for role PUBLIC; ask for fewer items .*GET \/export\/daily\.csv/);
+      expect(refusal.extensions).toMatchObject({ code: 'RESPONSE_TOO_LARGE', limit: 'response', maxBytes: 150_000 });
+      expect(refusal.message).toMatch(/^the answer exceeds the limit of 150000 bytes for role PUBLIC; ask for fewer items .*GET \/export\/daily\.csv/);
       // an item whose figures were in flight when a later item went over the budget must not reject
       // later, unhandled (that ends the process)
       await new Promise((r) => setTimeout(r, 20));
       expect(rejections).toEqual([]);
     } finally {
       process.off('unhandledRejection', onRejection);
+    }
+  });
+
+  it('refuses a list whose objects\' own leaves already pass the budget whole, before anything under it is loaded', async () => {
+    const { schema, resolvedFigures } = sample();
+    const budget = new ResponseBudget(10_000, 'PUBLIC');
+    const result = await execute({ schema, document: QUERY, contextValue: { responseBudget: budget } });
+    expect([budget.exceeded, resolvedFigures(), result.errors]).toEqual([true, 0, undefined]);
+  });
+
+  it('counts leaves as graphql-js collects them: aliases, fragments on the type, @skip and @include', async () => {
+    const { schema } = sample();
+    const document = parse(`query($s: Boolean!) { counties { ...F ... on County { name } c2: code code @skip(if: $s) population @include(if: $s) } } fragment F on County { code ...F2 ...F2 } fragment F2 on County { active }`);
+    for (const s of [true, false]) {
+      const budget = new ResponseBudget(100 * 1024 * 1024, 'GOV');
+      const result = await execute({ schema, document, variableValues: { s }, contextValue: { responseBudget: budget } });
+      expect(result.errors).toBeUndefined();
+      // to the byte but the top-level object's braces (a leaf missed or counted twice is ≥ 1,000 bytes off)
+      const actual = Buffer.byteLength(JSON.stringify(result.data));
+      expect({ s, off: Math.abs(budget.used - actual) <= 2 }).toEqual({ s, off: true });
     }
   });
 
