@@ -18,6 +18,8 @@ import {
   type GraphQLOutputType,
   type GraphQLResolveInfo,
   type GraphQLSchema,
+  type NamedTypeNode,
+  type SelectionNode,
   type SelectionSetNode,
 } from 'graphql';
 import { MapperKind, mapSchema } from '@graphql-tools/utils';
@@ -158,60 +160,73 @@ function plainLeavesByType(schema: GraphQLSchema): Map<string, Set<string>> {
   return out;
 }
 
-/** A plain leaf selected on an object: its key in the answer (the alias, if any) and its field. */
-interface SelectedLeaf {
+/** A field selected on an object: its key in the answer (the alias, if any) and its field. */
+interface SelectedField {
   key: string;
   field: string;
 }
 
-/** Selected plain leaves by field node, for selections without @skip/@include (those depend on the variables). */
-const selectedLeavesByNode = new WeakMap<FieldNode, SelectedLeaf[]>();
-
 /**
- * The plain leaves of `typeName` that the field's selection set asks for, once per response key, as
- * graphql-js collects them (inline fragments and spreads on that type, @skip/@include applied).
+ * The fields a field's selection set asks of its objects, once per response key, through inline
+ * fragments and spreads as graphql-js collects them: each fragment once per collection (a fragment
+ * spread twice at every level is 2^n paths, not n fragments: tests/integration/limits.test.ts), and
+ * only those on `typeName` when it is given. Selections under @skip/@include are decided with the
+ * request's variables (`conditional`: the answer depends on them), or, with `decideDirectives`
+ * false, left out.
  */
-function selectedLeaves(info: GraphQLResolveInfo, typeName: string, plain: ReadonlySet<string>): SelectedLeaf[] {
-  const node = info.fieldNodes[0];
-  const known = selectedLeavesByNode.get(node);
-  if (known) return known;
-  const out: SelectedLeaf[] = [];
+function selectedFields(info: GraphQLResolveInfo, typeName: string | null, decideDirectives: boolean): { fields: SelectedField[]; conditional: boolean } {
+  const fields: SelectedField[] = [];
   const keys = new Set<string>();
-  let conditional = false;
-  const included = (selection: { directives?: readonly unknown[] }) => {
-    if (!selection.directives?.length) return true;
-    conditional = true;
-    const s = selection as FieldNode;
-    return getDirectiveValues(GraphQLSkipDirective, s, info.variableValues)?.if !== true && getDirectiveValues(GraphQLIncludeDirective, s, info.variableValues)?.if !== false;
-  };
-  // each fragment once per collection, as graphql-js does: a fragment spread twice at every level is
-  // 2^n paths, not n fragments (tests/integration/limits.test.ts, "cost of fragments")
   const visited = new Set<string>();
+  let conditional = false;
+  const included = (selection: SelectionNode) => {
+    if (!selection.directives?.length) return true;
+    if (!decideDirectives) return false;
+    conditional = true;
+    return (
+      getDirectiveValues(GraphQLSkipDirective, selection, info.variableValues)?.if !== true &&
+      getDirectiveValues(GraphQLIncludeDirective, selection, info.variableValues)?.if !== false
+    );
+  };
+  const onType = (condition: NamedTypeNode | undefined) => typeName === null || !condition || condition.name.value === typeName;
   const visit = (set: SelectionSetNode | undefined) => {
     for (const selection of set?.selections ?? []) {
       if (!included(selection)) continue;
       if (selection.kind === Kind.FIELD) {
         const key = selection.alias?.value ?? selection.name.value;
-        if (plain.has(selection.name.value) && !keys.has(key)) {
+        if (!keys.has(key)) {
           keys.add(key);
-          out.push({ key, field: selection.name.value });
+          fields.push({ key, field: selection.name.value });
         }
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        if (!selection.typeCondition || selection.typeCondition.name.value === typeName) visit(selection.selectionSet);
+        if (onType(selection.typeCondition)) visit(selection.selectionSet);
       } else if (!visited.has(selection.name.value)) {
         visited.add(selection.name.value);
         const fragment = info.fragments[selection.name.value];
-        if (fragment && fragment.typeCondition.name.value === typeName) visit(fragment.selectionSet);
+        if (fragment && onType(fragment.typeCondition)) visit(fragment.selectionSet);
       }
     }
   };
   for (const fieldNode of info.fieldNodes) visit(fieldNode.selectionSet);
-  if (!conditional) selectedLeavesByNode.set(node, out);
-  return out;
+  return { fields, conditional };
+}
+
+/** Selected plain leaves by field node, for selections without @skip/@include (those depend on the variables). */
+const selectedLeavesByNode = new WeakMap<FieldNode, SelectedField[]>();
+
+/** The plain leaves of `typeName` that the field's selection set asks for (`selectedFields`). */
+function selectedLeaves(info: GraphQLResolveInfo, typeName: string, plain: ReadonlySet<string>): SelectedField[] {
+  const node = info.fieldNodes[0];
+  const known = selectedLeavesByNode.get(node);
+  if (known) return known;
+  const { fields, conditional } = selectedFields(info, typeName, true);
+  const leaves = fields.filter((f) => plain.has(f.field));
+  if (!conditional) selectedLeavesByNode.set(node, leaves);
+  return leaves;
 }
 
 /** JSON bytes of the selected plain leaves of an object, or of every object of a list (of lists). */
-function plainLeafBytes(value: unknown, leaves: readonly SelectedLeaf[]): number {
+function plainLeafBytes(value: unknown, leaves: readonly SelectedField[]): number {
   if (value == null || typeof value !== 'object' || leaves.length === 0) return 0;
   if (Array.isArray(value)) {
     let bytes = 0;
@@ -284,23 +299,10 @@ function minItemBytes(info: GraphQLResolveInfo): number {
   const node = info.fieldNodes[0];
   let bytes = minItemBytesByNode.get(node);
   if (bytes === undefined) {
-    const keys = new Set<string>();
-    // each fragment once, as graphql-js collects them (a fragment spread twice per level is 2^n paths)
-    const visited = new Set<string>();
-    const visit = (set: SelectionSetNode | undefined) => {
-      for (const selection of set?.selections ?? []) {
-        if (selection.directives?.length) continue;
-        if (selection.kind === Kind.FIELD) keys.add(selection.alias?.value ?? selection.name.value);
-        else if (selection.kind === Kind.INLINE_FRAGMENT) visit(selection.selectionSet);
-        else if (!visited.has(selection.name.value)) {
-          visited.add(selection.name.value);
-          visit(info.fragments[selection.name.value]?.selectionSet);
-        }
-      }
-    };
-    for (const fieldNode of info.fieldNodes) visit(fieldNode.selectionSet);
+    // fields under @skip/@include may be absent: the least an item takes leaves them out
+    const { fields } = selectedFields(info, null, false);
     bytes = 2;
-    for (const key of keys) bytes += key.length + 5;
+    for (const { key } of fields) bytes += key.length + 5;
     minItemBytesByNode.set(node, bytes);
   }
   return bytes;

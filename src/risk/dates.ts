@@ -9,23 +9,34 @@ const MS_PER_DAY = 86_400_000;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /**
- * Parsed dates: the national map rates 2,978 counties, each checking a few dates, from a few
- * hundred distinct ones; parsing each (a regular expression, Date.parse, a round trip through
- * toISOString) was ≈ 3 % of the uncached map's CPU. Cleared if it ever grows past the limit.
+ * A memo of results by key, cleared whenever it reaches `limit` entries. Date work over the 2,978
+ * counties of a national answer asks the same few questions thousands of times, so the keys in use
+ * are few; the limit only bounds memory if they ever are not.
  */
-const utcMsMemo = new Map<string, number | null>();
-const UTC_MS_MEMO_LIMIT = 10_000;
+function boundedMemo<V>(limit: number): (key: string, compute: () => V) => V {
+  const memo = new Map<string, V>();
+  return (key, compute) => {
+    const known = memo.get(key);
+    if (known !== undefined) return known;
+    const value = compute();
+    if (memo.size >= limit) memo.clear();
+    memo.set(key, value);
+    return value;
+  };
+}
+
+/**
+ * Parsed dates: the risk rule checks a few dates of each county from a few hundred distinct ones;
+ * parsing each (a regular expression, Date.parse, a round trip through toISOString) was ≈ 3 % of
+ * the uncached map's CPU.
+ */
+const parsedDates = boundedMemo<number | null>(10_000);
 
 /** Milliseconds since the epoch at 00:00 UTC of `value`, or null if it is not a real calendar date. */
 function toUtcMs(value: string): number | null {
   // only 'YYYY-MM-DD'-long strings are kept: a caller's long string is refused without being stored
   if (value.length !== 10) return null;
-  const memo = utcMsMemo.get(value);
-  if (memo !== undefined) return memo;
-  const ms = parseUtcMs(value);
-  if (utcMsMemo.size >= UTC_MS_MEMO_LIMIT) utcMsMemo.clear();
-  utcMsMemo.set(value, ms);
-  return ms;
+  return parsedDates(value, () => parseUtcMs(value));
 }
 
 function parseUtcMs(value: string): number | null {
@@ -55,22 +66,15 @@ export function isIsoDate(value: unknown): value is string {
 }
 
 /**
- * Results of addDays by `date|days`. A request over 2,978 counties asks for the same few windows
- * thousands of times, and each computation parses and formats two dates; the set of distinct
- * dates in use is small, so the memo stays small (and is cleared if it ever is not).
+ * Results of addDays by `date|days`: a request over 2,978 counties asks for the same few windows
+ * thousands of times, and each computation parses and formats two dates. A date that is not one
+ * throws before anything is kept.
  */
-const addDaysMemo = new Map<string, string>();
-const ADD_DAYS_MEMO_LIMIT = 10_000;
+const addedDays = boundedMemo<string>(10_000);
 
 /** The date `days` calendar days after `date` (before it when negative). */
 export function addDays(date: string, days: number): string {
-  const key = `${date}|${days}`;
-  const memo = addDaysMemo.get(key);
-  if (memo !== undefined) return memo;
-  const result = computeAddDays(date, days);
-  if (addDaysMemo.size >= ADD_DAYS_MEMO_LIMIT) addDaysMemo.clear();
-  addDaysMemo.set(key, result);
-  return result;
+  return addedDays(`${date}|${days}`, () => computeAddDays(date, days));
 }
 
 function computeAddDays(date: string, days: number): string {

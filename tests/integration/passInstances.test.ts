@@ -1,5 +1,5 @@
-import http from 'node:http';
 import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/server';
+import { wire } from '../helpers/wire';
 import { operation } from '../helpers/operations';
 import { DEMO_PEOPLE } from '../../src/seed/demoPeople';
 
@@ -9,22 +9,13 @@ import { DEMO_PEOPLE } from '../../src/seed/demoPeople';
  * (`elsewhere`), so that no dashboard or anonymous caller's work shares their event loop.
  */
 /**
- * One POST, never repeated. The Fetch standard has a client retry a 421 once on a new connection,
- * and undici's retry of a request with a body sometimes failed (RequestContentLengthMismatchError):
- * what a client sees of the refusal is its first answer.
+ * One POST, never repeated (node:http, tests/helpers/wire.ts). The Fetch standard has a client retry
+ * a 421 once on a new connection, and undici's retry of a request with a body sometimes failed
+ * (RequestContentLengthMismatchError): what a client sees of the refusal is its first answer.
  */
-function once(base: string, query: string, variables: Record<string, unknown>): Promise<{ status: number; body: GraphQLResponse['body'] }> {
-  const payload = JSON.stringify({ query, variables });
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as GraphQLResponse['body'] }));
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
+async function once(base: string, query: string, variables: Record<string, unknown>): Promise<{ status: number; body: GraphQLResponse['body'] }> {
+  const answer = await wire(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  return { status: answer.status, body: JSON.parse(answer.text) as GraphQLResponse['body'] };
 }
 
 describe('pass checks on instances of their own', () => {
