@@ -172,7 +172,8 @@ export class RegionSource {
       hasNextPage: rows.length > first,
       hasPreviousPage: after != null,
       cursorOf: (r) => encodeCursor('region', r.code),
-      totalCount: () => this.count(filter),
+      // A first page that holds every match is its own count: no second statement, and the same snapshot.
+      totalCount: after == null && rows.length <= first ? nodes.length : () => this.count(filter),
     };
   }
 
