@@ -6,26 +6,20 @@ import { intArgument, pageArgument } from '../src/limits/arguments';
 import { todayCst } from '../src/clock';
 import { then } from '../src/maybe';
 import { maxItems } from '../src/limits/listSize';
+import { caseSummaryOf, per100k } from './caseSummary';
+import { lookedAhead } from './lookahead';
 
-/** Per 100,000 residents; a region without population has no meaningful rate, reported as 0. */
-const per100k = (count: number, population: number) => (population > 0 ? (count * 100_000) / population : 0);
 
 export const caseResolvers: Resolvers = {
   Region: {
-    caseSummary: (r, args, { sources, services }) => {
+    caseSummary: (r, args, ctx, info) => {
+      // A list's look-ahead computed it with every other node's (resolvers/lookahead.ts).
+      const ahead = lookedAhead<ReturnType<typeof caseSummaryOf>>(ctx, info, r);
+      if (ahead !== undefined) return ahead;
+      const { sources, services } = ctx;
       const days = intArgument('Region.caseSummary', 'days', args.days);
       const window = windowEnding(resolveAsOf(args.asOf), days);
-      // Synchronous when a list resolver has already loaded the summaries (resolvers/lookahead.ts).
-      return then(services.risk.countiesOf(r), (counties) =>
-        then(sources.cases.summary.get({ code: r.code, counties, ...window }), (s) => ({
-          ...s,
-          days,
-          activeConfirmed: Math.max(0, s.cumulativeConfirmed - s.cumulativeRecovered - s.cumulativeDeaths),
-          newConfirmedPer100k: per100k(s.newConfirmed, r.population),
-          cumulativeConfirmedPer100k: per100k(s.cumulativeConfirmed, r.population),
-          hasCluster: s.clusterCount > 0,
-        })),
-      );
+      return then(services.risk.countiesOf(r), (counties) => then(sources.cases.summary.get({ code: r.code, counties, ...window }), (s) => caseSummaryOf(r, days, s)));
     },
     daily: async (r, args, { sources, services }) => {
       const range = checkRange(args.from, args.to, maxItems('Region.daily'));

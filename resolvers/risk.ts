@@ -9,6 +9,8 @@ import { connection, decodeCursor, pageOf } from '../src/graphql/pagination';
 import { IMPORT_RISK_MAX_DAYS, IMPORT_RISK_MIN_DAYS } from '../src/risk';
 import { argumentDefault, intArgument, pageArgument } from '../src/limits/arguments';
 import { maxItems } from '../src/limits/listSize';
+import { lookedAhead } from './lookahead';
+import type { RegionRisk } from '../services/risk';
 
 /** The import-risk window: the bounds are the model's (src/risk/importRisk.ts), the default the field's SDL default. */
 const windowDays = (field: string, days: number | null | undefined) =>
@@ -39,8 +41,10 @@ export const riskResolvers: Resolvers = {
     },
   },
   Region: {
-    risk: (r, args, { services }) =>
-      services.risk.regionRisk(r, resolveAsOf(args.asOf), args.ruleset ?? (argumentDefault('Region.risk', 'ruleset') as string)),
+    risk: (r, args, ctx, info) =>
+      // A list's look-ahead computed it with every other node's (resolvers/lookahead.ts).
+      lookedAhead<RegionRisk>(ctx, info, r) ??
+      ctx.services.risk.regionRisk(r, resolveAsOf(args.asOf), args.ruleset ?? (argumentDefault('Region.risk', 'ruleset') as string)),
     importRisk: (r, args, { services }) =>
       services.risk.importRisk(r, windowDays('Region.importRisk', args.days), resolveAsOf(args.asOf), maxItems('ImportRisk.topSources')),
   },

@@ -94,21 +94,16 @@ export class RiskService {
 
   /** A region's verdict; a plain value when a county's verdict is already computed in this request. */
   regionRisk(region: Region, asOf: string, ruleset: string): MaybePromise<RegionRisk> {
-    if (region.level === 'COUNTY') {
-      return then(this.countyVerdicts.get({ code: region.code, asOf, ruleset }), (verdict) => ({
-        ...verdict,
-        countyCounts: { LOW: 0, MEDIUM: 0, HIGH: 0, [verdict.level]: 1 },
-      }));
-    }
+    if (region.level === 'COUNTY') return then(this.countyVerdicts.get({ code: region.code, asOf, ruleset }), countyRisk);
     return then(this.countiesOf(region), async (counties) => {
       const verdicts = await this.countyVerdicts.loadAll(counties.map((code) => ({ code, asOf, ruleset })));
       return aggregateVerdicts(region, asOf, ruleset, counties, verdicts);
     });
   }
 
-  /** Computes county verdicts for many counties at once (list look-ahead): one batch, one SQL statement. */
-  async preloadCountyVerdicts(codes: readonly string[], asOf: string, ruleset: string): Promise<void> {
-    await this.countyVerdicts.loadAll(codes.map((code) => ({ code, asOf, ruleset })));
+  /** The verdicts of many counties at once, in order (list look-ahead): one batch, one SQL statement. */
+  async countyRisks(codes: readonly string[], asOf: string, ruleset: string): Promise<RegionRisk[]> {
+    return (await this.countyVerdicts.loadAll(codes.map((code) => ({ code, asOf, ruleset })))).map(countyRisk);
   }
 
   async importRisk(region: Region, days: number, asOf: string, topN: number): Promise<RegionImportRisk> {
@@ -180,6 +175,11 @@ export interface NationalForecastIndex extends NationalForecast {
 }
 
 /** A province's or city's verdict: the highest county level, the counties by level, summed inputs. */
+/** A county's verdict as a region's: the county counts itself at its level. */
+function countyRisk(verdict: RiskVerdict): RegionRisk {
+  return { ...verdict, countyCounts: { LOW: 0, MEDIUM: 0, HIGH: 0, [verdict.level]: 1 } };
+}
+
 function aggregateVerdicts(
   region: Region,
   asOf: string,
