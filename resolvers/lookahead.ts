@@ -23,28 +23,23 @@ import { caseSummaryOf } from './caseSummary';
  * same arguments, building the same loader keys and looking them up once per node — on the national
  * map, 2,978 times per field.
  */
-export async function prefetchRegionFields(nodes: readonly Region[], info: GraphQLResolveInfo, ctx: Context): Promise<void> {
+export async function prefetchRegionFields(nodes: readonly Region[], info: GraphQLResolveInfo, ctx: Context, shape?: string): Promise<void> {
+  if (shape !== undefined) ctx.regionListGuesses?.remember(shape, nodes.filter((n) => n.level === 'COUNTY').map((n) => n.code));
   if (nodes.length === 0) return;
-  const { sources, services } = ctx;
-  const regionType = info.schema.getType('Region') as GraphQLObjectType;
-  const fields = nodeSelections(info, regionType);
+  const { sources } = ctx;
   const counties = nodes.filter((n) => n.level === 'COUNTY');
   const work: Promise<unknown>[] = [];
-  for (const { name, args, node } of fields) {
+  for (const { name, args, node } of nodeSelections(info)) {
     try {
       if (name === 'province') {
         work.push(sources.regions.byCode.loadAll([...new Set(nodes.map((n) => n.provinceCode))]));
       } else if (name === 'parent') {
         work.push(sources.regions.byCode.loadAll([...new Set(nodes.flatMap((n) => (n.parentCode ? [n.parentCode] : [])))]));
       } else if (name === 'caseSummary' && counties.length > 0) {
-        const days = intArgument('Region.caseSummary', 'days', args.days as number | null);
-        const window = windowEnding(resolveAsOf(args.asOf as string | null), days);
-        const summaries = sources.cases.summary.loadAll(counties.map((c) => ({ code: c.code, counties: [c.code], ...window })));
+        const { days, summaries } = loadSummaries(ctx, args, counties.map((c) => c.code));
         work.push(summaries.then((s) => keep(ctx, node, counties, counties.map((c, i) => caseSummaryOf(c, days, s[i])))));
       } else if (name === 'risk' && counties.length > 0) {
-        const asOf = resolveAsOf(args.asOf as string | null);
-        const ruleset = (args.ruleset as string | null) ?? (argumentDefault('Region.risk', 'ruleset') as string);
-        work.push(services.risk.countyRisks(counties.map((c) => c.code), asOf, ruleset).then((risks) => keep(ctx, node, counties, risks)));
+        work.push(loadRisks(ctx, args, counties.map((c) => c.code)).then((risks) => keep(ctx, node, counties, risks)));
       }
     } catch {
       // Invalid arguments: the field's own resolver reports them, with the right path.
@@ -52,6 +47,38 @@ export async function prefetchRegionFields(nodes: readonly Region[], info: Graph
   }
   // A failed prefetch is not this resolver's error: the field resolvers load again and report it.
   await Promise.all(work.map((p) => p.catch(() => undefined)));
+}
+
+/**
+ * Starts loading, for the counties the list of `shape` held last time (src/cache/regionListGuesses.ts),
+ * what `prefetchRegionFields` will load once the list is read: called before the list statement, so
+ * that both run at once. Only loads: the values kept for the nodes are those of the list read.
+ */
+export function anticipateRegionFields(shape: string, info: GraphQLResolveInfo, ctx: Context): void {
+  const codes = ctx.regionListGuesses?.guess(shape);
+  if (!codes) return;
+  for (const { name, args } of nodeSelections(info)) {
+    try {
+      if (name === 'caseSummary') loadSummaries(ctx, args, codes).summaries.catch(() => undefined);
+      else if (name === 'risk') loadRisks(ctx, args, codes).catch(() => undefined);
+    } catch {
+      // Invalid arguments: reported by the field's resolver.
+    }
+  }
+}
+
+/** The `caseSummary` figures of counties, by `args` (days, asOf), in order; throws on invalid arguments. */
+function loadSummaries(ctx: Context, args: Record<string, unknown>, codes: readonly string[]) {
+  const days = intArgument('Region.caseSummary', 'days', args.days as number | null);
+  const window = windowEnding(resolveAsOf(args.asOf as string | null), days);
+  return { days, summaries: ctx.sources.cases.summary.loadAll(codes.map((code) => ({ code, counties: [code], ...window }))) };
+}
+
+/** The `risk` of counties, by `args` (asOf, ruleset), in order; throws on invalid arguments. */
+function loadRisks(ctx: Context, args: Record<string, unknown>, codes: readonly string[]) {
+  const asOf = resolveAsOf(args.asOf as string | null);
+  const ruleset = (args.ruleset as string | null) ?? (argumentDefault('Region.risk', 'ruleset') as string);
+  return ctx.services.risk.countyRisks(codes, asOf, ruleset);
 }
 
 /** Per request (by context): values computed ahead, by field node, then by the node they belong to. */
@@ -76,9 +103,9 @@ export function lookedAhead<V>(ctx: Context, info: GraphQLResolveInfo, node: obj
 }
 
 /** Fields selected on the list's nodes (`nodes { … }` and `edges { node { … } }`), with coerced arguments. */
-function nodeSelections(info: GraphQLResolveInfo, type: GraphQLObjectType): { name: string; args: Record<string, unknown>; node: FieldNode }[] {
+function nodeSelections(info: GraphQLResolveInfo): { name: string; args: Record<string, unknown>; node: FieldNode }[] {
   const out: { name: string; args: Record<string, unknown>; node: FieldNode }[] = [];
-  const typeFields = type.getFields();
+  const typeFields = (info.schema.getType('Region') as GraphQLObjectType).getFields();
   const visitNodeSelection = (set: SelectionSetNode) => {
     for (const field of fieldsOf(set, info)) {
       const def = typeFields[field.name.value];

@@ -1,5 +1,5 @@
 import type { Resolvers } from './types.generated';
-import { prefetchRegionFields } from './lookahead';
+import { anticipateRegionFields, prefetchRegionFields } from './lookahead';
 import { connection, decodeCursor, pageOf } from '../src/graphql/pagination';
 import { parseRegionCode } from '../src/regionCode';
 import { pageArgument } from '../src/limits/arguments';
@@ -15,8 +15,12 @@ export const regionResolvers: Resolvers = {
       const { sources } = ctx;
       const filter = { ...args, asOf: validityDay(args.asOf), parentCode: args.parentCode == null ? null : parseRegionCode(args.parentCode, 'parentCode') };
       const first = pageArgument('Query.regions', args.first);
-      const page = await sources.regions.list(filter, first, decodeCursor('region', args.after));
-      await prefetchRegionFields(page.nodes, info, ctx);
+      const after = decodeCursor('region', args.after);
+      // the national map's figures load while its list is read, for the counties it held last time
+      const shape = JSON.stringify([filter.level, filter.kind, filter.parentCode, filter.asOf, first, after]);
+      anticipateRegionFields(shape, info, ctx);
+      const page = await sources.regions.list(filter, first, after);
+      await prefetchRegionFields(page.nodes, info, ctx, shape);
       return connection(page);
     },
     region: async (_, { code, asOf }, { sources }) => {

@@ -7,6 +7,7 @@ import { PUBLIC_VIEWER, type Viewer } from './auth/viewer';
 import type { SelfServiceLimiter } from './auth/rateLimit';
 import type { PassSigner } from './pass/token';
 import type { CountyLevelCache } from './cache/countyLevels';
+import type { RegionListGuesses } from './cache/regionListGuesses';
 import type { PassCheckBatches } from '../services/passChecks';
 import type { ResponseBudget } from './limits/responseSize';
 import type { RequestLane } from './db/lane';
@@ -34,6 +35,8 @@ export interface Context {
    * believed past the secret gate); this request then counts in that class, not per caller again.
    */
   forwarded?: { requestClass: RequestClass; deadlineMs: number };
+  /** The app's guesses of big region lists (src/cache/regionListGuesses.ts); absent: lists are not guessed. */
+  regionListGuesses?: RegionListGuesses;
 }
 
 /** Process-wide parts of every context, built once at start-up. */
@@ -45,6 +48,8 @@ export interface AppServices {
   countyLevels: CountyLevelCache;
   /** The pass-check statements, batched across requests (services/passChecks.ts). */
   passChecks: PassCheckBatches;
+  /** The counties of the last answer of each big region list: what a list's look-ahead starts loading early. */
+  regionListGuesses?: RegionListGuesses;
 }
 
 /** Auth part of createContext's options. */
@@ -92,5 +97,6 @@ export function createContext(
     ...(options.lane ? { lane: options.lane } : {}),
     ...(options.slices ? { slices: options.slices } : {}),
     ...(options.forwarded ? { forwarded: options.forwarded } : {}),
+    ...(services.regionListGuesses ? { regionListGuesses: services.regionListGuesses } : {}),
   };
 }

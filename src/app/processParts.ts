@@ -7,6 +7,7 @@ import type { Metrics } from '../observability/metrics';
 import { createPassSigner } from '../pass/token';
 import { SelfServiceLimiter } from '../auth/rateLimit';
 import { CountyLevelCache } from '../cache/countyLevels';
+import { RegionListGuesses } from '../cache/regionListGuesses';
 import { createPassCheckBatches } from '../../services/passChecks';
 
 /** The process-wide parts of every request context: keys, limiter, caches, shared batches. */
@@ -22,6 +23,7 @@ export async function createAppServices(
     signer: await createPassSigner(secrets.passSigningKey),
     limiter: new SelfServiceLimiter(config.selfService, redis, config.redisKeyPrefix),
     countyLevels: new CountyLevelCache(),
+    regionListGuesses: new RegionListGuesses(),
     // the pass checks' statements, shared across requests, on the pass class's own connections
     passChecks: createPassCheckBatches(pools.classes?.pass ?? pools, metrics.observeSharedBatch, config.passCheckBatchWindowMs ?? 0),
   };

@@ -1,4 +1,9 @@
+import pg from 'pg';
 import { startTestServer, type TestServer } from '../helpers/server';
+import { seededCopy, type OwnDatabase } from '../helpers/fixtures';
+import { operation } from '../helpers/operations';
+import { addDays } from '../../src/risk/dates';
+import { todayCst } from '../../src/clock';
 
 /**
  * A list's look-ahead (resolvers/lookahead.ts) computes `caseSummary` and `risk` for every node at
@@ -63,5 +68,91 @@ describe('values computed ahead for a list', () => {
     expect(body.errors).toBeUndefined();
     expect(body.data.all.totalCount).toBe(body.data.all.nodes.length);
     expect(body.data.page.totalCount).toBe(body.data.all.totalCount);
+  });
+});
+
+/**
+ * A big list's look-ahead starts loading its counties' figures together with the list statement,
+ * for the counties the same list held last time (src/cache/regionListGuesses.ts). Seen here by
+ * holding both tables locked: the statements that wait show what was sent before the list came back.
+ */
+describe('the national map loads its figures while its list is read', () => {
+  let db: OwnDatabase;
+  let admin: pg.Client;
+  beforeAll(async () => {
+    db = await seededCopy('lookahead');
+    admin = new pg.Client({ connectionString: db.url });
+    await admin.connect();
+  });
+  afterAll(async () => {
+    await admin?.end();
+    await db?.drop();
+  });
+
+  /** The named statements waiting on the locks once the map is asked with both tables locked. */
+  async function sentWhileListWaits(server: TestServer): Promise<string[]> {
+    const locker = new pg.Client({ connectionString: db.url });
+    await locker.connect();
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE region.regions, cases.daily_reports IN ACCESS EXCLUSIVE MODE');
+    const answer = server.gql(operation('NationalRiskMap'), {});
+    const waiting = async () =>
+      (await admin.query(`SELECT query FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).rows
+        .map((r) => /\/\* (\w+\.\w+) \*\//.exec(r.query)?.[1])
+        .filter((name): name is string => name != null);
+    let seen: string[] = [];
+    for (let i = 0; i < 100 && !seen.includes('RegionSource.list'); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      seen = await waiting();
+    }
+    // anything sent at the same time as the list is sent within a few event-loop turns of it
+    await new Promise((r) => setTimeout(r, 300));
+    seen = await waiting();
+    await locker.query('ROLLBACK');
+    await locker.end();
+    const { body } = await answer;
+    expect(body.errors).toBeUndefined();
+    return seen.sort();
+  }
+
+  it('after a first answer, not before', async () => {
+    const server = await startTestServer({ databaseUrl: db.url, env: { RESPONSE_CACHE: 'off' } });
+    try {
+      expect(await sentWhileListWaits(server)).toEqual(['RegionSource.list']);
+      expect(await sentWhileListWaits(server)).toEqual(['CaseSource.summary', 'RegionSource.list']);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('answers from the list it reads when the list changed since the guess', async () => {
+    const guessing = await startTestServer({ databaseUrl: db.url, env: { RESPONSE_CACHE: 'off' } });
+    try {
+      const before = (await guessing.gql(operation('NationalRiskMap'), {})).body.data.counties;
+      // a county with cases leaves the list (retired yesterday), a new one comes into force
+      const gone = before.nodes.find((n: any) => n.caseSummary.newConfirmed > 0).code;
+      const codes = new Set(before.nodes.map((n: any) => n.code));
+      const born = ['99', '98', '97'].map((tail) => gone.slice(0, 4) + tail).find((c) => !codes.has(c))!;
+      await admin.query('UPDATE region.regions SET valid_to = $2 WHERE code = $1', [gone, addDays(todayCst(), -1)]);
+      await admin.query('CREATE TEMP TABLE born AS SELECT * FROM region.regions WHERE code = $1', [gone]);
+      await admin.query(`UPDATE born SET code = $1, name = name || '新区', official_name = official_name || '新区', valid_from = $2, valid_to = NULL`, [born, todayCst()]);
+      await admin.query('INSERT INTO region.regions SELECT * FROM born');
+      const after = (await guessing.gql(operation('NationalRiskMap'), {})).body;
+      expect(after.errors).toBeUndefined();
+      const listed = after.data.counties.nodes.map((n: any) => n.code);
+      expect(listed).not.toContain(gone);
+      expect(listed).toContain(born);
+      const fresh = await startTestServer({ databaseUrl: db.url, env: { RESPONSE_CACHE: 'off' } });
+      try {
+        const unguessed = (await fresh.gql(operation('NationalRiskMap'), {})).body;
+        expect(after.data).toEqual(unguessed.data);
+        // the cost of the wrong guess: one more statement, for the county it did not hold
+        expect(after.extensions.sql.statements).toBe(unguessed.extensions.sql.statements + 1);
+      } finally {
+        await fresh.close();
+      }
+    } finally {
+      await guessing.close();
+    }
   });
 });
