@@ -113,17 +113,22 @@ async function load(o: { url: string; method: 'GET' | 'POST'; body?: string; hea
 
 async function post(url: string, body: string, headers: Record<string, string>): Promise<{ bytes: number; encoding: string | undefined }> {
   const answer = await request(url, 'POST', body, { 'content-type': 'application/json', ...headers });
-  if (answer.status !== 200) throw new Error(`${url}: HTTP ${answer.status}`);
+  if (answer.status !== 200) throw new Error(`${url}: HTTP ${answer.status} to ${body.slice(0, 120)}: ${answer.text.slice(0, 300)}`);
   return { bytes: answer.bytes, encoding: answer.headers['content-encoding'] };
 }
 
 /** One request with node:http: no Accept-Encoding unless given, the body's bytes counted as received. */
-function request(url: string, method: string, body: string | undefined, headers: Record<string, string>): Promise<{ status: number; headers: http.IncomingHttpHeaders; bytes: number }> {
+function request(url: string, method: string, body: string | undefined, headers: Record<string, string>): Promise<{ status: number; headers: http.IncomingHttpHeaders; bytes: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method, headers }, (res) => {
       let bytes = 0;
-      res.on('data', (c: Buffer) => (bytes += c.length));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, bytes }));
+      // the start of the body, for an error's message (a refusal is small and never compressed)
+      let text = '';
+      res.on('data', (c: Buffer) => {
+        bytes += c.length;
+        if (text.length < 300) text += c.toString('latin1');
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, bytes, text }));
       res.on('error', reject);
     });
     req.on('error', reject);
