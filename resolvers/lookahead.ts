@@ -11,6 +11,8 @@ import type { Region } from '../datasources/region';
 import { resolveAsOf, windowEnding } from '../src/args';
 import { argumentDefault, intArgument } from '../src/limits/arguments';
 import { caseSummaryOf } from './caseSummary';
+import type { CaseSummaryFigures } from '../datasources/caseReads';
+import type { RegionRisk } from '../services/risk';
 
 /**
  * Look-ahead for lists of regions. A list resolver sees, in `info`, which fields the query asks of
@@ -36,10 +38,11 @@ export async function prefetchRegionFields(nodes: readonly Region[], info: Graph
       } else if (name === 'parent') {
         work.push(sources.regions.byCode.loadAll([...new Set(nodes.flatMap((n) => (n.parentCode ? [n.parentCode] : [])))]));
       } else if (name === 'caseSummary' && counties.length > 0) {
-        const { days, summaries } = loadSummaries(ctx, args, counties.map((c) => c.code));
+        const { days, summaries } = guessedLoad(ctx, node, counties, 'caseSummary') ?? loadSummaries(ctx, args, counties.map((c) => c.code));
         work.push(summaries.then((s) => keep(ctx, node, counties, counties.map((c, i) => caseSummaryOf(c, days, s[i])))));
       } else if (name === 'risk' && counties.length > 0) {
-        work.push(loadRisks(ctx, args, counties.map((c) => c.code)).then((risks) => keep(ctx, node, counties, risks)));
+        const risks = guessedLoad(ctx, node, counties, 'risk')?.risks ?? loadRisks(ctx, args, counties.map((c) => c.code));
+        work.push(risks.then((r) => keep(ctx, node, counties, r)));
       }
     } catch {
       // Invalid arguments: the field's own resolver reports them, with the right path.
@@ -57,14 +60,42 @@ export async function prefetchRegionFields(nodes: readonly Region[], info: Graph
 export function anticipateRegionFields(shape: string, info: GraphQLResolveInfo, ctx: Context): void {
   const codes = ctx.regionListGuesses?.guess(shape);
   if (!codes) return;
-  for (const { name, args } of nodeSelections(info)) {
+  let loads = guessedLoads.get(ctx);
+  if (!loads) guessedLoads.set(ctx, (loads = new Map()));
+  for (const { name, args, node } of nodeSelections(info)) {
     try {
-      if (name === 'caseSummary') loadSummaries(ctx, args, codes).summaries.catch(() => undefined);
-      else if (name === 'risk') loadRisks(ctx, args, codes).catch(() => undefined);
+      if (name === 'caseSummary') {
+        const { days, summaries } = loadSummaries(ctx, args, codes);
+        summaries.catch(() => undefined);
+        loads.set(node, { kind: 'caseSummary', codes, days, summaries });
+      } else if (name === 'risk') {
+        const risks = loadRisks(ctx, args, codes);
+        risks.catch(() => undefined);
+        loads.set(node, { kind: 'risk', codes, risks });
+      }
     } catch {
       // Invalid arguments: reported by the field's resolver.
     }
   }
+}
+
+type GuessedLoad = { codes: readonly string[] } & (
+  | { kind: 'caseSummary'; days: number; summaries: Promise<CaseSummaryFigures[]> }
+  | { kind: 'risk'; risks: Promise<RegionRisk[]> }
+);
+
+/** Per request (by context): the loads `anticipateRegionFields` started, by field node. */
+const guessedLoads = new WeakMap<Context, Map<FieldNode, GuessedLoad>>();
+
+/**
+ * The load started ahead for this field node, when it was for exactly these counties in this order
+ * (the guess was right): its values are then the list's, in the list's order, and asking the
+ * loaders again for the same 2,978 keys (building and looking up each key) is skipped.
+ */
+function guessedLoad<K extends GuessedLoad['kind']>(ctx: Context, node: FieldNode, counties: readonly Region[], kind: K): Extract<GuessedLoad, { kind: K }> | undefined {
+  const load = guessedLoads.get(ctx)?.get(node);
+  if (!load || load.kind !== kind || load.codes.length !== counties.length || !counties.every((c, i) => c.code === load.codes[i])) return undefined;
+  return load as Extract<GuessedLoad, { kind: K }>;
 }
 
 /** The `caseSummary` figures of counties, by `args` (days, asOf), in order; throws on invalid arguments. */
