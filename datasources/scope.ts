@@ -15,11 +15,14 @@ export const scopeKey = (k: ScopeWindow): string => `${k.code}|${k.from}|${k.to}
 
 /**
  * Flattens scope keys into the four parallel arrays of `SCOPE_KEYS` (`$1`…`$4`): one element per
- * (county, scope). `keyOf` names the scope in the rows that come back (default: `scopeKey`).
+ * (county, scope). `keyOf` names the scope in the rows that come back (default: `scopeKey`; a
+ * number, such as the key's place in its batch, with `scopeKeys(…, 'int')`).
  */
-export function unnestScopes<K extends ScopeWindow>(keys: readonly K[], keyOf: (k: K) => string = scopeKey): [string[], string[], string[], string[]] {
+export function unnestScopes<K extends ScopeWindow>(keys: readonly K[]): [string[], string[], string[], string[]];
+export function unnestScopes<K extends ScopeWindow, S extends string | number>(keys: readonly K[], keyOf: (k: K) => S): [string[], S[], string[], string[]];
+export function unnestScopes(keys: readonly ScopeWindow[], keyOf: (k: ScopeWindow) => string | number = scopeKey): [string[], (string | number)[], string[], string[]] {
   const counties: string[] = [];
-  const scopes: string[] = [];
+  const scopes: (string | number)[] = [];
   const froms: string[] = [];
   const tos: string[] = [];
   for (const k of keys) {
@@ -36,11 +39,11 @@ export function unnestScopes<K extends ScopeWindow>(keys: readonly K[], keyOf: (
 
 /**
  * The CTE `name(region_code, scope, from_date, to_date)` over the arrays of `unnestScopes`, bound as
- * the four parameters from `$first`.
+ * the four parameters from `$first`; `scope` is text (a `scopeKey`) or an int (a key's place in its batch).
  */
-export function scopeKeys(name: string, first: number): string {
+export function scopeKeys(name: string, first: number, scope: 'text' | 'int' = 'text'): string {
   const [a, b, c, d] = [first, first + 1, first + 2, first + 3];
-  return `${name} AS (SELECT * FROM unnest($${a}::text[], $${b}::text[], $${c}::date[], $${d}::date[]) AS ${name}(region_code, scope, from_date, to_date))`;
+  return `${name} AS (SELECT * FROM unnest($${a}::text[], $${b}::${scope}[], $${c}::date[], $${d}::date[]) AS ${name}(region_code, scope, from_date, to_date))`;
 }
 
 /** The CTE `k(region_code, scope, from_date, to_date)` over the arrays of `unnestScopes`, bound as $1…$4. */
