@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Sql } from '../src/db/sql';
 import { Loader, type LoaderOptions } from './loader';
-import { SCOPE_DAYS, SCOPE_KEYS, scopeKey, scopeKeys, unnestScopes, type ScopeWindow } from './scope';
+import { SCOPE_DAYS, SCOPE_KEYS, scopeKey, scopeKeys, unnestScopes, windowScopeKeys, type ScopeWindow } from './scope';
 import { countyRiskInputsCte, countyRiskInputsOverRangeCte, isWideWindow } from './countyRiskInputs';
 import { daysBetween } from '../src/risk/dates';
 import { column, queryRows } from '../src/db/rows';
@@ -119,9 +119,10 @@ function summaryStatement(keys: readonly ScopeWindow[]): [string, unknown[]] {
   }
   if (window) {
     const at = params.length;
-    ctes.push(scopeKeys('kw', at + 1, 'int'), countyRiskInputsOverRangeCte('kw', { from: `$${at + 5}::date`, to: `$${at + 6}::date` }, 'wide_inputs'));
+    ctes.push(windowScopeKeys('kw', at + 1, 'int'), countyRiskInputsOverRangeCte('kw', { from: `$${at + 3}::date`, to: `$${at + 4}::date` }, 'wide_inputs'));
     parts.push('SELECT * FROM wide_inputs');
-    params.push(...unnestScopes(wide, placeOf), window.from, window.to);
+    const [counties, scopes] = unnestScopes(wide, placeOf);
+    params.push(counties, scopes, window.from, window.to);
   }
   const text = `WITH ${ctes.join(',\n')}
      SELECT scope,

@@ -46,6 +46,17 @@ export function scopeKeys(name: string, first: number, scope: 'text' | 'int' = '
   return `${name} AS (SELECT * FROM unnest($${a}::text[], $${b}::${scope}[], $${c}::date[], $${d}::date[]) AS ${name}(region_code, scope, from_date, to_date))`;
 }
 
+/**
+ * The same CTE for keys that all share one window: the first two arrays of `unnestScopes` (counties,
+ * scopes) bound from `$first`, the window's bounds as the two parameters after them. Two dates per
+ * key were 6,000 quoted array elements to write and parse for the national map.
+ */
+export function windowScopeKeys(name: string, first: number, scope: 'text' | 'int' = 'text'): string {
+  const [a, b, from, to] = [first, first + 1, first + 2, first + 3];
+  return `${name} AS (SELECT u.region_code, u.scope, $${from}::date AS from_date, $${to}::date AS to_date
+      FROM unnest($${a}::text[], $${b}::${scope}[]) AS u(region_code, scope))`;
+}
+
 /** The CTE `k(region_code, scope, from_date, to_date)` over the arrays of `unnestScopes`, bound as $1…$4. */
 export const SCOPE_KEYS = scopeKeys('k', 1);
 
