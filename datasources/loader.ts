@@ -13,7 +13,13 @@ export class Loader<K, V> {
   private readonly settled = new Map<string, V>();
   /** Keys whose batch is running, with that batch: `loadAll` waits for the batch, not for a promise per key. */
   private readonly pending = new Map<string, Promise<readonly V[]>>();
-  private readonly loader: DataLoader<K, V, string>;
+  /**
+   * Keys by cache key until their batch starts. DataLoader is keyed by the cache key itself, so each
+   * key's string is built once per call, not again by DataLoader and again when its batch settles
+   * (building and hashing those strings was a few % of the national map's CPU).
+   */
+  private readonly queued = new Map<string, K>();
+  private readonly loader: DataLoader<string, V, string>;
 
   constructor(
     batch: (keys: readonly K[]) => Promise<readonly V[]>,
@@ -25,9 +31,10 @@ export class Loader<K, V> {
       name?: string;
     } = {},
   ) {
-    this.loader = new DataLoader<K, V, string>(
-      async (keys) => {
-        const names = keys.map(cacheKey);
+    this.loader = new DataLoader<string, V, string>(
+      async (names) => {
+        const keys = names.map((name) => this.queued.get(name) as K);
+        for (const name of names) this.queued.delete(name);
         const run = this.runBatch(batch, keys, names, options.name);
         for (const name of names) this.pending.set(name, run);
         try {
@@ -36,7 +43,7 @@ export class Loader<K, V> {
           for (const name of names) this.pending.delete(name);
         }
       },
-      { cacheKeyFn: cacheKey, batch: options.batch ?? true, maxBatchSize: options.maxBatchSize },
+      { batch: options.batch ?? true, maxBatchSize: options.maxBatchSize },
     );
   }
 
@@ -58,7 +65,13 @@ export class Loader<K, V> {
   }
 
   load(key: K): Promise<V> {
-    return this.loader.load(key);
+    return this.loadNamed(this.cacheKey(key), key);
+  }
+
+  private loadNamed(name: string, key: K): Promise<V> {
+    // a key settled, running or already queued is DataLoader's cache hit: nothing to remember
+    if (!this.settled.has(name) && !this.pending.has(name) && !this.queued.has(name)) this.queued.set(name, key);
+    return this.loader.load(name);
   }
 
   /**
@@ -78,7 +91,7 @@ export class Loader<K, V> {
       const running = this.pending.get(name);
       if (running) batches.add(running);
       else {
-        fresh.push(this.loader.load(keys[i]));
+        fresh.push(this.loadNamed(name, keys[i]));
         freshAt.push(i);
       }
     });
@@ -99,11 +112,12 @@ export class Loader<K, V> {
   /** A value when settled, else a promise of it: what a field resolver should return. */
   get(key: K): V | Promise<V> {
     const k = this.cacheKey(key);
-    return this.settled.has(k) ? (this.settled.get(k) as V) : this.loader.load(key);
+    return this.settled.has(k) ? (this.settled.get(k) as V) : this.loadNamed(k, key);
   }
 
   prime(key: K, value: V): void {
-    this.loader.prime(key, value);
-    this.settled.set(this.cacheKey(key), value);
+    const name = this.cacheKey(key);
+    this.loader.prime(name, value);
+    this.settled.set(name, value);
   }
 }

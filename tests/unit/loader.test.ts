@@ -79,4 +79,25 @@ describe('Loader.loadAll', () => {
     await expect(second).rejects.toThrow('database gone');
     expect(calls).toBe(1);
   });
+
+  it('loads a key again after its batch failed whole, and loads key by key with batching off', async () => {
+    let failNext = true;
+    const batches: number[][] = [];
+    const loader = new Loader<number, string>(
+      async (keys) => {
+        batches.push([...keys]);
+        if (failNext) {
+          failNext = false;
+          throw new Error('timeout');
+        }
+        return keys.map((n) => `v${n}`);
+      },
+      String,
+      { batch: false },
+    );
+    await expect(loader.loadAll([1])).rejects.toThrow('timeout');
+    expect(await loader.loadAll([1, 2])).toEqual(['v1', 'v2']);
+    expect(batches).toEqual([[1], [1], [2]]);
+    expect(loader.get(2)).toBe('v2');
+  });
 });
