@@ -111,10 +111,21 @@ async function load(o: { url: string; method: 'GET' | 'POST'; body?: string; hea
   };
 }
 
+/** Attempts per answer measured: a server still shedding after the previous workload's burst says when to come back. */
+const SHED_ATTEMPTS = 5;
+
 async function post(url: string, body: string, headers: Record<string, string>): Promise<{ bytes: number; encoding: string | undefined }> {
-  const answer = await request(url, 'POST', body, { 'content-type': 'application/json', ...headers });
-  if (answer.status !== 200) throw new Error(`${url}: HTTP ${answer.status} to ${body.slice(0, 120)}: ${answer.text.slice(0, 300)}`);
-  return { bytes: answer.bytes, encoding: answer.headers['content-encoding'] };
+  for (let attempt = 1; ; attempt++) {
+    const answer = await request(url, 'POST', body, { 'content-type': 'application/json', ...headers });
+    if (answer.status === 200) return { bytes: answer.bytes, encoding: answer.headers['content-encoding'] };
+    // a 503 with Retry-After is load shedding (the loop still busy from the last burst): this step
+    // measures bytes, so it waits as told and asks again; any other answer is a failure of the run
+    const retryAfter = Number(answer.headers['retry-after']);
+    if (answer.status !== 503 || !(retryAfter >= 0) || attempt === SHED_ATTEMPTS) {
+      throw new Error(`${url}: HTTP ${answer.status} to ${body.slice(0, 120)}: ${answer.text.slice(0, 300)}`);
+    }
+    await new Promise((r) => setTimeout(r, Math.max(1, retryAfter) * 1000));
+  }
 }
 
 /** One request with node:http: no Accept-Encoding unless given, the body's bytes counted as received. */
