@@ -1,17 +1,22 @@
 /**
  * `npx tsx --cpu-prof --cpu-prof-dir=/tmp/prof bench/profile.ts <W1|W3|W4> [requests] [concurrency]`:
  * an in-process production server on the bench database, driven by fetch, for CPU profiles of one
- * workload (docs/benchmarks.md, "Profiling"). Prints the wall time per request.
+ * workload (docs/benchmarks.md, "Profiling"). Prints the wall time and the process's CPU time per
+ * request. `PROFILE_BUILD=dist` runs the production build (`npm run build`) instead of the sources
+ * through tsx, whose transform adds its own cost to every function.
  */
 import path from 'node:path';
-import { bootstrap } from '../src/bootstrap';
-import { makeApp } from '../src/server';
+import type * as Bootstrap from '../src/bootstrap';
+import type * as Server from '../src/server';
 import { apiRoleEnv, BENCH_DB, inProcessServerEnv, openBenchDatabase, ROOT } from './setup';
 import { operationText } from './operations';
 import { DEMO_PEOPLE } from '../src/seed/demoPeople';
 
 async function main() {
   const [which = 'W4', n = '50', conc = '1'] = process.argv.slice(2);
+  const built = process.env.PROFILE_BUILD === 'dist';
+  const { bootstrap }: typeof Bootstrap = await import(built ? '../dist/src/bootstrap.js' : '../src/bootstrap');
+  const { makeApp }: typeof Server = await import(built ? '../dist/src/server.js' : '../src/server');
   const db = await openBenchDatabase((m) => process.stderr.write(`[profile] ${m}\n`));
   // production refuses a superuser: the API logs in as a role of its own, as the bench's servers do
   const roleEnv = await apiRoleEnv(db.url, `${BENCH_DB}_api`);
@@ -47,6 +52,7 @@ async function main() {
   const [body, key] = bodies[which];
   const first = await post(body, key);
   if (first.errors) throw new Error(JSON.stringify(first.errors));
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let left = Number(n);
   await Promise.all(
@@ -59,7 +65,10 @@ async function main() {
     }),
   );
   const ms = performance.now() - t0;
-  console.log(`${which}: ${n} requests, concurrency ${conc}: ${(ms / Number(n)).toFixed(1)} ms/request wall, ${((Number(n) / ms) * 1000).toFixed(0)} rps`);
+  const cpu = process.cpuUsage(cpu0);
+  console.log(
+    `${which}: ${n} requests, concurrency ${conc}: ${(ms / Number(n)).toFixed(1)} ms/request wall, ${((cpu.user + cpu.system) / 1000 / Number(n)).toFixed(1)} ms/request CPU (client included), ${((Number(n) / ms) * 1000).toFixed(0)} rps`,
+  );
   await app.stop();
   await rt.db.close();
   await db.close();

@@ -9,7 +9,6 @@ import { maxItems } from '../src/limits/listSize';
 import { caseSummaryOf, per100k } from './caseSummary';
 import { lookedAhead } from './lookahead';
 
-
 export const caseResolvers: Resolvers = {
   Region: {
     caseSummary: (r, args, ctx, info) => {

@@ -174,12 +174,12 @@ export interface NationalForecastIndex extends NationalForecast {
   byCode: Map<string, CountyForecast>;
 }
 
-/** A province's or city's verdict: the highest county level, the counties by level, summed inputs. */
 /** A county's verdict as a region's: the county counts itself at its level. */
 function countyRisk(verdict: RiskVerdict): RegionRisk {
   return { ...verdict, countyCounts: { LOW: 0, MEDIUM: 0, HIGH: 0, [verdict.level]: 1 } };
 }
 
+/** A province's or city's verdict: the highest county level, the counties by level, summed inputs. */
 function aggregateVerdicts(
   region: Region,
   asOf: string,
