@@ -17,7 +17,7 @@ import autocannon from 'autocannon';
 import { startBenchServer } from './server';
 import { postLoad } from './load';
 import { operationText } from './operations';
-import { BENCH_DB, openBenchDatabase } from './setup';
+import { apiRoleEnv, BENCH_DB, openBenchDatabase } from './setup';
 import { DEMO_PEOPLE } from '../src/seed/demoPeople';
 
 const { values } = parseArgs({
@@ -133,7 +133,9 @@ async function main() {
   const db = await openBenchDatabase(log);
   const env = {
     NODE_ENV: 'production',
-    DATABASE_URL: db.url,
+    // production refuses an API role that could rewrite the audit trail (as in bench/run.ts)
+    ...(await apiRoleEnv(db.url, `${BENCH_DB}_api`)),
+    REDIS_KEY_PREFIX: 'cx-bench:',
     ID_HASH_SECRET: db.secrets.idHashSecret,
     PASS_SIGNING_KEY: db.secrets.passSigningKey,
     LOG_LEVEL: 'warn',

@@ -23,6 +23,12 @@ export interface GatewayConfig {
    * uncached map (docs/benchmarks.md, "Through the federation gateway").
    */
   queryPlanner: 'rust' | 'js';
+  /**
+   * GATEWAY_FAST_PATH (`on`, the default, or `off`): a trusted operation that one subgraph answers
+   * whole (a pass check, a holder's self-service) is forwarded to it as it is, past Hive's planner
+   * and plugins, with the same checks (gateway/fastPath.ts). `off`: every operation takes Hive's path.
+   */
+  fastPath: boolean;
   limits: Config['limits'];
   trustedDocuments: Config['trustedDocuments'];
   apiKeyCacheTtlMs: number;
@@ -61,10 +67,6 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   if (!accessDatabaseUrl) {
     throw new ConfigError('The gateway authenticates API keys itself: set ACCESS_DATABASE_URL (or DATABASE_URL) to the database of access.api_keys.');
   }
-  const answerCache = env.GATEWAY_RESPONSE_CACHE || 'on';
-  if (answerCache !== 'on' && answerCache !== 'off') {
-    throw new ConfigError(`GATEWAY_RESPONSE_CACHE must be on or off, not ${JSON.stringify(answerCache)}.`);
-  }
   const queryPlanner = env.GATEWAY_QUERY_PLANNER || 'rust';
   if (queryPlanner !== 'rust' && queryPlanner !== 'js') {
     throw new ConfigError(`GATEWAY_QUERY_PLANNER must be rust or js, not ${JSON.stringify(queryPlanner)}.`);
@@ -74,8 +76,9 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     accessDatabaseUrl,
     caseDatabaseUrl: env.CASE_DATABASE_URL || accessDatabaseUrl,
     responseCache: config.responseCache,
-    answerCache: answerCache === 'on',
+    answerCache: onOff(env, 'GATEWAY_RESPONSE_CACHE'),
     queryPlanner,
+    fastPath: onOff(env, 'GATEWAY_FAST_PATH'),
     limits: config.limits,
     trustedDocuments: config.trustedDocuments,
     apiKeyCacheTtlMs: config.apiKeyCacheTtlMs,
@@ -88,4 +91,11 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     httpTimeouts: config.httpTimeouts,
     classLimits: config.classLimits,
   };
+}
+
+/** A switch that is `on` (the default) or `off`. */
+function onOff(env: NodeJS.ProcessEnv, name: string): boolean {
+  const value = env[name] || 'on';
+  if (value !== 'on' && value !== 'off') throw new ConfigError(`${name} must be on or off, not ${JSON.stringify(value)}.`);
+  return value === 'on';
 }

@@ -6,7 +6,6 @@ import type { Role, Viewer } from '../src/auth/viewer';
 import { SqlRecorder } from '../src/db/sql';
 import { costRefusal, httpOperationRefusal, limitValidationRules, type OperationLimits } from '../src/limits';
 import { precheckDocument } from '../src/limits/precheck';
-import { jsonFits, responseTooLarge } from '../src/limits/responseSize';
 import { listSizeProblems } from '../src/limits/listSize';
 import { idNumberOverGetMessage, policyOf, requestPolicy, rootFieldNames, type ClassLimits, type RequestClass, type RequestPolicy } from '../src/limits/requestClass';
 import { AdmissionRefusal, type Admission, type Ticket } from '../src/limits/admission';
@@ -15,6 +14,7 @@ import { ErrorCode } from '../src/errors';
 import type { IncomingMessage } from 'node:http';
 import { clientAddressOf } from '../src/http/clientAddress';
 import type { GatewayResponseCache } from './responseCache';
+import { bodyLimitBytes, responseBudgetRefusal } from './answers';
 
 /**
  * What `npm start` enforces on a client's request before any resolver runs, enforced at the gateway
@@ -126,13 +126,6 @@ function forYoga(error: GraphQLError): GraphQLError {
   const headers = http.headers instanceof Map ? Object.fromEntries(http.headers) : http.headers;
   const { http: _http, ...extensions } = error.extensions;
   return refusal(http.status ?? 400, error.message, extensions, headers);
-}
-
-/** express' size syntax as GRAPHQL_BODY_LIMIT allows it (src/config.ts): 100kb, 1mb, 512b. */
-export function bodyLimitBytes(limit: string): number {
-  const match = /^(\d+)(b|kb|mb)$/i.exec(limit);
-  if (!match) throw new Error(`body limit ${limit}: expected a size such as 100kb or 1mb`);
-  return Number(match[1]) * { b: 1, kb: 1024, mb: 1024 * 1024 }[match[2].toLowerCase() as 'b' | 'kb' | 'mb'];
 }
 
 /** The body as text, refused (413) as soon as it grows past `max` bytes, also without a Content-Length. */
@@ -490,12 +483,6 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
  * gets `npm start`'s answer: that one error, no data, HTTP 400.
  */
 function enforceResponseBudget(result: ExecutionResult, role: Role, limits: Pick<OperationLimits, 'maxResponseBytes'>, setResult: (r: ExecutionResult) => void): void {
-  const maxBytes = limits.maxResponseBytes[role];
-  const refusedBySubgraph = result.errors?.some((e) => e.extensions?.code === ErrorCode.RESPONSE_TOO_LARGE) ?? false;
-  if (!refusedBySubgraph && jsonFits(result.data, maxBytes)) return;
-  setResult({ data: null, errors: [forYoga(withStatus(responseTooLarge(maxBytes, role), 400))] });
-}
-
-function withStatus(error: GraphQLError, status: number): GraphQLError {
-  return new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status } } });
+  const refused = responseBudgetRefusal(result, role, limits);
+  if (refused) setResult({ data: null, errors: [forYoga(refused)] });
 }

@@ -2,8 +2,8 @@ import type { GatewayPlugin } from '@graphql-hive/gateway';
 import type { ExecutionResult } from 'graphql';
 import type { Logger } from 'pino';
 import type { Metrics } from '../src/observability/metrics';
-import { acceptedRequestId, loggableOperationName } from '../src/observability/logging';
 import { callerRefusal, requestFacts } from './contract';
+import { recordRequest } from './answers';
 
 /**
  * `npm start`'s request log line and request metrics (src/server.ts requestLogPlugin), at the
@@ -38,24 +38,15 @@ export function useRequestLog(logger: Logger, metrics: Metrics, graphqlEndpoint:
       }
       const facts = requestFacts(request);
       if (!facts) return;
-      const { codes, noData } = result;
-      const outcome = codes.length === 0 ? 'ok' : noData ? codes[0] : 'partial';
-      const durationSeconds = Number(process.hrtime.bigint() - start) / 1e9;
-      const operation = loggableOperationName(facts.operationName);
-      metrics.observeRequest({ operation, outcome, durationSeconds, sqlStatements: facts.sqlStatements });
-      logger.info(
-        {
-          // the id the subgraphs got (the client's, or Hive's); one that is not acceptable is not logged
-          requestId: acceptedRequestId(response.headers.get('x-request-id')),
-          role: facts.viewer.role,
-          operation,
-          durationMs: Math.round(durationSeconds * 1e6) / 1e3,
-          sqlStatements: facts.sqlStatements,
-          outcome,
-          ...(codes.length > 0 ? { errors: codes } : {}),
-        },
-        'graphql request',
-      );
+      recordRequest(logger, metrics, {
+        // the id the subgraphs got (the client's, or Hive's)
+        requestId: response.headers.get('x-request-id'),
+        role: facts.viewer.role,
+        operationName: facts.operationName,
+        durationSeconds: Number(process.hrtime.bigint() - start) / 1e9,
+        sqlStatements: facts.sqlStatements,
+        ...result,
+      });
     },
   };
 }

@@ -4,6 +4,8 @@ import { GraphQLError, type ExecutionResult } from 'graphql';
 import { createGatewayRuntime, usePrometheus } from '@graphql-hive/gateway';
 import { unifiedGraphHandler as rustQueryPlanner } from '@graphql-hive/router-runtime';
 import { passthroughRoutes } from './passthrough';
+import { FastPath } from './fastPath';
+import { singleSubgraphOperations, supergraphSchema } from './singleSubgraph';
 import { CLIENT_ADDRESS_HEADER, DEADLINE_HEADER, REQUEST_CLASS_HEADER, SUBGRAPH_NAMES, SUBGRAPH_SECRET_HEADER, SUPERGRAPH_PATH, type SubgraphName } from '../src/federation/names';
 import { DEFAULT_MANIFEST_PATH, documentsById, readManifest } from '../src/documents/manifest';
 import { createAuthenticator, createPersistedQueries } from './serverModules';
@@ -210,8 +212,27 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
   });
   // the JWKS, the CSV export and the pages come from the subgraph that serves them (gateway/passthrough.ts)
   const passthrough = passthroughRoutes(options.urls);
+  // trusted operations one subgraph answers whole, forwarded without Hive's pipeline (gateway/fastPath.ts)
+  const schema = supergraphSchema(supergraph);
+  const fastPath = config.fastPath
+    ? new FastPath({
+        operations: singleSubgraphOperations(trusted, schema, config.limits),
+        supergraph: schema,
+        urls: options.urls,
+        secret: options.secret,
+        graphqlEndpoint,
+        limits: config.limits,
+        authenticator,
+        admission,
+        classLimits: config.classLimits,
+        trustProxy,
+        metrics,
+        logger: options.logger,
+      })
+    : null;
+  const hive = (req: http.IncomingMessage, res: http.ServerResponse) => void gateway(req, res);
   const server = createHttpServer((req, res) => {
-    if (!passthrough(req, res)) void gateway(req, res);
+    if (!passthrough(req, res) && !fastPath?.handle(req, res, hive)) hive(req, res);
   }, config.httpTimeouts);
   server.on('close', () => {
     void gateway.dispose();

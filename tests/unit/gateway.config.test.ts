@@ -28,4 +28,11 @@ describe('the gateway\'s configuration', () => {
     expect(loadGatewayConfig({ ...production, GATEWAY_QUERY_PLANNER: 'js' }).queryPlanner).toBe('js');
     expect(() => loadGatewayConfig({ ...production, GATEWAY_QUERY_PLANNER: 'go' })).toThrow(/GATEWAY_QUERY_PLANNER must be rust or js/);
   });
+
+  it('forwards single-subgraph operations on its fast path and keeps its answer cache unless each is off; refuses anything but on and off', () => {
+    expect(loadGatewayConfig(production)).toMatchObject({ fastPath: true, answerCache: true });
+    expect(loadGatewayConfig({ ...production, GATEWAY_FAST_PATH: 'off', GATEWAY_RESPONSE_CACHE: 'off' })).toMatchObject({ fastPath: false, answerCache: false });
+    expect(() => loadGatewayConfig({ ...production, GATEWAY_FAST_PATH: 'yes' })).toThrow(/GATEWAY_FAST_PATH must be on or off/);
+    expect(() => loadGatewayConfig({ ...production, GATEWAY_RESPONSE_CACHE: '0' })).toThrow(/GATEWAY_RESPONSE_CACHE must be on or off/);
+  });
 });
