@@ -76,9 +76,9 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     accessDatabaseUrl,
     caseDatabaseUrl: env.CASE_DATABASE_URL || accessDatabaseUrl,
     responseCache: config.responseCache,
-    answerCache: onOff(env, 'GATEWAY_RESPONSE_CACHE'),
+    answerCache: onOff('GATEWAY_RESPONSE_CACHE', env.GATEWAY_RESPONSE_CACHE),
     queryPlanner,
-    fastPath: onOff(env, 'GATEWAY_FAST_PATH'),
+    fastPath: onOff('GATEWAY_FAST_PATH', env.GATEWAY_FAST_PATH),
     limits: config.limits,
     trustedDocuments: config.trustedDocuments,
     apiKeyCacheTtlMs: config.apiKeyCacheTtlMs,
@@ -93,9 +93,9 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   };
 }
 
-/** A switch that is `on` (the default) or `off`. */
-function onOff(env: NodeJS.ProcessEnv, name: string): boolean {
-  const value = env[name] || 'on';
+/** A switch that is `on` (the default) or `off`; `name` is the variable `value` was read from. */
+function onOff(name: string, given: string | undefined): boolean {
+  const value = given || 'on';
   if (value !== 'on' && value !== 'off') throw new ConfigError(`${name} must be on or off, not ${JSON.stringify(value)}.`);
   return value === 'on';
 }
