@@ -26,7 +26,12 @@ export function responseBudgetRefusal(result: ExecutionResult, role: Role, limit
   const maxBytes = limits.maxResponseBytes[role];
   const refusedBySubgraph = result.errors?.some((e) => e.extensions?.code === ErrorCode.RESPONSE_TOO_LARGE) ?? false;
   if (!refusedBySubgraph && jsonFits(result.data, maxBytes)) return null;
-  return withStatus(responseTooLarge(maxBytes, role), 400);
+  return responseTooLargeRefusal(role, limits);
+}
+
+/** The role's answer is over its budget: that one error, HTTP 400, as on `npm start`. */
+export function responseTooLargeRefusal(role: Role, limits: Pick<OperationLimits, 'maxResponseBytes'>): GraphQLError {
+  return withStatus(responseTooLarge(limits.maxResponseBytes[role], role), 400);
 }
 
 function withStatus(error: GraphQLError, status: number): GraphQLError {

@@ -17,7 +17,7 @@ import { CLIENT_ADDRESS_HEADER, DEADLINE_HEADER, REQUEST_CLASS_HEADER, SUBGRAPH_
 import type { Metrics } from '../src/observability/metrics';
 import { ErrorCode } from '../src/errors';
 import type { KeyAuthenticator } from './serverModules';
-import { bodyLimitBytes, recordRequest, responseBudgetRefusal } from './answers';
+import { bodyLimitBytes, recordRequest, responseBudgetRefusal, responseTooLargeRefusal } from './answers';
 import type { SingleSubgraphOperation } from './singleSubgraph';
 
 export interface FastPathOptions {
@@ -39,6 +39,20 @@ export interface FastPathOptions {
 
 /** The subgraph answer's headers a client gets as they are: a refusal's wait, its scheme, its methods. */
 const RELAYED_HEADERS = ['retry-after', 'www-authenticate', 'allow'];
+
+/** What became of a forwarded operation. */
+type Upstream = { status: number; headers: http.IncomingHttpHeaders; text: string } | 'unreachable' | 'too large';
+
+/** How long past a request's deadline the gateway still waits for its subgraph's own refusal (503). */
+const UPSTREAM_GRACE_MS = 1_000;
+
+/**
+ * The most a subgraph's answer may hold for a role, in bytes: twice the role's budget for its data
+ * (errors and JSON escapes come on top of it) and 64 KiB.
+ */
+function upstreamByteCap(budgetBytes: number): number {
+  return 2 * budgetBytes + 64 * 1024;
+}
 
 /** A request the fast path hands to Hive's path, its body already read. */
 type Fallback = (req: http.IncomingMessage, res: http.ServerResponse) => void;
@@ -152,9 +166,9 @@ export class FastPath {
       await answer(err.status, errorBody(err.message, err.extensions()), [err.code], true, { 'retry-after': String(err.retryAfterSeconds) });
       return true;
     }
-    let upstream: { status: number; headers: http.IncomingHttpHeaders; text: string } | null;
+    let upstream: Upstream;
     try {
-      upstream = await this.forward(entry, params.variables, {
+      upstream = await this.forward(entry, params.variables, { deadlineAt, maxBytes: upstreamByteCap(options.limits.maxResponseBytes[role]) }, {
         authorization: req.headers.authorization,
         [SUBGRAPH_SECRET_HEADER]: options.secret,
         [CLIENT_ADDRESS_HEADER]: address,
@@ -165,8 +179,13 @@ export class FastPath {
     } finally {
       ticket.release();
     }
-    if (!upstream) {
+    if (upstream === 'unreachable') {
       await answer(503, errorBody(`The ${entry.subgraph} subgraph is unavailable.`, { code: ErrorCode.SERVICE_UNAVAILABLE }), [ErrorCode.SERVICE_UNAVAILABLE], true, { 'retry-after': '2' });
+      return true;
+    }
+    if (upstream === 'too large') {
+      const refused = responseTooLargeRefusal(role, options.limits);
+      await answer(400, errorBody(refused.message, publicExtensions(refused)), [ErrorCode.RESPONSE_TOO_LARGE], true);
       return true;
     }
     const relayed: Record<string, string> = {};
@@ -198,28 +217,45 @@ export class FastPath {
     return true;
   }
 
-  /** POSTs the operation to its subgraph on a kept-alive connection: its answer, or null when it could not be reached. */
+  /**
+   * POSTs the operation to its subgraph on a kept-alive connection. Its answer; `unreachable` when
+   * it could not be asked or did not answer by the request's deadline and a grace period (the
+   * subgraph stops its own statements at the deadline and answers 503 itself); `too large` past
+   * `maxBytes`, read no further (the subgraph applies the same budget: only a faulty one sends more).
+   */
   private forward(
     entry: SingleSubgraphOperation,
     variables: Record<string, unknown> | null | undefined,
+    bounds: { deadlineAt: number; maxBytes: number },
     headers: Record<string, string | undefined>,
-  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string } | null> {
+  ): Promise<Upstream> {
     const payload = `{"query":${entry.textJson},"operationName":${JSON.stringify(entry.name)},"variables":${JSON.stringify(variables ?? {})}}`;
     const url = this.options.urls[entry.subgraph];
     const sent = performance.now();
     const outgoing: http.OutgoingHttpHeaders = { 'content-type': 'application/json', accept: 'application/json', 'content-length': Buffer.byteLength(payload) };
     for (const [name, value] of Object.entries(headers)) if (value !== undefined) outgoing[name] = value;
     return new Promise((resolve) => {
+      let size = 0;
       const request = http.request(url, { method: 'POST', agent: this.agent, headers: outgoing }, (response) => {
         const chunks: Buffer[] = [];
-        response.on('data', (c: Buffer) => chunks.push(c));
+        response.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > bounds.maxBytes) {
+            resolve('too large');
+            request.destroy();
+            return;
+          }
+          chunks.push(c);
+        });
         response.on('end', () => {
           this.observeFetch(url, response.statusCode ?? 0, response.statusMessage ?? '', (performance.now() - sent) / 1000);
           resolve({ status: response.statusCode ?? 502, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') });
         });
-        response.on('error', () => resolve(null));
+        response.on('error', () => resolve('unreachable'));
       });
-      request.on('error', () => resolve(null));
+      const timer = setTimeout(() => request.destroy(new Error('the subgraph did not answer in time')), Math.max(0, bounds.deadlineAt - Date.now()) + UPSTREAM_GRACE_MS);
+      request.on('close', () => clearTimeout(timer));
+      request.on('error', () => resolve('unreachable'));
       request.end(payload);
     });
   }

@@ -39,15 +39,24 @@ async function scriptedSubgraph(answers: { status: number; headers?: Record<stri
     req.on('end', () => {
       seen.push({ headers: req.headers, body: JSON.parse(text) as Record<string, unknown> });
       const a = answers.shift() ?? { status: 500, body: 'no more answers' };
+      if (a.status === 0) return; // a subgraph that never answers
       res.writeHead(a.status, { 'content-type': 'application/json', ...a.headers }).end(a.body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`, seen, close: () => new Promise((r) => server.close(r)) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
+    seen,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((r) => server.close(r));
+    },
+  };
 }
 
 async function gatewayWith(options: {
   subgraphUrl: string;
+  classLimits?: typeof config.classLimits;
   viewer?: Viewer | Error;
   admission?: Partial<Admission>;
   limits?: Partial<typeof config.limits>;
@@ -71,7 +80,7 @@ async function gatewayWith(options: {
     limits: { ...config.limits, ...options.limits },
     authenticator,
     admission,
-    classLimits: config.classLimits,
+    classLimits: options.classLimits ?? config.classLimits,
     trustProxy: () => false,
     metrics,
     logger: pino({ level: 'silent' }),
@@ -214,6 +223,34 @@ describe('the fast path', () => {
       expect(JSON.parse(over.text)).toMatchObject({ errors: [{ extensions: { code: 'RESPONSE_TOO_LARGE' } }] });
       const garbled = await gw.post(checkPass);
       expect(garbled.status).toBe(502);
+    } finally {
+      await Promise.all([gw.close(), sub.close()]);
+    }
+  });
+
+  it("gives up on a subgraph that does not answer by the request's deadline (and a grace second): 503, the turn given back", async () => {
+    const sub = await scriptedSubgraph([{ status: 0, body: '' }]);
+    const gw = await gatewayWith({ subgraphUrl: sub.url, classLimits: { ...config.classLimits, pass: { ...config.classLimits.pass, deadlineMs: 50 } } });
+    try {
+      const started = Date.now();
+      const res = await gw.post(checkPass);
+      expect([res.status, res.headers.get('retry-after')]).toEqual([503, '2']);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(gw.released).toHaveLength(1);
+    } finally {
+      await Promise.all([gw.close(), sub.close()]);
+    }
+  });
+
+  it("stops reading a subgraph's answer past twice the role's budget and 64 KiB, and refuses it as over the budget", async () => {
+    const huge = `{"data":{"checkPass":{"status":"${'x'.repeat(200 * 1024)}"}}}`;
+    const sub = await scriptedSubgraph([{ status: 200, body: huge }]);
+    const gw = await gatewayWith({ subgraphUrl: sub.url, limits: { maxResponseBytes: { ...config.limits.maxResponseBytes, PARTNER: 1_000 } } });
+    try {
+      const res = await gw.post(checkPass);
+      expect(res.status).toBe(400);
+      expect(JSON.parse(res.text)).toMatchObject({ errors: [{ extensions: { code: 'RESPONSE_TOO_LARGE' } }] });
     } finally {
       await Promise.all([gw.close(), sub.close()]);
     }
