@@ -3,9 +3,12 @@
  * an in-process production server on the bench database, driven by fetch, for CPU profiles of one
  * workload (docs/benchmarks.md, "Profiling"). Prints the wall time and the process's CPU time per
  * request. `PROFILE_BUILD=dist` runs the production build (`npm run build`) instead of the sources
- * through tsx, whose transform adds its own cost to every function.
+ * through tsx, whose transform adds its own cost to every function. `PROFILE_HEAP=<file>` also
+ * writes the allocations of the timed requests by stack (sampleAllocations, below).
  */
 import path from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import type * as Bootstrap from '../src/bootstrap';
 import type * as Server from '../src/server';
 import { apiRoleEnv, BENCH_DB, inProcessServerEnv, openBenchDatabase, ROOT } from './setup';
@@ -52,6 +55,7 @@ async function main() {
   const [body, key] = bodies[which];
   const first = await post(body, key);
   if (first.errors) throw new Error(JSON.stringify(first.errors));
+  const heap = process.env.PROFILE_HEAP ? await sampleAllocations() : null;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let left = Number(n);
@@ -69,10 +73,30 @@ async function main() {
   console.log(
     `${which}: ${n} requests, concurrency ${conc}: ${(ms / Number(n)).toFixed(1)} ms/request wall, ${((cpu.user + cpu.system) / 1000 / Number(n)).toFixed(1)} ms/request CPU (client included), ${((Number(n) / ms) * 1000).toFixed(0)} rps`,
   );
+  if (heap) await heap.stop(process.env.PROFILE_HEAP!);
   await app.stop();
   await rt.db.close();
   await db.close();
 }
+/**
+ * PROFILE_HEAP=<file>: V8's sampling heap profiler over the timed requests, counting also what the
+ * garbage collector has since freed — every allocation by its stack, a `.heapprofile` for Chrome
+ * DevTools (the client's allocations, node:internal/deps/undici, are in it too).
+ */
+async function sampleAllocations(): Promise<{ stop(file: string): Promise<void> }> {
+  const session = new Session();
+  session.connect();
+  const post = <T>(method: string, params?: object) => new Promise<T>((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res as T))));
+  await post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  return {
+    async stop(file) {
+      const { profile } = await post<{ profile: unknown }>('HeapProfiler.stopSampling');
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
 main().catch((e) => {
   console.error(e);
   process.exit(1);

@@ -46,6 +46,8 @@ export async function startBenchServer(
   const root = path.resolve(__dirname, '..');
   // BENCH_CPU_PROF=<dir>: each server writes a V8 CPU profile there when it exits (docs/benchmarks.md, Profiling).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  // BENCH_NODE_ARGS='--trace-gc': Node flags for every bench server (NODE_OPTIONS refuses some, and reaches the load generator too)
+  if (process.env.BENCH_NODE_ARGS) profile.push(...process.env.BENCH_NODE_ARGS.split(/\s+/).filter(Boolean));
   const out = output ? openSync(output, 'a') : 'inherit';
   const child = spawn(process.execPath, [...nodeArgs, ...profile, compiledEntry(root, entry[0]), ...entry.slice(1)], {
     cwd: root,

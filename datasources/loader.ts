@@ -10,49 +10,56 @@ export type LoaderOptions = { batch?: boolean };
  * graphql-js pays for every promise, which on a list of every county dominates execution.
  */
 export class Loader<K, V> {
-  private readonly settled = new Map<string, V>();
-  /** Keys whose batch is running, with that batch: `loadAll` waits for the batch, not for a promise per key. */
-  private readonly pending = new Map<string, Promise<readonly V[]>>();
   /**
-   * Keys by cache key until their batch starts. DataLoader is keyed by the cache key itself, so each
-   * key's string is built once per call, not again by DataLoader and again when its batch settles
-   * (building and hashing those strings was a few % of the national map's CPU).
+   * Created on first use: a request builds every store's loaders (dozens) and a pass check uses a
+   * few, while each loader's maps and DataLoader live as long as the request runs, and are copied by
+   * every young-generation GC that meets it in flight. Under 64 concurrent pass checks this took
+   * the promotion per scavenge from ≈ 10 to ≈ 7 MB, and the old-space collections from 22 to 10
+   * in one bench run (docs/benchmarks.md, "Pass checks: less per check").
    */
-  private readonly queued = new Map<string, K>();
-  private readonly loader: DataLoader<string, V, string>;
+  private state: LoaderState<K, V> | null = null;
 
   constructor(
-    batch: (keys: readonly K[]) => Promise<readonly V[]>,
+    private readonly batch: (keys: readonly K[]) => Promise<readonly V[]>,
     private readonly cacheKey: (key: K) => string,
-    options: {
+    private readonly options: {
       batch?: boolean;
       maxBatchSize?: number;
       /** Label of the batch-size metric; default: the name of the batch's first SQL statement. */
       name?: string;
     } = {},
-  ) {
-    this.loader = new DataLoader<string, V, string>(
-      async (names) => {
-        const keys = names.map((name) => this.queued.get(name) as K);
-        for (const name of names) this.queued.delete(name);
-        const run = this.runBatch(batch, keys, names, options.name);
-        for (const name of names) this.pending.set(name, run);
-        try {
-          return await run;
-        } finally {
-          for (const name of names) this.pending.delete(name);
-        }
-      },
-      { batch: options.batch ?? true, maxBatchSize: options.maxBatchSize },
-    );
+  ) {}
+
+  private get s(): LoaderState<K, V> {
+    if (this.state) return this.state;
+    const state: LoaderState<K, V> = {
+      settled: new Map(),
+      pending: new Map(),
+      queued: new Map(),
+      loader: new DataLoader<string, V, string>(
+        async (names) => {
+          const keys = names.map((name) => state.queued.get(name) as K);
+          for (const name of names) state.queued.delete(name);
+          const run = this.runBatch(keys, names);
+          for (const name of names) state.pending.set(name, run);
+          try {
+            return await run;
+          } finally {
+            for (const name of names) state.pending.delete(name);
+          }
+        },
+        { batch: this.options.batch ?? true, maxBatchSize: this.options.maxBatchSize },
+      ),
+    };
+    return (this.state = state);
   }
 
-  private async runBatch(batch: (keys: readonly K[]) => Promise<readonly V[]>, keys: readonly K[], names: readonly string[], name: string | undefined): Promise<readonly V[]> {
+  private async runBatch(keys: readonly K[], names: readonly string[]): Promise<readonly V[]> {
     // A batch that sends no SQL itself (it composes other loaders) is not counted.
-    const scope: BatchScope = { name };
+    const scope: BatchScope = { name: this.options.name };
     let values: readonly V[];
     try {
-      values = await batchScope.run(scope, () => batch(keys));
+      values = await batchScope.run(scope, () => this.batch(keys));
     } finally {
       scope.onBatch?.(scope.name ?? 'unnamed', keys.length);
     }
@@ -60,7 +67,8 @@ export class Loader<K, V> {
       // DataLoader's contract: one value per key, in key order. Failing here names the culprit.
       throw new Error(`batch function returned ${values.length} values for ${keys.length} keys`);
     }
-    names.forEach((n, i) => this.settled.set(n, values[i]));
+    const { settled } = this.s;
+    names.forEach((n, i) => settled.set(n, values[i]));
     return values;
   }
 
@@ -69,9 +77,10 @@ export class Loader<K, V> {
   }
 
   private loadNamed(name: string, key: K): Promise<V> {
+    const { settled, pending, queued, loader } = this.s;
     // a key settled, running or already queued is DataLoader's cache hit: nothing to remember
-    if (!this.settled.has(name) && !this.pending.has(name) && !this.queued.has(name)) this.queued.set(name, key);
-    return this.loader.load(name);
+    if (!settled.has(name) && !pending.has(name) && !queued.has(name)) queued.set(name, key);
+    return loader.load(name);
   }
 
   /**
@@ -82,13 +91,14 @@ export class Loader<K, V> {
    * the verdicts' summaries), and those hits were the map's largest allocation (≈ 9 MB of 65 a map).
    */
   async loadAll(keys: readonly K[]): Promise<V[]> {
+    const { settled, pending } = this.s;
     const names = keys.map(this.cacheKey);
     const batches = new Set<Promise<readonly V[]>>();
     const fresh: Promise<V>[] = [];
     const freshAt: number[] = [];
     names.forEach((name, i) => {
-      if (this.settled.has(name)) return;
-      const running = this.pending.get(name);
+      if (settled.has(name)) return;
+      const running = pending.get(name);
       if (running) batches.add(running);
       else {
         fresh.push(this.loadNamed(name, keys[i]));
@@ -96,7 +106,7 @@ export class Loader<K, V> {
       }
     });
     const [loaded] = await Promise.all([Promise.all(fresh), ...batches]);
-    const out = names.map((name) => this.settled.get(name) as V);
+    const out = names.map((name) => settled.get(name) as V);
     freshAt.forEach((at, j) => (out[at] = loaded[j]));
     // a batch may fail one key alone with an Error value: DataLoader rejects its load, and so does this
     const failed = out.find((v) => v instanceof Error);
@@ -106,18 +116,34 @@ export class Loader<K, V> {
 
   /** The value for `key` if it has already been loaded in this request, else undefined. */
   peek(key: K): V | undefined {
-    return this.settled.get(this.cacheKey(key));
+    return this.state?.settled.get(this.cacheKey(key));
   }
 
   /** A value when settled, else a promise of it: what a field resolver should return. */
   get(key: K): V | Promise<V> {
     const k = this.cacheKey(key);
-    return this.settled.has(k) ? (this.settled.get(k) as V) : this.loadNamed(k, key);
+    const settled = this.state?.settled;
+    return settled?.has(k) ? (settled.get(k) as V) : this.loadNamed(k, key);
   }
 
   prime(key: K, value: V): void {
     const name = this.cacheKey(key);
-    this.loader.prime(name, value);
-    this.settled.set(name, value);
+    const { loader, settled } = this.s;
+    loader.prime(name, value);
+    settled.set(name, value);
   }
+}
+
+/** A loader's maps and DataLoader (see Loader.state). */
+interface LoaderState<K, V> {
+  settled: Map<string, V>;
+  /** Keys whose batch is running, with that batch: `loadAll` waits for the batch, not for a promise per key. */
+  pending: Map<string, Promise<readonly V[]>>;
+  /**
+   * Keys by cache key until their batch starts. DataLoader is keyed by the cache key itself, so each
+   * key's string is built once per call, not again by DataLoader and again when its batch settles
+   * (building and hashing those strings was a few % of the national map's CPU).
+   */
+  queued: Map<string, K>;
+  loader: DataLoader<string, V, string>;
 }
