@@ -1,3 +1,5 @@
+import { LRUCache } from 'lru-cache';
+
 /**
  * The county codes of the last answer of each big region list (its filter and page: its "shape"),
  * kept per app. A region list's look-ahead (resolvers/lookahead.ts) can then start loading the
@@ -9,22 +11,23 @@
  * and any county the guess missed is loaded then, as without a guess. The counties are the same from
  * one request to the next unless the region list itself changed. Bounded: lists under
  * `GUESS_MIN_COUNTIES` counties (cheap anyway) are not kept, and at most `limit` shapes are, the
- * oldest forgotten first, so a caller cycling through shapes only loses the guesses, never memory.
+ * least recently used forgotten first (lru-cache), so a caller cycling through shapes only loses the
+ * guesses, never memory.
  */
 export class RegionListGuesses {
-  private readonly byShape = new Map<string, readonly string[]>();
+  private readonly byShape: LRUCache<string, readonly string[]>;
 
-  constructor(private readonly limit = 16) {}
+  constructor(limit = 16) {
+    this.byShape = new LRUCache({ max: limit });
+  }
 
   guess(shape: string): readonly string[] | undefined {
     return this.byShape.get(shape);
   }
 
   remember(shape: string, counties: readonly string[]): void {
-    this.byShape.delete(shape);
-    if (counties.length < GUESS_MIN_COUNTIES) return;
-    this.byShape.set(shape, counties);
-    if (this.byShape.size > this.limit) this.byShape.delete(this.byShape.keys().next().value as string);
+    if (counties.length < GUESS_MIN_COUNTIES) this.byShape.delete(shape);
+    else this.byShape.set(shape, counties);
   }
 }
 

@@ -1,7 +1,7 @@
 import { ErrorCode } from '../errors';
 import express, { type ErrorRequestHandler, type RequestHandler, type Request, type Response } from 'express';
 import type { OperationLimits } from '../limits';
-import { precheckDocument } from '../limits/precheck';
+import { rememberingPrecheck } from '../limits/precheck';
 import { persistedQueryRefusal } from '../documents/manifest';
 
 /**
@@ -29,14 +29,13 @@ export function graphqlHttpConformance(limits: Pick<OperationLimits, 'bodyLimit'
     sendError(req, res, status, message, { code: ErrorCode.BAD_REQUEST });
   };
 
-  const passed = new PassedDocuments();
+  const prechecked = rememberingPrecheck(limits);
   const precheck: RequestHandler = (req, res, next) => {
     const bodies: unknown[] = req.method === 'GET' ? [req.query] : Array.isArray(req.body) ? req.body : [req.body];
     for (const body of bodies) {
       const query = (body as { query?: unknown } | null)?.query;
-      if (typeof query !== 'string' || passed.has(query)) continue;
-      const refusal = precheckDocument(query, limits);
-      if (!refusal) passed.add(query);
+      if (typeof query !== 'string') continue;
+      const refusal = prechecked.check(query);
       if (refusal) return sendError(req, res, 400, refusal.message, { code: refusal.code, limit: refusal.limit });
     }
     for (const body of bodies) {
@@ -49,26 +48,6 @@ export function graphqlHttpConformance(limits: Pick<OperationLimits, 'bodyLimit'
 
   return [express.json({ limit: limits.bodyLimit }), bodyErrors, precheck];
 }
-
-/**
- * Documents that passed the precheck lately, which is a pure function of the text (the limits are
- * the app's): the same few operations arrive over and over (a partner's CheckPass thousands of times
- * a minute), and lexing each again was ≈ 3 % of a pass check's CPU and 10 KB of its allocation.
- * Bounded in entries and in each text's length; a caller sending new documents only evicts.
- */
-class PassedDocuments {
-  private readonly texts = new Set<string>();
-  has(text: string): boolean {
-    return this.texts.has(text);
-  }
-  add(text: string): void {
-    if (text.length > PASSED_MAX_LENGTH) return;
-    if (this.texts.size >= PASSED_MAX_ENTRIES) this.texts.delete(this.texts.values().next().value!);
-    this.texts.add(text);
-  }
-}
-const PASSED_MAX_ENTRIES = 256;
-const PASSED_MAX_LENGTH = 16 * 1024;
 
 /** A GET parameter's JSON (Apollo reports one that does not parse itself), else null. */
 function jsonOrNull(text: unknown): unknown {

@@ -278,15 +278,16 @@ describe('the fast path', () => {
       ];
       for (const body of bodies) expect((await gw.post(body)).status).toBe(299);
       expect(gw.handedOver.map((h) => h.body)).toEqual(bodies);
-      // not even read: another media type, another path, a body over the limit, an empty one
+      // not even read: another media type, a client preferring graphql-response+json, a body over the limit, an empty one
       const notCandidates = [
         await gw.post(checkPass, { 'content-type': 'text/plain', 'apollo-require-preflight': 'true' }),
         await gw.post(checkPass, { accept: 'application/graphql-response+json' }),
+        await gw.post(checkPass, { accept: 'application/json;q=0.5, application/graphql-response+json' }),
         await gw.post(JSON.stringify({ query: operation('CheckPass'), variables: { token: 'x'.repeat(bodyLimitBytes(config.limits.bodyLimit)) } })),
         await gw.post(''),
       ];
-      expect(notCandidates.map((r) => r.status)).toEqual([299, 299, 299, 299]);
-      expect(gw.handedOver.slice(bodies.length).map((h) => h.body)).toEqual([null, null, null, null]);
+      expect(notCandidates.map((r) => r.status)).toEqual([299, 299, 299, 299, 299]);
+      expect(gw.handedOver.slice(bodies.length).map((h) => h.body)).toEqual([null, null, null, null, null]);
       expect(sub.seen).toHaveLength(0);
       expect(await gw.metricsText()).toMatch(new RegExp(`changxing_gateway_fast_path_requests_total\\{path="hive"\\} ${bodies.length}`));
     } finally {
